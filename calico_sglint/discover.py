@@ -1,0 +1,139 @@
+"""Find the Terraform modules under the paths the user gave.
+
+A directory argument is walked recursively; every directory holding `*.tf` files is a module.
+A file argument means the module that contains it (pre-commit passes changed files).
+`.terraform/`, hidden directories and symlink loops are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from calico_sglint.source import InputError
+
+SKIPPED_DIRS = {".terraform", "node_modules", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class ModuleDir:
+    """A directory of Terraform files: `path` is absolute and resolved, `display` is for users."""
+
+    path: str
+    display: str
+    tf_files: tuple[str, ...]  # absolute paths, sorted like Terraform reads them
+    tfvars_files: tuple[str, ...]  # terraform.tfvars, then *.auto.tfvars in lexical order
+    ignored_files: tuple[str, ...]  # *.tf.json and override files, which we do not read
+
+
+@dataclass(frozen=True)
+class Discovery:
+    modules: tuple[ModuleDir, ...]
+    errors: tuple[InputError, ...]
+
+
+def display_path(path: str, cwd: str | None = None) -> str:
+    """`path` relative to the working directory, with forward slashes."""
+    base = cwd or os.getcwd()
+    try:
+        rel = os.path.relpath(path, base)
+    except ValueError:  # a different drive on Windows
+        rel = path
+    return rel.replace(os.sep, "/")
+
+
+def is_ignored_file(name: str) -> bool:
+    """Files Terraform itself skips: hidden, editor backups, emacs locks."""
+    return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
+
+
+def discover(paths: list[str], cwd: str | None = None) -> Discovery:
+    """The modules at or under `paths`, each once, in the order first seen."""
+    found: dict[str, ModuleDir] = {}
+    errors: list[InputError] = []
+    for raw in paths:
+        if not os.path.exists(raw):
+            errors.append(InputError("no such file or directory", raw))
+            continue
+        if os.path.isdir(raw):
+            for directory in _walk(raw):
+                module = module_at(directory, cwd)
+                if module is not None:
+                    found.setdefault(module.path, module)
+            continue
+        directory = os.path.dirname(os.path.abspath(raw))
+        name = os.path.basename(raw)
+        if not (name.endswith(".tf") or name.endswith(".tfvars")):
+            errors.append(InputError("not a Terraform file (*.tf or *.tfvars)", raw))
+            continue
+        module = module_at(directory, cwd)
+        if module is None:
+            errors.append(InputError("no *.tf files in this file's directory", raw))
+        else:
+            found.setdefault(module.path, module)
+    return Discovery(tuple(found.values()), tuple(errors))
+
+
+def _walk(top: str) -> list[str]:
+    """Every directory under `top` (inclusive), skipping hidden ones and symlink loops."""
+    seen: set[str] = set()
+    result: list[str] = []
+    stack = [os.path.abspath(top)]
+    while stack:
+        directory = stack.pop()
+        real = os.path.realpath(directory)
+        if real in seen:
+            continue
+        seen.add(real)
+        result.append(directory)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        children = [
+            e.path for e in entries
+            if _is_dir(e) and not e.name.startswith(".") and e.name not in SKIPPED_DIRS
+        ]
+        stack.extend(reversed(children))
+    return result
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:
+        return False
+
+
+def module_at(directory: str, cwd: str | None = None) -> ModuleDir | None:
+    """The module in `directory`, or None if it holds no `*.tf` files."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return None
+    tf_files, tfvars, ignored = [], [], []
+    for name in names:
+        full = os.path.join(directory, name)
+        if is_ignored_file(name) or not os.path.isfile(full):
+            continue
+        if name.endswith(".tf.json") or name.endswith(".tfvars.json"):
+            ignored.append(full)
+        elif name.endswith(".tf"):
+            if name == "override.tf" or name.endswith("_override.tf"):
+                ignored.append(full)
+            else:
+                tf_files.append(full)
+        elif name == "terraform.tfvars":
+            tfvars.insert(0, full)
+        elif name.endswith(".auto.tfvars"):
+            tfvars.append(full)
+    if not tf_files:
+        return None
+    real = os.path.realpath(directory)
+    return ModuleDir(
+        real,
+        display_path(directory, cwd),
+        tuple(tf_files),
+        tuple(tfvars),
+        tuple(ignored),
+    )
