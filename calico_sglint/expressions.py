@@ -462,8 +462,6 @@ def _call(expr: Call, scope: Scope) -> Any:
         if culprit.location is None:
             return Unknown(culprit.expr, culprit.reason, scope.at(expr.line))
         return culprit
-    except EvalError as err:
-        raise EvalError(f"{expr.name}(): {err}") from None
 
 
 def _try(expr: Call, scope: Scope) -> Any:

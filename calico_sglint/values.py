@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Iterable
 
 from calico_sglint.source import Location
 
 MAX_COLLECTION = 100_000  # refuse to build collections larger than this (e.g. range(1e9))
+_NUMBER = re.compile(r"[-+]?(?:\d+(\.\d*)?|(\.\d+))([eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,9 @@ def to_string(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         number = normalize_number(value)
-        return str(number) if isinstance(number, int) else repr(number)
+        if isinstance(number, int):
+            return str(number)
+        return format(Decimal(repr(number)), "f")  # Terraform never writes exponents
     if isinstance(value, str):
         return value
     if value is None:
@@ -199,15 +204,12 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, (int, float)):
         return normalize_number(value)
     if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return normalize_number(float(text))
-        except ValueError:
-            raise EvalError(f'"{value}" is not a number') from None
+        match = _NUMBER.fullmatch(value)
+        if not match:
+            raise EvalError(f'"{value}" is not a number')
+        if not any(match.groups()):
+            return int(value)
+        return normalize_number(float(value))
     if value is None:
         raise EvalError("a null value cannot be used as a number")
     raise EvalError(f"a {type_name(value)} value cannot be used as a number")
