@@ -18,7 +18,7 @@ class Location:
     end_line: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}" if self.line else self.file
 
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "end_line": self.end_line}

@@ -1,0 +1,95 @@
+"""cli.py: malformed input ends in a clear one-line message and exit 0/2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write
+
+
+def test_version_and_help(sglint) -> None:  # type: ignore[no-untyped-def]
+    assert sglint("--version").stdout.strip().startswith("sglint ")
+    help_text = sglint("show", "--help")
+    assert help_text.code == 0
+    assert "Examples:" in help_text.stdout and "sglint show examples/typha-blocked" in help_text.stdout
+
+
+@pytest.mark.parametrize(
+    ("files", "expected_code", "expected_stderr"),
+    [
+        ({"main.tf": 'resource "a" "b" {\n  x = 1\n'}, 2,
+         "main.tf:2: unexpected end of file (is a closing brace or quote missing?)"),
+        ({"main.tf": 'resource "a" "b" {\n  x = @\n}\n'}, 2, "main.tf:2: syntax error: unexpected '@'"),
+        ({"main.tf": 'x = "' + "a" * 5_000_000 + '"\n'}, 0, ""),
+        ({"main.tf": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"}, 0, ""),
+        ({"main.tf": "locals {\n  x = " + "[" * 5000 + "]" * 5000 + "\n}\n"}, 2,
+         "main.tf:1: expression nested too deeply to evaluate"),
+    ],
+    ids=["unclosed-brace", "bad-token", "5MB-string", "5000-parentheses", "5000-nested-lists"],
+)
+def test_malformed_terraform(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint, files, expected_code, expected_stderr
+) -> None:
+    write(tmp_path, files)
+    monkeypatch.chdir(tmp_path)
+    result = sglint("show", ".")
+    assert result.code == expected_code
+    first_line = result.stderr.splitlines()[0] if result.stderr else ""
+    assert first_line == expected_stderr
+
+
+def test_binary_and_non_utf8_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "main.tf").write_bytes(b"\x7fELF\x00\x01")
+    (tmp_path / "latin1").mkdir()
+    (tmp_path / "latin1" / "main.tf").write_bytes(b'# caf\xe9\nx = 1\n')
+    monkeypatch.chdir(tmp_path)
+    result = sglint("show", ".")
+    assert result.code == 2
+    lines = result.stderr.splitlines()
+    assert "bin/main.tf:1: binary file (contains NUL bytes), not Terraform text" in lines
+    assert (
+        "latin1/main.tf:1: not UTF-8 text (byte 0xe9); Terraform files must be UTF-8" in lines
+    )
+
+
+def test_missing_path_and_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path)
+    missing = sglint("show", "nope")
+    assert (missing.code, missing.stderr.strip()) == (2, "nope: no such file or directory")
+    empty = sglint("show", "empty")
+    assert (empty.code, empty.stderr.strip()) == (2, "sglint: no Terraform files (*.tf) found in empty")
+
+
+def test_bad_flags_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, {"main.tf": "x = 1\n"})
+    monkeypatch.chdir(tmp_path)
+    assert sglint("show", ".", "--format", "yaml").code == 2
+    bad_var = sglint("show", ".", "--var", "novalue")
+    assert (bad_var.code, bad_var.stderr.strip()) == (2, 'sglint: --var "novalue": expected NAME=VALUE')
+    missing_file = sglint("show", ".", "--var-file", "nope.tfvars")
+    assert (missing_file.code, missing_file.stderr.strip()) == (2, "nope.tfvars: no such variables file (--var-file)")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'resource "a" "b" {\n', b"\x00\x00", b"\xff\xfe\x00", b'x = "${' * 200],
+    ids=["unclosed", "nul", "utf16-bom", "open-interpolations"],
+)
+def test_a_real_process_never_prints_a_traceback(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "main.tf").write_bytes(content)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("SGLINT_DEBUG", None)
+    process = subprocess.run(
+        [sys.executable, "-m", "calico_sglint", "show", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env=env,
+    )
+    assert process.returncode == 2
+    assert "Traceback" not in process.stderr
+    assert len(process.stderr.strip().splitlines()) == 2  # the file error, then "module ... not checked"
