@@ -219,6 +219,8 @@ class _Builder:
     def sg_address(self, value: Any, at: Location | None) -> str | Unknown:
         """The SG a value names: a managed SG's id/name, a data source, or a literal id."""
         if isinstance(value, Ref):
+            if value.attribute not in ("id", "name"):
+                return Unknown(value.expr(), "not a security group id (use .id)")
             if value.address in self.managed_sgs:
                 return value.address
             mode, type_ = resource_type(value.address)
