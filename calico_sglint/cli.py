@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import List, Optional
+import textwrap
+from enum import Enum
+from typing import Any, List, Optional
 
 import typer
 
@@ -20,29 +22,50 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 app = typer.Typer(
     name="sglint",
     help=(
-        "Lint Terraform AWS security groups for the paths a Calico Kubernetes cluster needs.\n\n"
+        "Prove that every node of a Calico Kubernetes cluster can reach every other node on\n"
+        "the ports Calico needs, in Terraform AWS security groups, before terraform apply.\n\n"
         "Examples:\n\n"
-        "  sglint show examples/typha-blocked\n\n"
-        "  sglint show infra/ --var-file prod.tfvars --format json"
+        "  sglint check examples/typha-blocked\n\n"
+        "  sglint check infra/ --encapsulation IPIP --format json\n\n"
+        "  sglint show infra/prod --var-file prod.tfvars\n\n"
+        "  sglint explain calico-typha"
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-PathsArg = typer.Argument(
-    None, help="Directories (walked recursively) or files (their module is read). Default: .",
-    show_default=False,
-)
-VarFileOpt = typer.Option(
-    None, "--var-file", help="A .tfvars file with values for root-module variables (repeatable).",
-    show_default=False,
-)
-VarOpt = typer.Option(
-    None, "--var", help="NAME=VALUE for a root-module variable (repeatable); beats --var-file.",
-    show_default=False,
-)
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+class Encapsulation(str, Enum):
+    IPIP = "IPIP"
+    IPIPCrossSubnet = "IPIPCrossSubnet"
+    VXLAN = "VXLAN"
+    VXLANCrossSubnet = "VXLANCrossSubnet"
+    None_ = "None"
+
+
+PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
+VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
+VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
 
 
 def _version(value: bool) -> None:
@@ -60,33 +83,106 @@ def _root(
     """Lint Terraform AWS security groups for the paths a Calico cluster needs."""
 
 
-def _read(paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]]):  # type: ignore[no-untyped-def]
-    from calico_sglint.pipeline import ReadOptions, read
+def _read_options(paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]]) -> Any:
+    from calico_sglint.pipeline import ReadOptions
 
-    options = ReadOptions(
+    return ReadOptions(
         paths=tuple(paths or ["."]),
         var_files=tuple(var_files or ()),
         vars=tuple(variables or ()),
         env=dict(os.environ),
     )
-    return read(options)
 
 
-def _print_diagnostics(diagnostics) -> None:  # type: ignore[no-untyped-def]
-    from calico_sglint.pipeline import errors_first
+def _print_diagnostics(diagnostics: Any) -> None:
+    from calico_sglint.source import diagnostic_lines
 
-    for diagnostic in errors_first(diagnostics):
-        where = f"{diagnostic.location}: " if diagnostic.location else "sglint: "
-        label = "" if diagnostic.severity == "error" else "warning: "
-        typer.echo(f"{where}{label}{diagnostic.message}", err=True)
+    for line in diagnostic_lines(diagnostics):
+        typer.echo(line, err=True)
+
+
+def _emit(text: str, output: Optional[str]) -> None:
+    """Print `text`, or write it to `output` (a file) when given."""
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text if text.endswith("\n") else text + "\n")
+        except OSError as err:
+            from calico_sglint.source import InputError
+
+            raise InputError(f"cannot write the report: {err.strerror or err}", output) from None
+    else:
+        typer.echo(text)
+
+
+@app.command()
+def check(
+    paths: Optional[List[str]] = typer.Argument(None, help=PATHS_HELP, show_default=False),
+    output_format: Optional[CheckFormat] = typer.Option(None, "--format", "-f", help="Report format (default text)."),
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error)."),
+    encapsulation: Optional[Encapsulation] = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default VXLAN)."),
+    bgp: Optional[bool] = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default off; on with IPIP or None)."),
+    typha: Optional[bool] = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it)."),
+    wireguard: Optional[bool] = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820)."),
+    wireguard_v6: Optional[bool] = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821)."),
+    vxlan_port: Optional[int] = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789)."),
+    apiserver_port: Optional[int] = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443)."),
+    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward)."),
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable)."),
+    var_files: Optional[List[str]] = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False),
+    variables: Optional[List[str]] = typer.Option(None, "--var", help=VAR_HELP, show_default=False),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+) -> None:
+    """Check that every Calico path between node groups is open, and nothing is exposed.
+
+    Examples:
+
+      sglint check examples/typha-blocked
+
+      sglint check infra/ --encapsulation IPIP --bgp --format json
+
+      sglint check modules/security-groups --config .sglint.yaml --fail-on warning
+    """
+    from calico_sglint.pipeline import CheckOptions, check as run_check
+    from calico_sglint.report import fails, report_json, report_lines
+
+    flags = {
+        "encapsulation": encapsulation.value if encapsulation else None,
+        "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
+        "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
+    }
+    options = CheckOptions(_read_options(paths, var_files, variables), flags, config, tuple(rules or ()))
+    result = run_check(options)
+    _print_diagnostics(result.diagnostics)
+    chosen = (output_format.value if output_format else None) or result.config.format or "text"
+    if chosen == "json":
+        _emit(json.dumps(report_json(result), indent=2), output or result.config.output)
+    else:
+        _print_text(report_lines(result), output or result.config.output)
+    level = (fail_on.value if fail_on else None) or result.config.fail_on or "error"
+    if result.has_errors:
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
+
+
+def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
+    if output:
+        _emit("\n".join(text for text, _ in lines), output)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    for text, style in lines:
+        console.print(Text(text, style=style or ""))
 
 
 @app.command()
 def show(
-    paths: Optional[List[str]] = PathsArg,
-    output_format: str = typer.Option("text", "--format", "-f", help="text or json."),
-    var_files: Optional[List[str]] = VarFileOpt,
-    variables: Optional[List[str]] = VarOpt,
+    paths: Optional[List[str]] = typer.Argument(None, help=PATHS_HELP, show_default=False),
+    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f", help="text or json."),
+    var_files: Optional[List[str]] = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False),
+    variables: Optional[List[str]] = typer.Option(None, "--var", help=VAR_HELP, show_default=False),
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -96,21 +192,112 @@ def show(
 
       sglint show infra/prod --var-file prod.tfvars --format json
     """
+    from calico_sglint.pipeline import read
     from calico_sglint.show import show_json, show_text
 
-    if output_format not in ("text", "json"):
-        raise _usage(f"--format must be text or json, not {output_format!r}")
-    result = _read(paths, var_files, variables)
+    result = read(_read_options(paths, var_files, variables))
     _print_diagnostics(result.diagnostics)
-    if output_format == "json":
+    if output_format is ShowFormat.json:
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
     else:
         typer.echo(show_text(result.models))
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-def _usage(message: str) -> typer.BadParameter:
-    return typer.BadParameter(message)
+@app.command("rules")
+def list_rules(
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
+    config: Optional[str] = typer.Option(None, "--config", help="Config file whose severities and packs apply."),
+) -> None:
+    """List every rule: path requirements and structural checks.
+
+    Examples:
+
+      sglint rules
+
+      sglint rules --rules my-packs/
+    """
+    from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
+
+    _, pack = settings(CheckOptions(ReadOptions(paths=(".",)), {}, config, tuple(rules or ())))
+    width = max(len(r.id) for r in pack.rules)
+    for rule in pack.rules:
+        state = "" if rule.enabled else "  (disabled)"
+        typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.title}{state}")
+        typer.echo(f"{'':<{width}}  {'':<7}  {_applies(rule)}")
+
+
+@app.command()
+def explain(
+    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, e.g. calico-typha."),
+    rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
+) -> None:
+    """Explain one rule: what it checks, why it matters, an example, how to fix it.
+
+    Examples:
+
+      sglint explain calico-typha
+
+      sglint explain sg-cycle
+    """
+    from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
+
+    _, pack = settings(CheckOptions(ReadOptions(paths=(".",)), {}, None, tuple(rules or ())))
+    rule = pack.get(rule_id)
+    if rule is None:
+        known = ", ".join(r.id for r in pack.rules)
+        typer.echo(f"sglint: no rule {rule_id!r}; known rules: {known}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    typer.echo(_rule_page(rule))
+
+
+def _applies(rule: Any) -> str:
+    if rule.kind == "structural":
+        return "structural check on the security groups"
+    traffic = _traffic(rule)
+    roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
+    when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"
+    return f"{traffic} {roles}; applies when {when}"
+
+
+def _traffic(rule: Any) -> str:
+    if rule.protocol == "all":
+        return "all traffic"
+    if rule.protocol not in ("tcp", "udp"):
+        return f"IP protocol {rule.protocol}"
+    ports = ", ".join(p if isinstance(p, str) else (f"{p[0]}" if p[0] == p[1] else f"{p[0]}-{p[1]}") for p in rule.ports)
+    return f"{rule.protocol.upper()} {ports}"
+
+
+def _role(role: str) -> str:
+    return {"any": "every node", "control-plane": "the control plane", "worker": "workers"}[role]
+
+
+def _rule_page(rule: Any) -> str:
+    """A rule as a page: what it does, why, example, fix, source."""
+    def para(text: str) -> str:
+        return textwrap.fill(" ".join(text.split()), width=88, initial_indent="  ", subsequent_indent="  ")
+
+    def block(text: str) -> str:
+        return textwrap.indent(text.rstrip("\n"), "  ")
+
+    lines = [
+        f"{rule.id}: {rule.title}",
+        "",
+        f"  severity  {rule.severity}{'' if rule.enabled else ' (disabled)'}",
+        f"  checks    {_applies(rule)}",
+        f"  defined   {rule.defined_in}",
+        "",
+        "What it does",
+        para(rule.description),
+        "",
+        "Why it matters",
+        para(rule.why),
+    ]
+    if rule.example:
+        lines += ["", "Example", block(rule.example)]
+    lines += ["", "How to fix", block(rule.fix), "", "Source", f"  {rule.source}"]
+    return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

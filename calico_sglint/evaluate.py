@@ -182,6 +182,7 @@ class _Expansion:
 
 
 _NO_VALUE = object()
+UNDECLARED_SECURITY_GROUP = "no such security group is declared in this module"
 
 
 class ModuleInstance(Names):
@@ -297,6 +298,8 @@ class ModuleInstance(Names):
 
     def resource(self, type_: str, name: str, at: Location) -> Any:
         if (type_, name) not in self.resources:
+            if type_ == "aws_security_group":  # reported as sg-unknown-reference
+                return Unknown(f"{type_}.{name}", UNDECLARED_SECURITY_GROUP, at)
             raise EvalError(f"{type_}.{name} is not declared in {self.parsed.display}")
         return self._collection(
             ("resource", type_, name),

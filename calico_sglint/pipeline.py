@@ -1,20 +1,26 @@
-"""Run the reading stages in order: files -> parse -> evaluate -> model, one model per root.
+"""Run the stages in order: files -> parse -> evaluate -> model (`read`), then graph ->
+checks (`check`), one model per root module.
 
-The CLI calls this; nothing here prints. Problems with the input come back as diagnostics
-(errors and warnings with locations), never as exceptions, so one bad module does not hide
-the findings of the others.
+The CLI calls this; nothing here prints. Problems with the Terraform come back as
+diagnostics (errors and warnings with locations), not exceptions, so one bad module does not
+hide the findings of the others. Bad flags, config or rule packs raise `InputError`.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Mapping
 
+from calico_sglint.checks import Finding, run_checks
+from calico_sglint.config import Config, check_rule_ids, find_config, load_config
 from calico_sglint.evaluate import VarInputs, evaluate_root
 from calico_sglint.model import RESOURCE_TYPES, Model, build_model
 from calico_sglint.parse import parse_file
-from calico_sglint.source import Diagnostic, InputError, error_diagnostic
+from calico_sglint.profile import Profile, resolve_profile
+from calico_sglint.roles import Cluster, assign_roles
+from calico_sglint.rulepack import RulePack, load_packs
+from calico_sglint.source import Diagnostic, InputError
 from calico_sglint.workspace import ParseMany, Workspace, load_workspace, parse_serially
 
 
@@ -74,9 +80,60 @@ def var_inputs(options: ReadOptions) -> VarInputs:
     return VarInputs(tuple(files), tuple(pairs), env)
 
 
-def errors_first(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Errors before warnings, otherwise in the order they were found."""
-    return sorted(diagnostics, key=lambda d: 0 if d.severity == "error" else 1)
+@dataclass(frozen=True)
+class CheckOptions:
+    read: ReadOptions
+    profile_flags: Mapping[str, object] = field(default_factory=dict)
+    config_path: str | None = None  # --config; None: look for one upward from the first path
+    rule_paths: tuple[str, ...] = ()  # --rules
 
 
-__all__ = ["ReadOptions", "ReadResult", "read", "var_inputs", "errors_first", "error_diagnostic"]
+@dataclass(frozen=True)
+class RootResult:
+    model: Model
+    cluster: Cluster
+    profile: Profile
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    roots: tuple[RootResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    config: Config
+    pack: RulePack
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for root in self.roots for f in root.findings]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+def settings(options: CheckOptions) -> tuple[Config, RulePack]:
+    """The config file and the rule packs in force; `InputError` if either is broken."""
+    path = options.config_path or find_config(options.read.paths[0] if options.read.paths else ".")
+    config = load_config(path, options.config_path or (path and _shown(path)))
+    pack = load_packs([*config.rule_paths, *options.rule_paths])
+    check_rule_ids(config, pack)
+    return config, pack.with_overrides(config.severity, config.disable)
+
+
+def check(options: CheckOptions) -> CheckResult:
+    """Read the Terraform and check every root module against the packs and the profile."""
+    config, pack = settings(options)
+    result = read(options.read)
+    roots = []
+    for model in result.models:
+        profile = resolve_profile(options.profile_flags, config.profile)
+        cluster = assign_roles(model, config.roles)
+        findings = run_checks(model, cluster, profile, pack)
+        roots.append(RootResult(model, cluster, profile, tuple(findings)))
+    return CheckResult(tuple(roots), result.diagnostics, config, pack)
+
+
+def _shown(path: str) -> str:
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else path

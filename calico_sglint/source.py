@@ -7,6 +7,7 @@ input is an `InputError`, which the CLI prints as one `file:line: message` line 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 
 @dataclass(frozen=True, order=True)
@@ -65,3 +66,14 @@ def error_diagnostic(err: InputError) -> Diagnostic:
     """Turn an `InputError` into an error `Diagnostic` so one bad file does not stop the rest."""
     loc = Location(err.file, err.line or 0, err.line or 0) if err.file else None
     return Diagnostic("error", err.message, loc)
+
+
+def diagnostic_lines(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    """`file:line: message` for errors, `file:line: warning: message` after them."""
+    ordered = sorted(diagnostics, key=lambda d: 0 if d.severity == "error" else 1)
+    lines = []
+    for diagnostic in ordered:
+        where = f"{diagnostic.location}: " if diagnostic.location else "sglint: "
+        label = "" if diagnostic.severity == "error" else "warning: "
+        lines.append(f"{where}{label}{diagnostic.message}")
+    return lines

@@ -1,0 +1,530 @@
+"""Checks stage: rule packs x profile x graph -> findings.
+
+Path requirements: for every pair of cluster node groups the requirement's roles select, the
+path must be open; a closed path is one finding per requirement and (source SG, target SG),
+saying which side is missing, the nearest existing rules and the rule that would fix it. A
+path that unknown values might open is an *unverified* warning naming them. Structural
+checks (cycles, cross-references, exposure, duplicates, mixed styles, unknown references)
+look at the security groups themselves.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import networkx as nx
+
+from calico_sglint.evaluate import UNDECLARED_SECURITY_GROUP
+from calico_sglint.graph import CLOSED, OPEN, Endpoint, PathState, SgGraph
+from calico_sglint.model import Model, Peer, Rule, SecurityGroup
+from calico_sglint.profile import Profile
+from calico_sglint.roles import Cluster, ClusterNode
+from calico_sglint.rulepack import PackRule, RulePack
+from calico_sglint.show import describe_peer, describe_ports
+from calico_sglint.source import Location
+from calico_sglint.values import Unknown
+
+FAILED, UNVERIFIED = "failed", "unverified"
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    protocol: str
+    from_port: int
+    to_port: int
+    source_sg: str
+    target_sg: str
+    missing: str  # "ingress", "egress" or "both"
+    source_groups: tuple[str, ...]
+    target_groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleToAdd:
+    """A rule that would open a path: `sglint fix` writes these."""
+
+    security_group: str
+    direction: str
+    protocol: str
+    from_port: int
+    to_port: int
+    peer: str  # an SG address; the rule's own SG means self
+    requirement: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Related:
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: str
+    message: str
+    location: Location | None
+    root: str
+    status: str = FAILED
+    hint: str = ""
+    path: PathInfo | None = None
+    related: tuple[Related, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    fix: tuple[RuleToAdd, ...] = field(default=())
+
+
+def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> list[Finding]:
+    """Every finding for one model, in file and line order."""
+    graph = SgGraph(model)
+    findings: list[Finding] = []
+    for rule in pack.enabled():
+        if rule.kind == "path" and profile.matches(rule.when):
+            findings.extend(path_findings(rule, graph, cluster, profile, model.root))
+    structural = {
+        "sg-cycle": sg_cycle,
+        "sg-cross-reference": sg_cross_reference,
+        "sg-exposed": sg_exposed,
+        "sg-duplicate-rule": sg_duplicate_rule,
+        "sg-mixed-rule-styles": sg_mixed_rule_styles,
+        "sg-unknown-reference": sg_unknown_reference,
+    }
+    for rule_id, check in structural.items():
+        rule = pack.get(rule_id)
+        if rule is not None and rule.enabled:
+            findings.extend(check(rule, model, cluster))
+    return sorted(findings, key=finding_order)
+
+
+def finding_order(finding: Finding) -> tuple[str, int, str, str]:
+    loc = finding.location
+    target = finding.path.target_sg + finding.path.source_sg if finding.path else ""
+    return (loc.file if loc else "", loc.line if loc else 0, finding.rule_id, target)
+
+
+# --- path requirements -------------------------------------------------------------------
+
+
+def _selects(role: str, node: ClusterNode) -> bool:
+    return role == "any" or role in node.roles
+
+
+def primary_sg(node: ClusterNode, graph: SgGraph) -> str:
+    """The SG to report (and fix) for a node group: its first SG created in the scanned code."""
+    known = [s for s in node.group.security_groups if isinstance(s, str)]
+    managed = [s for s in known if s in graph.groups and graph.groups[s].managed]
+    if managed:
+        return managed[0]
+    if known:
+        return known[0]
+    first = node.group.security_groups[0] if node.group.security_groups else None
+    return first.expr if isinstance(first, Unknown) else node.group.address
+
+
+def endpoint(node: ClusterNode) -> Endpoint:
+    return Endpoint(node.group.address, node.group.security_groups, node.group.networks)
+
+
+@dataclass
+class _Pair:
+    """The node-group pairs that share one (source SG, target SG) path of a requirement."""
+
+    states: list[PathState] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+
+
+def path_findings(
+    rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile, root: str
+) -> list[Finding]:
+    """One finding per (source SG, target SG, port range) whose path is not open."""
+    pairs: dict[tuple[str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
+    for source in cluster.nodes:
+        if not _selects(rule.from_role, source):
+            continue
+        for target in cluster.nodes:
+            if not _selects(rule.to_role, target):
+                continue
+            if source is target and not source.needs_self_path:
+                continue
+            for ports in profile.ports(rule):
+                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
+                if state.state == OPEN:
+                    continue
+                pair = pairs[(primary_sg(source, graph), primary_sg(target, graph), ports)]
+                pair.states.append(state)
+                pair.sources.append(source.group.address)
+                pair.targets.append(target.group.address)
+    return [
+        _path_finding(rule, graph, root, source_sg, target_sg, ports, pair)
+        for (source_sg, target_sg, ports), pair in pairs.items()
+    ]
+
+
+def _path_finding(
+    rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str,
+    ports: tuple[int, int], pair: _Pair,
+) -> Finding:
+    closed = [s for s in pair.states if s.state == CLOSED]
+    state = closed[0] if closed else pair.states[0]
+    missing = state.missing or "both"
+    sources = tuple(dict.fromkeys(pair.sources))
+    targets = tuple(dict.fromkeys(pair.targets))
+    traffic = _traffic(rule.protocol, ports)
+    who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
+    path = PathInfo(rule.protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
+    related = _nearest_rules(graph, state, source_sg, target_sg, rule.protocol, ports)
+    location = _sg_location(graph, target_sg if missing in ("ingress", "both") else source_sg)
+    if closed:
+        fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
+        reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
+        nearest = "; ".join(r.message for r in related)
+        hint = _fix_text(fixes, traffic) + (f" Nearest existing rules: {nearest}." if nearest else "")
+        return Finding(
+            rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
+            related, (), fixes,
+        )
+    unknowns = tuple(dict.fromkeys(u for s in (state.ingress, state.egress) for u in s.unknowns))
+    named = "; ".join(_unknown_text(u) for u in unknowns[:3]) or "values sglint cannot evaluate"
+    message = f"unverified: {who} unless unevaluated values open it: {named}"
+    hint = "Give the values above (--var, --var-file, tfvars) or declare the rules in the scanned code."
+    return Finding(rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns)
+
+
+def _traffic(protocol: str, ports: tuple[int, int]) -> str:
+    if protocol == "all":
+        return "all traffic"
+    if protocol not in ("tcp", "udp"):
+        return f"IP protocol {protocol}"
+    return f"{protocol}/{ports[0]}" if ports[0] == ports[1] else f"{protocol}/{ports[0]}-{ports[1]}"
+
+
+def _groups_text(groups: tuple[str, ...], sg: str) -> str:
+    names = ", ".join(groups[:3]) + (f" and {len(groups) - 3} more" if len(groups) > 3 else "")
+    return f"{names} ({sg})"
+
+
+def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: str, traffic: str) -> str:
+    parts = []
+    if state.ingress.state == CLOSED:
+        whom = "itself" if source_sg == target_sg else source_sg
+        parts.append(f"no ingress rule on {target_sg} admits {traffic} from {whom}")
+    if state.egress.state == CLOSED:
+        whom = "itself" if source_sg == target_sg else target_sg
+        if graph.rules(source_sg, "egress"):
+            parts.append(f"no egress rule on {source_sg} allows {traffic} to {whom}")
+        else:
+            parts.append(
+                f"{source_sg} has no egress rules at all (Terraform removes AWS's default allow-all egress)"
+            )
+    return " and ".join(parts) or "the path is not open"
+
+
+def _fixes(
+    rule: PackRule, graph: SgGraph, state: PathState, source_sg: str, target_sg: str,
+    ports: tuple[int, int],
+) -> tuple[RuleToAdd, ...]:
+    fixes = []
+    if state.ingress.state != OPEN and _managed(graph, target_sg):
+        fixes.append(RuleToAdd(target_sg, "ingress", rule.protocol, *ports, source_sg, rule.id, rule.title))
+    if state.egress.state != OPEN and _managed(graph, source_sg):
+        fixes.append(RuleToAdd(source_sg, "egress", rule.protocol, *ports, target_sg, rule.id, rule.title))
+    return tuple(fixes)
+
+
+def _managed(graph: SgGraph, address: str) -> bool:
+    group = graph.groups.get(address)
+    return group is not None and group.managed
+
+
+def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
+    if not fixes:
+        return "The security groups involved are not created in the scanned code; open the path where they are."
+    steps = []
+    for fix in fixes:
+        peer = "itself (self = true)" if fix.peer == fix.security_group else fix.peer
+        preposition = "from" if fix.direction == "ingress" else "to"
+        steps.append(f"an {fix.direction} rule on {fix.security_group} for {traffic} {preposition} {peer}")
+    return "Add " + " and ".join(steps) + " (`sglint fix` writes it)."
+
+
+def _nearest_rules(
+    graph: SgGraph, state: PathState, source_sg: str, target_sg: str, protocol: str,
+    ports: tuple[int, int],
+) -> tuple[Related, ...]:
+    """Existing rules close to the missing one: same traffic, other peers; or same peer, other traffic."""
+    related: list[Related] = []
+    sides = []
+    if state.ingress.state != OPEN:
+        sides.append(("ingress", target_sg, source_sg))
+    if state.egress.state != OPEN:
+        sides.append(("egress", source_sg, target_sg))
+    for direction, sg, other in sides:
+        same_traffic, same_peer = [], []
+        for rule, peer in graph.rules(sg, direction):
+            carries = _carries(rule, protocol, ports)
+            names_other = peer.kind == "sg" and peer.value == other or peer.kind == "self" and sg == other
+            if carries and not names_other:
+                same_traffic.append((rule, peer))
+            elif names_other and not carries:
+                same_peer.append((rule, peer))
+        short = sg.split(".")[-1]
+        if same_traffic:
+            peers = ", ".join(dict.fromkeys(describe_peer(p) for _, p in same_traffic))
+            preposition = "from" if direction == "ingress" else "to"
+            rule = same_traffic[0][0]
+            related.append(Related(rule.location, f"{short} allows {describe_ports(rule)} only {preposition} {peers} ({rule.location})"))
+        elif same_peer:
+            rule = same_peer[0][0]
+            traffic = ", ".join(dict.fromkeys(describe_ports(r) for r, _ in same_peer))
+            verb = "admits" if direction == "ingress" else "reaches"
+            related.append(Related(rule.location, f"{short} {verb} {other} on {traffic} only ({rule.location})"))
+    return tuple(related)
+
+
+def _carries(rule: Rule, protocol: str, ports: tuple[int, int]) -> bool:
+    if isinstance(rule.protocol, Unknown):
+        return False
+    if rule.protocol == "all":
+        return True
+    if rule.protocol != protocol:
+        return False
+    if protocol not in ("tcp", "udp"):
+        return True
+    low, high = rule.from_port, rule.to_port
+    return isinstance(low, int) and isinstance(high, int) and low <= ports[1] and ports[0] <= high
+
+
+def _sg_location(graph: SgGraph, address: str) -> Location | None:
+    group = graph.groups.get(address)
+    return group.location if group is not None else None
+
+
+def _unknown_text(unknown: Unknown) -> str:
+    where = f" ({unknown.location})" if unknown.location else ""
+    return f"{unknown.expr}{where}: {unknown.reason}"
+
+
+# --- structural checks -------------------------------------------------------------------
+
+
+def sg_cycle(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """SGs whose inline rules reference each other: `terraform plan` fails with Error: Cycle."""
+    managed = {sg.address: sg for sg in model.security_groups if sg.managed}
+    dependencies = nx.DiGraph()
+    for sg in managed.values():
+        for item in sg.rules:
+            if item.style != "inline":
+                continue
+            for peer in item.peers:
+                if peer.kind == "sg" and peer.value in managed:
+                    dependencies.add_edge(sg.address, peer.value, rule=item)
+    findings = []
+    for component in nx.strongly_connected_components(dependencies):
+        members = sorted(component)
+        if len(members) == 1 and not dependencies.has_edge(members[0], members[0]):
+            continue
+        cycle = nx.find_cycle(dependencies.subgraph(members), source=members[0])
+        names = [a for a, _ in cycle] + [cycle[0][0]]
+        blocks = [dependencies.edges[a, b]["rule"] for a, b in cycle]
+        if len(members) == 1:
+            message = (
+                f"{members[0]} names itself in an inline rule; Terraform rejects a resource that "
+                "refers to itself (use self = true)"
+            )
+        else:
+            message = (
+                "inline rules make these security groups depend on each other: "
+                f"{' -> '.join(names)}; `terraform plan` fails with Error: Cycle"
+            )
+        related = tuple(
+            Related(b.location, f"{a} inline {b.direction} names {c}") for (a, c), b in zip(cycle, blocks)
+        )
+        hint = (
+            f"Move the rules of {members[-1]} (all of them) into aws_security_group_rule "
+            "resources; standalone rules do not create dependencies between groups."
+        )
+        findings.append(Finding(rule.id, rule.severity, message, blocks[0].location, model.root,
+                                hint=hint, related=related))
+    return findings
+
+
+def _node_sgs(model: Model, cluster: Cluster) -> set[str]:
+    sgs = {s for n in cluster.nodes for s in n.group.security_groups if isinstance(s, str)}
+    if not sgs:
+        sgs = {sg.address for sg in model.security_groups if sg.managed}
+    return sgs
+
+
+def sg_cross_reference(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """Pairs of SGs admitting each other through separate rules: a layout that drifts."""
+    grants: dict[tuple[str, str], list[Rule]] = defaultdict(list)
+    managed = {sg.address: sg for sg in model.security_groups if sg.managed}
+    for sg in managed.values():
+        for item in sg.rules:
+            if item.direction != "ingress":
+                continue
+            for peer in item.peers:
+                if peer.kind == "sg" and peer.value in managed and peer.value != sg.address:
+                    grants[(sg.address, peer.value)].append(item)
+    findings = []
+    for (a, b), a_rules in sorted(grants.items()):
+        b_rules = grants.get((b, a), [])
+        if a > b or not b_rules:
+            continue
+        if all(r.style == "inline" for r in a_rules + b_rules):
+            continue  # that is an sg-cycle
+        count = len(a_rules) + len(b_rules)
+        message = (
+            f"{a} and {b} admit each other through {count} separate rules "
+            f"({len(a_rules)} on {a.split('.')[-1]}, {len(b_rules)} on {b.split('.')[-1]}); "
+            "every new port must be opened in both places, and one is easily forgotten"
+        )
+        related = tuple(Related(r.location, f"{r.declared_by}: {describe_ports(r)}") for r in (a_rules + b_rules)[:12])
+        hint = "Put every node in one cluster security group with a self rule for all traffic (protocol -1, self = true)."
+        findings.append(Finding(rule.id, rule.severity, message, managed[a].location, model.root,
+                                hint=hint, related=related))
+    return findings
+
+
+def sg_exposed(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """Calico, kubelet or etcd ports (or all traffic) admitted from 0.0.0.0/0 or ::/0."""
+    findings = []
+    node_sgs = _node_sgs(model, cluster)
+    for sg in model.security_groups:
+        if sg.address not in node_sgs:
+            continue
+        for item in sg.rules:
+            if item.direction != "ingress" or isinstance(item.protocol, Unknown):
+                continue
+            world = [p.value for p in item.peers if p.kind == "cidr" and _is_everywhere(p.value)]
+            if not world:
+                continue
+            exposed = [e for e in rule.exposed if any(_overlaps(item, e.protocol, span) for span in e.ports)]
+            if not exposed:
+                continue
+            names = ", ".join(e.name for e in exposed[:6])
+            message = (
+                f"{sg.address} admits {describe_ports(item)} from {' and '.join(world)}, "
+                f"exposing {names} to the internet"
+            )
+            hint = "Admit these ports only from the node security groups (or self), never from the internet."
+            findings.append(Finding(rule.id, rule.severity, message, item.location, model.root, hint=hint))
+    return findings
+
+
+def _is_everywhere(cidr: str) -> bool:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+    except ValueError:
+        return False
+
+
+def _overlaps(item: Rule, protocol: str, span: tuple[int, int]) -> bool:
+    if item.protocol == "all":
+        return True
+    if protocol == "all":
+        return False
+    if item.protocol != protocol:
+        return False
+    if protocol not in ("tcp", "udp"):
+        return True
+    low, high = item.from_port, item.to_port
+    return isinstance(low, int) and isinstance(high, int) and low <= span[1] and span[0] <= high
+
+
+def sg_duplicate_rule(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """The same permission twice on one SG: AWS fails the apply with InvalidPermission.Duplicate."""
+    findings = []
+    for sg in model.security_groups:
+        seen: dict[tuple[object, ...], Rule] = {}
+        reported: set[tuple[Location, Location]] = set()
+        for item in sorted(sg.rules, key=lambda r: (r.location.file, r.location.line)):
+            if item.multiplicity is not None or any(isinstance(v, Unknown) for v in (item.protocol, item.from_port, item.to_port)):
+                continue
+            for peer in item.peers:
+                key = (item.direction, item.protocol, item.from_port, item.to_port, *_peer_key(peer, sg))
+                first = seen.setdefault(key, item)
+                if first is item or (first.location, item.location) in reported:
+                    continue
+                if first.location == item.location and first.declared_by == item.declared_by:
+                    continue
+                reported.add((first.location, item.location))
+                message = (
+                    f"{item.direction} {describe_ports(item)} {'from' if item.direction == 'ingress' else 'to'} "
+                    f"{describe_peer(peer)} on {sg.address} is already granted at {first.location}; "
+                    "AWS rejects the apply with InvalidPermission.Duplicate"
+                )
+                findings.append(Finding(
+                    rule.id, rule.severity, message, item.location, model.root,
+                    hint="Delete one of the two rules.",
+                    related=(Related(first.location, f"first granted by {first.declared_by}"),),
+                ))
+    return findings
+
+
+def _peer_key(peer: Peer, sg: SecurityGroup) -> tuple[str, str]:
+    if peer.kind == "self" or (peer.kind == "sg" and peer.value == sg.address):
+        return ("sg", sg.address)
+    if peer.kind == "cidr":
+        try:
+            return ("cidr", str(ipaddress.ip_network(peer.value, strict=False)))
+        except ValueError:
+            return ("cidr", peer.value)
+    return (peer.kind, peer.value)
+
+
+def sg_mixed_rule_styles(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """Inline rules and rule resources on one SG overwrite each other."""
+    findings = []
+    for sg in model.security_groups:
+        if not sg.managed:
+            continue
+        by_style: dict[str, Rule] = {}
+        for item in sg.rules:
+            by_style.setdefault(item.style, item)
+        if len(by_style) < 2:
+            continue
+        styles = " and ".join(_STYLE_NAMES[s] for s in sorted(by_style))
+        message = f"{sg.address} is managed with {styles} at once; each apply removes the rules the other added"
+        related = tuple(Related(r.location, f"{_STYLE_NAMES[s]}: {r.declared_by}") for s, r in sorted(by_style.items()))
+        hint = "Keep one style per security group; prefer aws_security_group_rule resources (no cycles)."
+        findings.append(Finding(rule.id, rule.severity, message, sg.location, model.root, hint=hint, related=related))
+    return findings
+
+
+_STYLE_NAMES = {
+    "inline": "inline ingress/egress blocks",
+    "rule": "aws_security_group_rule resources",
+    "vpc-rule": "aws_vpc_security_group_*_rule resources",
+}
+
+
+def sg_unknown_reference(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
+    """Rules naming an aws_security_group that the module does not declare."""
+    findings = []
+    seen: set[tuple[str, Location | None]] = set()
+    for item in _all_rules(model):
+        candidates: list[Unknown] = [p.unknown for p in item.peers if p.unknown is not None]
+        if isinstance(item.security_group, Unknown):
+            candidates.append(item.security_group)
+        for unknown in candidates:
+            if unknown.reason != UNDECLARED_SECURITY_GROUP or (unknown.expr, unknown.location) in seen:
+                continue
+            seen.add((unknown.expr, unknown.location))
+            message = f"{item.declared_by} names {unknown.expr}, which is not declared in this module"
+            declared = sorted(sg.address for sg in model.security_groups if sg.managed)
+            hint = "Correct the name" + (f"; declared security groups: {', '.join(declared[:6])}." if declared else ".")
+            findings.append(Finding(rule.id, rule.severity, message, unknown.location or item.location,
+                                    model.root, hint=hint))
+    return findings
+
+
+def _all_rules(model: Model) -> Iterable[Rule]:
+    for sg in model.security_groups:
+        yield from sg.rules
+    yield from model.unattached_rules
+

@@ -1,0 +1,89 @@
+"""YAML documents that remember the line of every key, so errors and sources can say where.
+
+Used for rule packs and the config file (an error names the file, the line and the key) and
+for Calico manifests (a detected setting names the line it came from).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import yaml
+
+from calico_sglint.source import InputError
+
+try:  # libyaml is much faster for big manifests; PyYAML's pure-Python loader also works
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class YamlDoc:
+    """One YAML document: its data and the 1-based line of each key or list item."""
+
+    data: Any
+    lines: dict[Path, int]
+    file: str
+
+    def line(self, *path: Any) -> int:
+        """The line of `path` (e.g. ("spec", "calicoNetwork", "bgp")), or its nearest parent."""
+        probe: Path = tuple(path)
+        while probe:
+            if probe in self.lines:
+                return self.lines[probe]
+            probe = probe[:-1]
+        return self.lines.get((), 1)
+
+
+def load_documents(text: str, file: str) -> list[YamlDoc]:
+    """Every document in `text`; a syntax error is an `InputError` with its line."""
+    loader = _Loader(text)
+    documents: list[YamlDoc] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            data = loader.construct_document(node)
+            lines: dict[Path, int] = {}
+            _record(node, (), lines)
+            documents.append(YamlDoc(data, lines, file))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise InputError(f"invalid YAML: {err.problem or err}", file, line) from None
+    except yaml.YAMLError as err:
+        raise InputError(f"invalid YAML: {err}", file, 1) from None
+    except (ValueError, TypeError, RecursionError) as err:  # e.g. an unhashable key
+        raise InputError(f"invalid YAML: {err}", file, 1) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            child = path + (key,)
+            lines[child] = key_node.start_mark.line + 1
+            _record(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record(item, path + (index,), lines)
+
+
+def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) in nested dicts and lists, parents before children."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from walk(value, path + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from walk(value, path + (index,))
