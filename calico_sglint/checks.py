@@ -181,7 +181,7 @@ def _path_finding(
     if closed:
         fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
-        nearest = "; ".join(r.message for r in related)
+        nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
         hint = _fix_text(fixes, traffic) + (f" Nearest existing rules: {nearest}." if nearest else "")
         return Finding(
             rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
@@ -203,6 +203,8 @@ def _traffic(protocol: str, ports: tuple[int, int]) -> str:
 
 
 def _groups_text(groups: tuple[str, ...], sg: str) -> str:
+    if groups == (sg,):
+        return sg
     names = ", ".join(groups[:3]) + (f" and {len(groups) - 3} more" if len(groups) > 3 else "")
     return f"{names} ({sg})"
 
@@ -276,12 +278,13 @@ def _nearest_rules(
             peers = ", ".join(dict.fromkeys(describe_peer(p) for _, p in same_traffic))
             preposition = "from" if direction == "ingress" else "to"
             rule = same_traffic[0][0]
-            related.append(Related(rule.location, f"{short} allows {describe_ports(rule)} only {preposition} {peers} ({rule.location})"))
+            related.append(Related(rule.location, f"{short} allows {describe_ports(rule)} only {preposition} {peers}"))
         elif same_peer:
             rule = same_peer[0][0]
             traffic = ", ".join(dict.fromkeys(describe_ports(r) for r, _ in same_peer))
             verb = "admits" if direction == "ingress" else "reaches"
-            related.append(Related(rule.location, f"{short} {verb} {other} on {traffic} only ({rule.location})"))
+            whom = "itself" if other == sg else other
+            related.append(Related(rule.location, f"{short} {verb} {whom} on {traffic} only"))
     return tuple(related)
 
 
@@ -406,7 +409,10 @@ def sg_exposed(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
             exposed = [e for e in rule.exposed if any(_overlaps(item, e.protocol, span) for span in e.ports)]
             if not exposed:
                 continue
-            names = ", ".join(e.name for e in exposed[:6])
+            if item.protocol == "all":
+                names = "every Calico, kubelet and etcd port"
+            else:
+                names = ", ".join(e.name for e in exposed)
             message = (
                 f"{sg.address} admits {describe_ports(item)} from {' and '.join(world)}, "
                 f"exposing {names} to the internet"

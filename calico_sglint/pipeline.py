@@ -112,24 +112,40 @@ class CheckResult:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-def settings(options: CheckOptions) -> tuple[Config, RulePack]:
-    """The config file and the rule packs in force; `InputError` if either is broken."""
-    path = options.config_path or find_config(options.read.paths[0] if options.read.paths else ".")
-    config = load_config(path, options.config_path or (path and _shown(path)))
+def settings(
+    options: CheckOptions,
+    start: str | None = None,
+    memo: dict[str | None, tuple[Config, RulePack]] | None = None,
+) -> tuple[Config, RulePack]:
+    """The config and rule packs in force at `start` (default: the first path), or from
+    `--config`; `InputError` if either is broken. `memo` shares work within one run."""
+    path = options.config_path or find_config(start or (options.read.paths[0] if options.read.paths else "."))
+    if memo is not None and path in memo:
+        return memo[path]
+    config = load_config(path, path if options.config_path else (path and _shown(path)))
     pack = load_packs([*config.rule_paths, *options.rule_paths])
     check_rule_ids(config, pack)
-    return config, pack.with_overrides(config.severity, config.disable)
+    found = (config, pack.with_overrides(config.severity, config.disable))
+    if memo is not None:
+        memo[path] = found
+    return found
 
 
 def check(options: CheckOptions) -> CheckResult:
-    """Read the Terraform and check every root module against the packs and the profile."""
-    config, pack = settings(options)
+    """Read the Terraform and check every root module against the packs and the profile.
+
+    Each root module uses the config nearest to it (or `--config` for all), so one run over
+    a monorepo honours each environment's `.sglint.yaml`.
+    """
+    memo: dict[str | None, tuple[Config, RulePack]] = {}
+    config, pack = settings(options, memo=memo)
     result = read(options.read)
     roots = []
-    for model in result.models:
-        profile = resolve_profile(options.profile_flags, config.profile)
-        cluster = assign_roles(model, config.roles)
-        findings = run_checks(model, cluster, profile, pack)
+    for root_path, model in zip(result.workspace.roots, result.models):
+        root_config, root_pack = settings(options, root_path, memo)
+        profile = resolve_profile(options.profile_flags, root_config.profile)
+        cluster = assign_roles(model, root_config.roles)
+        findings = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, tuple(findings)))
     return CheckResult(tuple(roots), result.diagnostics, config, pack)
 

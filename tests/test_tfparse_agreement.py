@@ -76,9 +76,15 @@ class Known:
 #    those something references, plus literal `sg-...` ids (which are not resources at all).
 #    So managed SGs must be equal, and our data-source SGs a subset of tfparse's.
 KNOWN_DISAGREEMENTS: tuple[Known, ...] = (
-    # None today: on every compared tree both evaluators agree on every tuple tfparse resolves.
     # Add entries as Known(tree, kind, item, reason); start `reason` with "BUG:" when tfparse
     # is right and our reader is wrong.
+    Known(
+        "fixtures/check-unknown-reference",
+        "rule only in tfparse",
+        ("aws_security_group.master", "ingress", "all", 0, 65535, "sg", "aws_security_group.master"),
+        "invalid Terraform on purpose: tfparse resolves the undeclared aws_security_group.wroker "
+        "to the rule's own group; we keep it unknown and report sg-unknown-reference",
+    ),
 )
 
 
