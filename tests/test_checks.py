@@ -1,0 +1,292 @@
+"""checks.py: how path findings are grouped and what each structural check does and does not
+report, on small modules written to temp dirs and checked through the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import write
+
+SELF_ALL = """
+resource "aws_security_group_rule" "{sg}_self_all" {{
+  type              = "ingress"
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  security_group_id = aws_security_group.{sg}.id
+  self              = true
+}}
+
+resource "aws_security_group_rule" "{sg}_egress" {{
+  type              = "egress"
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  security_group_id = aws_security_group.{sg}.id
+  cidr_blocks       = ["0.0.0.0/0"]
+}}
+"""
+
+
+def instances(name: str, sg: str, count: int) -> str:
+    return (
+        f'resource "aws_instance" "{name}" {{\n  count = {count}\n'
+        f"  vpc_security_group_ids = [aws_security_group.{sg}.id]\n}}\n"
+    )
+
+
+@pytest.fixture
+def check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint):  # type: ignore[no-untyped-def]
+    """Check a one-file module; return its findings (JSON)."""
+
+    def run(source: str, *flags: str) -> list[dict[str, Any]]:
+        write(tmp_path, {"main.tf": source})
+        monkeypatch.chdir(tmp_path)
+        result = sglint("check", ".", "--format", "json", *flags)
+        assert result.code in (0, 1), result.stderr
+        return result.json()["findings"]  # type: ignore[no-any-return]
+
+    return run
+
+
+def ids(findings: list[dict[str, Any]]) -> list[str]:
+    return [f["rule_id"] for f in findings]
+
+
+class TestPathFindings:
+    def test_a_single_node_needs_no_path_to_itself_but_two_do(self, check) -> None:  # type: ignore[no-untyped-def]
+        base = 'resource "aws_security_group" "n" {}\n' + SELF_ALL.format(sg="n").replace(
+            'protocol          = "-1"\n  security_group_id = aws_security_group.n.id\n  self', 'protocol          = "icmp"\n  security_group_id = aws_security_group.n.id\n  self', 1
+        )
+        assert check(base + instances("node", "n", 1)) == []
+        assert sorted(ids(check(base + instances("node", "n", 2)))) == ["calico-typha", "calico-vxlan"]
+
+    def test_node_groups_sharing_security_groups_give_one_finding(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = (
+            'resource "aws_security_group" "n" {}\n'
+            + SELF_ALL.format(sg="n").split("resource \"aws_security_group_rule\" \"n_egress\"")[0]
+            + instances("node_a", "n", 2) + instances("node_b", "n", 2)
+        )
+        findings = check(source)
+        assert ids(findings) == ["calico-typha", "calico-vxlan"]
+        assert findings[0]["path"]["source_node_groups"] == ["aws_instance.node_a", "aws_instance.node_b"]
+        assert findings[0]["path"]["missing"] == "egress"
+
+    def test_unverified_names_the_expression_and_is_a_warning(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+variable "port" {}
+resource "aws_security_group" "n" {}
+resource "aws_security_group_rule" "vxlan" {
+  type              = "ingress"
+  from_port         = 4789
+  to_port           = 4789
+  protocol          = "udp"
+  security_group_id = aws_security_group.n.id
+  self              = true
+}
+resource "aws_security_group_rule" "typha" {
+  type              = "ingress"
+  from_port         = var.port
+  to_port           = var.port
+  protocol          = "tcp"
+  security_group_id = aws_security_group.n.id
+  self              = true
+}
+resource "aws_security_group_rule" "out" {
+  type              = "egress"
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  security_group_id = aws_security_group.n.id
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+''' + instances("node", "n", 3)
+        (finding,) = check(source)
+        assert (finding["rule_id"], finding["severity"], finding["status"]) == ("calico-typha", "warning", "unverified")
+        assert finding["unknowns"][0]["unknown"] == "var.port"
+        assert "var.port (main.tf:14): variable has no value and no default" in finding["message"]
+        assert finding["fix"] == []
+        closed = check(source, "--var", "port=22")
+        assert [(f["rule_id"], f["status"]) for f in closed] == [("calico-typha", "failed")]
+
+
+class TestStructural:
+    def test_a_ring_of_three_inline_references_is_one_cycle(self, check) -> None:  # type: ignore[no-untyped-def]
+        ring = ""
+        for sg, other in (("a", "b"), ("b", "c"), ("c", "a")):
+            ring += f'''
+resource "aws_security_group" "{sg}" {{
+  ingress {{
+    from_port       = 22
+    to_port         = 22
+    protocol        = "tcp"
+    security_groups = [aws_security_group.{other}.id]
+  }}
+}}
+'''
+        (finding,) = [f for f in check(ring) if f["rule_id"] == "sg-cycle"]
+        assert "aws_security_group.a -> aws_security_group.b -> aws_security_group.c -> aws_security_group.a" in finding["message"]
+        assert len(finding["related"]) == 3
+
+    def test_standalone_rules_in_both_directions_are_no_cycle(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = 'resource "aws_security_group" "a" {}\nresource "aws_security_group" "b" {}\n'
+        for sg, other in (("a", "b"), ("b", "a")):
+            source += f'''
+resource "aws_security_group_rule" "{sg}_from_{other}" {{
+  type                     = "ingress"
+  from_port                = 22
+  to_port                  = 22
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.{sg}.id
+  source_security_group_id = aws_security_group.{other}.id
+}}
+'''
+        assert ids(check(source)) == ["sg-cross-reference"]
+
+    def test_one_direction_is_no_cross_reference(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+resource "aws_security_group" "a" {}
+resource "aws_security_group" "b" {}
+resource "aws_security_group_rule" "a_from_b" {
+  type                     = "ingress"
+  from_port                = 22
+  to_port                  = 22
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.a.id
+  source_security_group_id = aws_security_group.b.id
+}
+'''
+        assert check(source) == []
+
+    def test_exposure_only_counts_node_groups_and_calico_ports(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+resource "aws_security_group" "alb" {
+  ingress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+resource "aws_security_group" "n" {
+  ingress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    self        = true
+  }
+  ingress {
+    from_port   = 9000
+    to_port     = 9999
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8", "0.0.0.0/0"]
+  }
+  ingress {
+    from_port        = 443
+    to_port          = 443
+    protocol         = "tcp"
+    ipv6_cidr_blocks = ["::/0"]
+  }
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+''' + instances("node", "n", 3)
+        (finding,) = check(source)
+        assert finding["rule_id"] == "sg-exposed"
+        assert finding["message"] == (
+            "aws_security_group.n admits tcp/9000-9999 from 0.0.0.0/0, "
+            "exposing Felix metrics, Typha metrics to the internet"
+        )
+
+    def test_duplicates_across_styles_and_spellings(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+resource "aws_security_group" "n" {
+  ingress {
+    from_port   = 179
+    to_port     = 179
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/16"]
+  }
+  ingress {
+    description = "same permission, other description"
+    from_port   = 179
+    to_port     = 179
+    protocol    = "6"
+    cidr_blocks = ["10.0.0.0/16", "10.1.0.0/16"]
+  }
+  ingress {
+    from_port   = 179
+    to_port     = 179
+    protocol    = "tcp"
+    cidr_blocks = ["10.2.0.0/16"]
+  }
+}
+'''
+        (finding,) = [f for f in check(source) if f["rule_id"] == "sg-duplicate-rule"]
+        assert finding["location"]["line"] == 9
+        assert finding["related"][0]["line"] == 3
+
+    def test_rule_and_vpc_rule_resources_are_mixed_styles(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+resource "aws_security_group" "n" {}
+resource "aws_security_group_rule" "old" {
+  type              = "ingress"
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  security_group_id = aws_security_group.n.id
+  cidr_blocks       = ["10.0.0.0/8"]
+}
+resource "aws_vpc_security_group_ingress_rule" "new" {
+  security_group_id = aws_security_group.n.id
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "10.0.0.0/8"
+}
+'''
+        (finding,) = check(source)
+        assert finding["rule_id"] == "sg-mixed-rule-styles"
+        assert "aws_security_group_rule resources and aws_vpc_security_group_*_rule resources" in finding["message"]
+
+    def test_a_typo_in_the_rules_own_security_group(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = '''
+resource "aws_security_group" "bastion" {}
+resource "aws_security_group_rule" "r" {
+  type              = "ingress"
+  from_port         = 22
+  to_port           = 22
+  protocol          = "tcp"
+  security_group_id = aws_security_group.bastoin.id
+  cidr_blocks       = ["10.0.0.0/8"]
+}
+'''
+        (finding,) = check(source)
+        assert finding["rule_id"] == "sg-unknown-reference"
+        assert finding["message"] == (
+            "aws_security_group_rule.r names aws_security_group.bastoin, which is not declared in this module"
+        )
+        assert finding["location"]["line"] == 8
+
+    def test_disabled_in_config(self, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        write(tmp_path, {".sglint.yaml": "disable:\n  - sg-cross-reference\nseverity:\n  calico-typha: info\n"})
+        source = 'resource "aws_security_group" "a" {}\nresource "aws_security_group" "b" {}\n'
+        for sg, other in (("a", "b"), ("b", "a")):
+            source += f'''
+resource "aws_security_group_rule" "{sg}_from_{other}" {{
+  type                     = "ingress"
+  from_port                = 22
+  to_port                  = 22
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.{sg}.id
+  source_security_group_id = aws_security_group.{other}.id
+}}
+'''
+        assert check(source) == []
