@@ -55,7 +55,7 @@ def find_config(start: str) -> str | None:
         pyproject = os.path.join(directory, "pyproject.toml")
         if os.path.isfile(pyproject) and _has_tool_table(pyproject):
             return pyproject
-        if os.path.isdir(os.path.join(directory, ".git")):
+        if os.path.exists(os.path.join(directory, ".git")):  # a directory, or a file in worktrees
             return None
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -96,8 +96,10 @@ def check_rule_ids(config: Config, pack: RulePack) -> None:
 def _has_tool_table(path: str) -> bool:
     try:
         return "calico-sglint" in _read_toml(path).get("tool", {})
-    except (OSError, ValueError):
+    except OSError:
         return False
+    except ValueError as err:  # a broken pyproject.toml might hold our settings: say so
+        raise InputError(f"invalid TOML: {err}", os.path.relpath(path)) from None
 
 
 def _tool_table(path: str, shown: str) -> dict[str, Any]:
@@ -160,7 +162,8 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
-    key_lines["disable"] = line_of("disable")
+    if "disable" in data:
+        key_lines["disable"] = line_of("disable")
     return Config(
         file=file,
         profile=profile,
@@ -172,7 +175,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_style=style,
         fix_file=fix_file,
         format=output_format,
-        output=output,
+        output=os.path.join(base, output) if output else None,
         key_lines=key_lines,
     )
 

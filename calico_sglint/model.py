@@ -459,8 +459,8 @@ class _Builder:
                     if not sgs:
                         sgs = self._security_groups(template.address, template.body)
                 if not sgs:
-                    sgs = [Unknown(f"{instance.address}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")]
-                    self._note(instance.address, "vpc_security_group_ids", sgs[0])
+                    sgs = [Unknown(f"{instance.resource}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")]
+                    self._note(instance.resource, "vpc_security_group_ids", sgs[0])
                 check = body.get("source_dest_check", True)
                 networks = self._networks(instance.address, body, _subnet_values(body, "subnet_id"))
                 split[_freeze(sgs) + (_freeze([check]),)].append((instance, sgs, check, networks))

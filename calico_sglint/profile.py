@@ -60,7 +60,9 @@ class Profile:
 
 def normalize_encapsulation(value: Any) -> str | None:
     """The canonical spelling of an encapsulation (case-insensitive), or None if invalid."""
-    text = str(value).strip().lower()
+    if not isinstance(value, str):
+        return None  # YAML null is a missing value, not the "None" encapsulation
+    text = value.strip().lower()
     return next((e for e in ENCAPSULATIONS if e.lower() == text), None)
 
 

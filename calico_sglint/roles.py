@@ -56,8 +56,9 @@ def assign_roles(model: Model, config_roles: Mapping[str, tuple[str, str]]) -> C
 
 
 def words(text: str) -> list[str]:
-    """Lowercase words of a name: `k8s-ControlPlane_1` -> ["k8s", "controlplane", "1"]."""
-    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]
+    """Lowercase words of a name: `k8s-controlPlane_1` -> ["k8s", "control", "plane", "1"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
 
 
 def role_of_text(text: str) -> str | None:
@@ -107,7 +108,10 @@ def _from_groups(
 
 
 def _configured(group: NodeGroup, config_roles: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
-    for address in (group.address, *group.instances, group.launch_template or "", *[
+    """The configured role of a group: by its address, an instance's, the resource the
+    instances come from, its launch template, or one of its SGs."""
+    resources = [re.sub(r"\[[^\]]*\]$", "", i) for i in group.instances]
+    for address in (group.address, *group.instances, *resources, group.launch_template or "", *[
         s for s in group.security_groups if isinstance(s, str)
     ]):
         if address in config_roles:
@@ -116,12 +120,15 @@ def _configured(group: NodeGroup, config_roles: Mapping[str, tuple[str, str]]) -
 
 
 def _named_role(group: NodeGroup) -> tuple[str, str] | None:
-    """The role the names or tags give, in order: names (resource, Name tag, name), then tags."""
+    """The role the names or tags give: names (resource, Name tag, name) first, then tags whose
+    key mentions a role (`Role = "worker"`, `kubernetes.io/role/master = "1"`)."""
     for name in group.names:
         role = role_of_text(name)
         if role is not None:
             return role, f"name {name!r}"
     for key, value in sorted(group.tags.items()):
+        if "role" not in key.lower():
+            continue
         role = role_of_text(key) or role_of_text(value)
         if role is not None:
             return role, f"tag {key}={value}"

@@ -160,6 +160,8 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
         if key not in _FIELDS:
             raise fail(str(key), f"unknown key (expected one of {', '.join(sorted(_FIELDS))})")
     rule_id = entry.get("id")
+    if rule_id is None:
+        raise fail("id", "missing (every rule needs an id)")
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise fail("id", "must be lowercase words joined by hyphens, like calico-typha")
     base = rules.get(rule_id)
@@ -170,6 +172,8 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
     kind = entry.get("kind", base.kind if base else "path")
     if kind not in KINDS:
         raise fail("kind", f"must be one of {', '.join(KINDS)}")
+    if base is not None and kind != base.kind:
+        raise fail("kind", f"cannot change the kind of {rule_id} ({base.kind})")
     if kind == "structural" and rule_id not in BUILT_IN_STRUCTURAL:
         raise fail("kind", "structural checks are built in; a pack can only add path rules")
     if base is None and kind == "path":
@@ -203,8 +207,6 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
     if "exposed" in entry:
         values["exposed"] = _exposed(entry["exposed"], fail)
     if base is not None:
-        if not builtin and base.defined_in and "kind" in entry and entry["kind"] != base.kind:
-            raise fail("kind", f"cannot change the kind of {rule_id}")
         return replace(base, **values)
     return PackRule(**values)
 
@@ -251,10 +253,18 @@ def _when(value: Any, fail: Any) -> dict[str, tuple[Any, ...]]:
             raise fail("when", f"unknown profile setting {key!r} (expected one of {', '.join(CONDITIONS)})")
         options = tuple(wanted) if isinstance(wanted, list) else (wanted,)
         for option in options:
-            if option not in CONDITIONS[key]:
-                raise fail("when", f"{key}: {option!r} is not one of {', '.join(map(str, CONDITIONS[key]))}")
+            allowed = CONDITIONS[key]
+            is_bool = isinstance(option, bool)
+            if option not in allowed or is_bool != all(isinstance(a, bool) for a in allowed):
+                shown = repr(option) if isinstance(option, str) else _yaml(option)
+                raise fail("when", f"{key}: {shown} is not one of {', '.join(map(_yaml, allowed))}")
         result[key] = options
     return result
+
+
+def _yaml(value: Any) -> str:
+    """A value as YAML spells it, for messages: true/false rather than True/False."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _exposed(value: Any, fail: Any) -> tuple[ExposedPort, ...]:
