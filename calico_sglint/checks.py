@@ -182,7 +182,9 @@ def _path_finding(
         fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
-        hint = _fix_text(fixes, traffic) + (f" Nearest existing rules: {nearest}." if nearest else "")
+        hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
+            f" Nearest existing rules: {nearest}." if nearest else ""
+        )
         return Finding(
             rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
             related, (), fixes,
@@ -235,6 +237,36 @@ def _fixes(
     if state.egress.state != OPEN and _managed(graph, source_sg):
         fixes.append(RuleToAdd(source_sg, "egress", rule.protocol, *ports, target_sg, rule.id, rule.title))
     return tuple(fixes)
+
+
+def _cycle_advice(graph: SgGraph, fixes: tuple[RuleToAdd, ...]) -> str:
+    """Advice when the fix would be an inline rule that closes a cycle of inline references."""
+    for fix in fixes:
+        group = graph.groups[fix.security_group]
+        if fix.peer == fix.security_group or {r.style for r in group.rules} != {"inline"}:
+            continue
+        if fix.security_group in _inline_reach(graph, fix.peer):
+            return (
+                f" An inline rule on {fix.security_group} naming {fix.peer} would close a cycle of inline "
+                f"references (Error: Cycle): move {fix.security_group}'s rules into "
+                "aws_security_group_rule resources first."
+            )
+    return ""
+
+
+def _inline_reach(graph: SgGraph, start: str) -> set[str]:
+    """Every SG that `start` depends on through inline rules naming other SGs."""
+    seen, stack = set(), [start]
+    while stack:
+        group = graph.groups.get(stack.pop())
+        if group is None:
+            continue
+        for rule in group.rules:
+            for peer in rule.peers:
+                if rule.style == "inline" and peer.kind == "sg" and peer.value not in seen:
+                    seen.add(peer.value)
+                    stack.append(peer.value)
+    return seen
 
 
 def _managed(graph: SgGraph, address: str) -> bool:

@@ -27,6 +27,7 @@ app = typer.Typer(
         "Examples:\n\n"
         "  sglint check examples/typha-blocked\n\n"
         "  sglint check infra/ --encapsulation IPIP --format json\n\n"
+        "  sglint fix examples/typha-blocked --diff\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
         "  sglint explain calico-typha"
     ),
@@ -63,9 +64,31 @@ class Encapsulation(str, Enum):
     None_ = "None"
 
 
+class FixStyle(str, Enum):
+    auto = "auto"
+    rule = "rule"
+    vpc_rule = "vpc-rule"
+    inline = "inline"
+
+
 PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
+
+# Options shared by `check` and `fix`: one definition, so both commands read the same profile.
+PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
+EncapsulationOpt = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default VXLAN).")
+BgpOpt = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default off; on with IPIP or None).")
+TyphaOpt = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it).")
+WireguardOpt = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820).")
+WireguardV6Opt = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821).")
+VxlanPortOpt = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789).")
+ApiserverPortOpt = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443).")
+ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
+RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
+VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
+VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
+FailOnOpt = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error).")
 
 
 def _version(value: bool) -> None:
@@ -117,20 +140,20 @@ def _emit(text: str, output: Optional[str]) -> None:
 
 @app.command()
 def check(
-    paths: Optional[List[str]] = typer.Argument(None, help=PATHS_HELP, show_default=False),
+    paths: Optional[List[str]] = PathsArg,
     output_format: Optional[CheckFormat] = typer.Option(None, "--format", "-f", help="Report format (default text)."),
-    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error)."),
-    encapsulation: Optional[Encapsulation] = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default VXLAN)."),
-    bgp: Optional[bool] = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default off; on with IPIP or None)."),
-    typha: Optional[bool] = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it)."),
-    wireguard: Optional[bool] = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820)."),
-    wireguard_v6: Optional[bool] = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821)."),
-    vxlan_port: Optional[int] = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789)."),
-    apiserver_port: Optional[int] = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443)."),
-    config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward)."),
-    rules: Optional[List[str]] = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable)."),
-    var_files: Optional[List[str]] = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False),
-    variables: Optional[List[str]] = typer.Option(None, "--var", help=VAR_HELP, show_default=False),
+    fail_on: Optional[FailOn] = FailOnOpt,
+    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
+    bgp: Optional[bool] = BgpOpt,
+    typha: Optional[bool] = TyphaOpt,
+    wireguard: Optional[bool] = WireguardOpt,
+    wireguard_v6: Optional[bool] = WireguardV6Opt,
+    vxlan_port: Optional[int] = VxlanPortOpt,
+    apiserver_port: Optional[int] = ApiserverPortOpt,
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
@@ -143,16 +166,11 @@ def check(
 
       sglint check modules/security-groups --config .sglint.yaml --fail-on warning
     """
-    from calico_sglint.pipeline import CheckOptions, check as run_check
+    from calico_sglint.pipeline import check as run_check
     from calico_sglint.report import fails, report_json, report_lines
 
-    flags = {
-        "encapsulation": encapsulation.value if encapsulation else None,
-        "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
-        "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
-    }
-    options = CheckOptions(_read_options(paths, var_files, variables), flags, config, tuple(rules or ()))
-    result = run_check(options)
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
+    result = run_check(_check_options(paths, var_files, variables, flags, config, rules))
     _print_diagnostics(result.diagnostics)
     chosen = (output_format.value if output_format else None) or result.config.format or "text"
     if chosen == "json":
@@ -163,6 +181,94 @@ def check(
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
+
+
+def _profile_flags(
+    encapsulation: Optional[Encapsulation], bgp: Optional[bool], typha: Optional[bool],
+    wireguard: Optional[bool], wireguard_v6: Optional[bool], vxlan_port: Optional[int],
+    apiserver_port: Optional[int],
+) -> dict[str, Any]:
+    return {
+        "encapsulation": encapsulation.value if encapsulation else None,
+        "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
+        "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
+    }
+
+
+def _check_options(
+    paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
+    flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]],
+) -> Any:
+    from calico_sglint.pipeline import CheckOptions
+
+    return CheckOptions(_read_options(paths, var_files, variables), flags, config, tuple(rules or ()))
+
+
+@app.command()
+def fix(
+    paths: Optional[List[str]] = PathsArg,
+    style: Optional[FixStyle] = typer.Option(None, "--style", help="Rule style for groups without rules yet (default auto: aws_security_group_rule). Groups with rules keep their style."),
+    file_name: Optional[str] = typer.Option(None, "--file", help="Name of the generated file in each module (default calico_sglint.tf)."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing."),
+    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a fix would change something."),
+    fail_on: Optional[FailOn] = FailOnOpt,
+    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
+    bgp: Optional[bool] = BgpOpt,
+    typha: Optional[bool] = TyphaOpt,
+    wireguard: Optional[bool] = WireguardOpt,
+    wireguard_v6: Optional[bool] = WireguardV6Opt,
+    vxlan_port: Optional[int] = VxlanPortOpt,
+    apiserver_port: Optional[int] = ApiserverPortOpt,
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
+) -> None:
+    """Write the missing security-group rules, in the style each group already uses.
+
+    New rules go to calico_sglint.tf in the module of the security group they belong to;
+    inline rules are added inside the group's resource. Nothing else in your files changes.
+
+    Examples:
+
+      sglint fix examples/typha-blocked
+
+      sglint fix infra/ --diff
+
+      sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+    """
+    from calico_sglint.fix import plan_fixes, render_patches, summary_lines, unified_diff, write_patches
+    from calico_sglint.pipeline import check as run_check
+    from calico_sglint.report import fails, summary
+
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
+    options = _check_options(paths, var_files, variables, flags, config, rules)
+    result = run_check(options)
+    _print_diagnostics(result.diagnostics)
+    if result.has_errors:
+        typer.echo("sglint fix: nothing written because the input has errors", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    chosen_style = (style.value if style else None) or result.config.fix_style or "auto"
+    chosen_file = file_name or result.config.fix_file or "calico_sglint.tf"
+    if not chosen_file.endswith(".tf") or "/" in chosen_file or os.sep in chosen_file:
+        raise typer.BadParameter("--file must be a file name ending in .tf")
+    plan = plan_fixes(result, chosen_style)
+    patches = render_patches(plan, chosen_file)
+    level = (fail_on.value if fail_on else None) or result.config.fail_on or "error"
+    if diff or check_only:
+        if diff:
+            typer.echo(unified_diff(patches), nl=False)
+        for line in summary_lines(plan, patches, written=False):
+            typer.echo(line, err=diff)
+        raise typer.Exit(EXIT_FINDINGS if check_only and patches else EXIT_OK)
+    write_patches(patches)
+    for line in summary_lines(plan, patches, written=True):
+        typer.echo(line)
+    after = run_check(options) if patches else result
+    counts = summary(after.findings)
+    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+               f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
+    raise typer.Exit(EXIT_FINDINGS if fails(after.findings, level) else EXIT_OK)
 
 
 def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:

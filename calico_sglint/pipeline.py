@@ -102,6 +102,7 @@ class CheckResult:
     diagnostics: tuple[Diagnostic, ...]
     config: Config
     pack: RulePack
+    workspace: Workspace
 
     @property
     def findings(self) -> list[Finding]:
@@ -147,7 +148,7 @@ def check(options: CheckOptions) -> CheckResult:
         cluster = assign_roles(model, root_config.roles)
         findings = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, tuple(findings)))
-    return CheckResult(tuple(roots), result.diagnostics, config, pack)
+    return CheckResult(tuple(roots), result.diagnostics, config, pack, result.workspace)
 
 
 def _shown(path: str) -> str:

@@ -1,0 +1,279 @@
+"""fix.py and `sglint fix`: minimal rules, in the module's style, written safely; then re-check.
+
+For every fixture with fixable findings, in each style: after `fix`, `check` reports none of
+the fixed findings; a second `fix` changes no byte; every line that was there is still there;
+no new sg-cycle; the generated HCL parses with python-hcl2 and passes `terraform fmt -check`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from calico_sglint.fix import hcl_string, plan_fixes, render_patches, write_patches
+from calico_sglint.pipeline import CheckOptions, ReadOptions, check
+from calico_sglint.source import InputError
+from conftest import EXAMPLES, FIXTURES, write
+
+TERRAFORM = shutil.which("terraform")
+STYLES = ("rule", "vpc-rule", "inline")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def texts(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.tf"))}
+
+
+def finding_keys(report: dict[str, Any]) -> set[tuple[Any, ...]]:
+    return {
+        (f["rule_id"], f["path"]["source_sg"], f["path"]["target_sg"], f["path"]["from_port"])
+        for f in report["findings"] if f["path"] and f["status"] == "failed"
+    }
+
+
+def fixable_trees() -> list[Path]:
+    """Every fixture and example whose expected or actual report has a finding with a fix."""
+    candidates = [p for p in sorted(FIXTURES.iterdir()) if p.is_dir() and p.name != "syntax-error"]
+    candidates += [p for p in sorted(EXAMPLES.iterdir()) if p.is_dir()]
+    return [p for p in candidates if any(p.rglob("*.tf"))]
+
+
+@pytest.fixture
+def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def go(cwd: Path, *args: str):  # type: ignore[no-untyped-def]
+        monkeypatch.chdir(cwd)
+        return sglint(*args)
+
+    return go
+
+
+def test_the_typha_incident_gets_exactly_two_rule_resources(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "typha-blocked"
+    shutil.copytree(EXAMPLES / "typha-blocked", tree)
+    result = run(tmp_path, "fix", "typha-blocked")
+    assert result.code == 0, result.stdout + result.stderr
+    generated = hcl2.loads((tree / "calico_sglint.tf").read_text())
+    rules = [(name, body) for resource in generated["resource"] for kind, named in resource.items()
+             for name, body in named.items()]
+    assert [(name, body["type"], body["from_port"], body["to_port"], body["protocol"],
+             body["security_group_id"], body["source_security_group_id"]) for name, body in rules] == [
+        ('"calico_typha_master_from_worker"', '"ingress"', 5473, 5473, '"tcp"',
+         "${aws_security_group.master.id}", "${aws_security_group.worker.id}"),
+        ('"calico_typha_worker_from_master"', '"ingress"', 5473, 5473, '"tcp"',
+         "${aws_security_group.worker.id}", "${aws_security_group.master.id}"),
+    ]
+    assert run(tmp_path, "check", "typha-blocked").code == 0
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("source", fixable_trees(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fix_then_check_in_each_style(source: Path, style: str, tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / source.name
+    shutil.copytree(source, tree, ignore=shutil.ignore_patterns("expected"))
+    before_report = run(tmp_path, "check", source.name, "--format", "json").json()
+    before_texts = texts(tree)
+    cycles_before = sum(1 for f in before_report["findings"] if f["rule_id"] == "sg-cycle")
+
+    fixed = run(tmp_path, "fix", source.name, "--style", style)
+    assert fixed.code in (0, 1), fixed.stderr
+    after_report = run(tmp_path, "check", source.name, "--format", "json").json()
+    unfixed = {line.split("] ")[0].split("[")[-1] for line in fixed.stdout.splitlines() if line.startswith("  ") and "] " in line}
+    remaining = finding_keys(after_report)
+    for key in finding_keys(before_report) - remaining:
+        assert key[0] not in {f["rule_id"] for f in after_report["findings"] if f["path"] and
+                              (f["rule_id"], f["path"]["source_sg"], f["path"]["target_sg"], f["path"]["from_port"]) == key}
+    for key in remaining:
+        assert key in finding_keys(before_report), f"fix introduced a new failure: {key}"
+        assert key[0] in unfixed, f"{key} is still failing but fix neither fixed it nor said why"
+    assert sum(1 for f in after_report["findings"] if f["rule_id"] == "sg-cycle") <= cycles_before
+
+    after_texts = texts(tree)
+    for name, original in before_texts.items():
+        opcodes = difflib.SequenceMatcher(None, original.splitlines(), after_texts[name].splitlines()).get_opcodes()
+        assert all(op in ("equal", "insert") for op, *_ in opcodes), f"{name}: fix changed or removed a line"
+    changed = [name for name in after_texts if after_texts[name] != before_texts.get(name)]
+    for name in changed:
+        hcl2.loads(after_texts[name])
+    if TERRAFORM and changed:
+        fmt = subprocess.run([TERRAFORM, "fmt", "-check", "-recursive", str(tree)], capture_output=True, text=True)
+        assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+    snapshot = tree_digest(tree)
+    again = run(tmp_path, "fix", source.name, "--style", style)
+    assert "no missing rule to add" in again.stdout
+    assert tree_digest(tree) == snapshot
+
+
+def test_diff_and_check_leave_the_tree_byte_identical(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "typha-blocked"
+    shutil.copytree(EXAMPLES / "typha-blocked", tree)
+    snapshot = tree_digest(tree)
+    diff = run(tmp_path, "fix", "typha-blocked", "--diff")
+    assert diff.code == 0
+    assert diff.stdout.startswith("--- /dev/null\n+++ b/typha-blocked/calico_sglint.tf\n")
+    assert diff.stdout.count('\n+resource "aws_security_group_rule"') == 2
+    checked = run(tmp_path, "fix", "typha-blocked", "--check")
+    assert checked.code == 1
+    assert checked.stdout.splitlines()[0] == "sglint fix: would add 2 rules in 1 file"
+    assert tree_digest(tree) == snapshot
+
+
+def test_inline_blocks_go_before_the_closing_brace_and_keep_crlf(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "m"
+    shutil.copytree(FIXTURES / "fix-inline-self", tree, ignore=shutil.ignore_patterns("expected"))
+    main = tree / "main.tf"
+    main.write_bytes(main.read_bytes().replace(b"\n", b"\r\n"))
+    assert run(tmp_path, "fix", "m").code == 0
+    text = main.read_bytes()
+    assert b"\n" not in text.replace(b"\r\n", b"")
+    lines = text.decode().split("\r\n")
+    start = lines.index("  ingress {", lines.index('    cidr_blocks = ["0.0.0.0/0"]'))
+    assert lines[start - 1] == "" and lines[start + 6] == "  }" and lines[start + 7] == "}"
+    assert '    description = "all nodes" # a comment that must survive' not in lines
+    assert '  description = "all nodes" # a comment that must survive' in lines
+
+
+def test_an_empty_one_line_group_gets_inline_rules(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "m", {"main.tf": (
+        'resource "aws_security_group" "nodes" {}\n\n'
+        'resource "aws_instance" "node" {\n  count                  = 2\n'
+        "  vpc_security_group_ids = [aws_security_group.nodes.id]\n}\n"
+    )})
+    assert run(tmp_path, "fix", "m", "--style", "inline").code == 0
+    text = (tmp_path / "m" / "main.tf").read_text()
+    assert text.startswith('resource "aws_security_group" "nodes" {\n  ingress {\n')
+    assert run(tmp_path, "check", "m").code == 0
+    if TERRAFORM:
+        assert subprocess.run([TERRAFORM, "fmt", "-check", str(tmp_path / "m")], capture_output=True).returncode == 0
+
+
+def test_names_never_collide_and_the_generated_file_is_appended(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "t"
+    shutil.copytree(EXAMPLES / "typha-blocked", tree)
+    (tree / "taken.tf").write_text(
+        'resource "aws_security_group_rule" "calico_typha_worker_from_master" {\n'
+        '  type                     = "ingress"\n  from_port                = 22\n  to_port                  = 22\n'
+        '  protocol                 = "tcp"\n  security_group_id        = aws_security_group.worker.id\n'
+        '  source_security_group_id = aws_security_group.master.id\n}\n'
+    )
+    (tree / "calico_sglint.tf").write_text("# kept by the user\n")
+    assert run(tmp_path, "fix", "t").code == 0
+    generated = (tree / "calico_sglint.tf").read_text()
+    assert generated.startswith("# kept by the user\n\nresource ")
+    assert '"calico_typha_worker_from_master_2"' in generated
+    assert '"calico_typha_master_from_worker"' in generated
+
+
+def test_a_file_changed_since_it_was_read_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = tmp_path / "m"
+    shutil.copytree(FIXTURES / "fix-inline-self", tree, ignore=shutil.ignore_patterns("expected"))
+    monkeypatch.chdir(tmp_path)
+    result = check(CheckOptions(ReadOptions(paths=("m",))))
+    patches = render_patches(plan_fixes(result))
+    (tree / "main.tf").write_text((tree / "main.tf").read_text() + "# edited meanwhile\n")
+    edited = (tree / "main.tf").read_bytes()
+    with pytest.raises(InputError, match="changed since sglint read it"):
+        write_patches(patches)
+    assert (tree / "main.tf").read_bytes() == edited
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain", '"plain"'),
+        ('say "hi"', '"say \\"hi\\""'),
+        ("back\\slash", '"back\\\\slash"'),
+        ("${var.x} and %{if}", '"$${var.x} and %%{if}"'),
+        ("two\nlines", '"two\\nlines"'),
+    ],
+)
+def test_hcl_string_escapes(text: str, expected: str) -> None:
+    assert hcl_string(text) == expected
+    assert hcl2.loads(f"x = {expected}\n")["x"] == expected
+
+
+def test_refusals_say_why_and_the_finding_stays(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "c"
+    shutil.copytree(FIXTURES / "fix-inline-cycle", tree, ignore=shutil.ignore_patterns("expected"))
+    result = run(tmp_path, "fix", "c")
+    assert result.code == 1
+    assert result.stdout.splitlines()[:2] == ["sglint fix: no missing rule to add", "not fixed (3):"]
+    assert "would make their inline rules reference each other (Error: Cycle); move aws_security_group.worker's rules" in result.stdout
+    report = run(tmp_path, "check", "c", "--format", "json").json()
+    assert sorted(f["rule_id"] for f in report["findings"]) == ["calico-typha", "calico-vxlan", "k8s-kubelet"]
+    assert all("would close a cycle of inline references" in f["hint"] for f in report["findings"])
+
+
+def test_modules_outside_the_scanned_paths_are_not_touched(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
+    live = tmp_path / "repo" / "live"
+    live.mkdir()
+    (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
+    (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
+    snapshot = tree_digest(tmp_path / "repo")
+    result = run(tmp_path / "repo", "fix", "live")
+    assert result.code == 1
+    assert "is defined in modules/security-groups, outside the scanned paths" in result.stdout
+    assert tree_digest(tmp_path / "repo") == snapshot
+
+
+def test_config_chooses_style_and_file_name(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "m"
+    shutil.copytree(FIXTURES / "fix-no-rules", tree, ignore=shutil.ignore_patterns("expected"))
+    (tree / ".sglint.yaml").write_text("fix:\n  style: vpc-rule\n  file: network_calico.tf\n")
+    assert run(tmp_path, "fix", "m").code == 0
+    generated = (tree / "network_calico.tf").read_text()
+    assert "aws_vpc_security_group_ingress_rule" in generated and "aws_security_group_rule" not in generated
+    assert not (tree / "calico_sglint.tf").exists()
+
+
+def test_fix_refuses_to_write_when_the_input_has_errors(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "m", {"main.tf": 'resource "aws_security_group" "x" {\n'})
+    result = run(tmp_path, "fix", "m")
+    assert result.code == 2
+    assert "sglint fix: nothing written because the input has errors" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["main.tf"]
+
+
+def test_json_of_the_fix_plan_is_minimal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two requirements on the same SG pair and port share one rule (here: two packs)."""
+    tree = tmp_path / "t"
+    shutil.copytree(EXAMPLES / "typha-blocked", tree)
+    pack = write(tmp_path, {"pack.yaml": """
+rules:
+  - id: ours-typha-again
+    title: Typha again
+    severity: error
+    kind: path
+    protocol: tcp
+    ports: [5473]
+    from: any
+    to: any
+    when: {}
+    description: the same port as calico-typha
+    why: to show one rule serves both
+    fix: open it
+    source: https://example.com/
+"""}) / "pack.yaml"
+    monkeypatch.chdir(tmp_path)
+    result = check(CheckOptions(ReadOptions(paths=("t",)), rule_paths=(str(pack),)))
+    plan = plan_fixes(result)
+    assert [(r.security_group, r.requirements) for r in plan.rules] == [
+        ("aws_security_group.master", ("calico-typha", "ours-typha-again")),
+        ("aws_security_group.worker", ("calico-typha", "ours-typha-again")),
+    ]
+    assert json.dumps([r.titles for r in plan.rules]).count("Typha again") == 2
