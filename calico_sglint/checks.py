@@ -10,6 +10,7 @@ look at the security groups themselves.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -75,6 +76,13 @@ class Finding:
     related: tuple[Related, ...] = ()
     unknowns: tuple[Unknown, ...] = ()
     fix: tuple[RuleToAdd, ...] = field(default=())
+    key: str = ""  # what the finding is about, independent of line numbers (for fingerprints)
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable id for a finding: same rule, root and subject -> same id, wherever lines move."""
+    text = "\x1f".join((finding.rule_id, finding.root, finding.key or finding.message))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> list[Finding]:
@@ -187,13 +195,19 @@ def _path_finding(
         )
         return Finding(
             rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
-            related, (), fixes,
+            related, (), fixes, _path_key(path),
         )
     unknowns = tuple(dict.fromkeys(u for s in (state.ingress, state.egress) for u in s.unknowns))
     named = "; ".join(_unknown_text(u) for u in unknowns[:3]) or "values sglint cannot evaluate"
     message = f"unverified: {who} unless unevaluated values open it: {named}"
     hint = "Give the values above (--var, --var-file, tfvars) or declare the rules in the scanned code."
-    return Finding(rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns)
+    return Finding(
+        rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
+    )
+
+
+def _path_key(path: PathInfo) -> str:
+    return f"{path.source_sg}>{path.target_sg}:{path.protocol}/{path.from_port}-{path.to_port}"
 
 
 def _traffic(protocol: str, ports: tuple[int, int]) -> str:
@@ -383,7 +397,7 @@ def sg_cycle(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
             "resources; standalone rules do not create dependencies between groups."
         )
         findings.append(Finding(rule.id, rule.severity, message, blocks[0].location, model.root,
-                                hint=hint, related=related))
+                                hint=hint, related=related, key=",".join(members)))
     return findings
 
 
@@ -421,7 +435,7 @@ def sg_cross_reference(rule: PackRule, model: Model, cluster: Cluster) -> list[F
         related = tuple(Related(r.location, f"{r.declared_by}: {describe_ports(r)}") for r in (a_rules + b_rules)[:12])
         hint = "Put every node in one cluster security group with a self rule for all traffic (protocol -1, self = true)."
         findings.append(Finding(rule.id, rule.severity, message, managed[a].location, model.root,
-                                hint=hint, related=related))
+                                hint=hint, related=related, key=f"{a}<>{b}"))
     return findings
 
 
@@ -450,7 +464,8 @@ def sg_exposed(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
                 f"exposing {names} to the internet"
             )
             hint = "Admit these ports only from the node security groups (or self), never from the internet."
-            findings.append(Finding(rule.id, rule.severity, message, item.location, model.root, hint=hint))
+            key = f"{sg.address}:{item.declared_by}:{describe_ports(item)}:{','.join(world)}"
+            findings.append(Finding(rule.id, rule.severity, message, item.location, model.root, hint=hint, key=key))
     return findings
 
 
@@ -500,6 +515,7 @@ def sg_duplicate_rule(rule: PackRule, model: Model, cluster: Cluster) -> list[Fi
                     rule.id, rule.severity, message, item.location, model.root,
                     hint="Delete one of the two rules.",
                     related=(Related(first.location, f"first granted by {first.declared_by}"),),
+                    key=f"{sg.address}:{first.declared_by}={item.declared_by}:{key}",
                 ))
     return findings
 
@@ -530,7 +546,8 @@ def sg_mixed_rule_styles(rule: PackRule, model: Model, cluster: Cluster) -> list
         message = f"{sg.address} is managed with {styles} at once; each apply removes the rules the other added"
         related = tuple(Related(r.location, f"{_STYLE_NAMES[s]}: {r.declared_by}") for s, r in sorted(by_style.items()))
         hint = "Keep one style per security group; prefer aws_security_group_rule resources (no cycles)."
-        findings.append(Finding(rule.id, rule.severity, message, sg.location, model.root, hint=hint, related=related))
+        findings.append(Finding(rule.id, rule.severity, message, sg.location, model.root, hint=hint,
+                                related=related, key=sg.address))
     return findings
 
 
@@ -557,7 +574,7 @@ def sg_unknown_reference(rule: PackRule, model: Model, cluster: Cluster) -> list
             declared = sorted(sg.address for sg in model.security_groups if sg.managed)
             hint = "Correct the name" + (f"; declared security groups: {', '.join(declared[:6])}." if declared else ".")
             findings.append(Finding(rule.id, rule.severity, message, unknown.location or item.location,
-                                    model.root, hint=hint))
+                                    model.root, hint=hint, key=f"{item.declared_by}:{unknown.expr}"))
     return findings
 
 

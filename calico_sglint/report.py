@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any, Iterable
 
 from calico_sglint import __version__
-from calico_sglint.checks import UNVERIFIED, Finding
+from calico_sglint.checks import UNVERIFIED, Finding, fingerprint
 from calico_sglint.pipeline import CheckResult, RootResult
 from calico_sglint.show import maybe
 
@@ -46,6 +46,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     path = finding.path
     return {
         "rule_id": finding.rule_id,
+        "fingerprint": fingerprint(finding),
         "severity": finding.severity,
         "status": finding.status,
         "message": finding.message,

@@ -290,3 +290,21 @@ resource "aws_security_group_rule" "{sg}_from_{other}" {{
 }}
 '''
         assert check(source) == []
+
+
+def test_fingerprints_survive_moved_lines_but_not_a_changed_subject(tmp_path: Path, sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    source = (Path(__file__).parents[1] / "examples" / "typha-blocked" / "main.tf").read_text()
+    monkeypatch.chdir(tmp_path)
+
+    def prints(text: str) -> list[tuple[str, str, int]]:
+        write(tmp_path / "m", {"main.tf": text})
+        report = sglint("check", "m", "--format", "json").json()
+        return [(f["rule_id"], f["fingerprint"], f["location"]["line"]) for f in report["findings"]]
+
+    before = prints(source)
+    moved = prints("# a new comment\n\n" * 5 + source)
+    assert [(r, p) for r, p, _ in moved] == [(r, p) for r, p, _ in before]
+    assert [line for *_, line in moved] == [line + 10 for *_, line in before]
+    renamed = prints(source.replace('"master"', '"controller"').replace("aws_security_group.master", "aws_security_group.controller"))
+    assert [r for r, _, _ in renamed] == [r for r, _, _ in before]
+    assert {p for _, p, _ in renamed}.isdisjoint({p for _, p, _ in before})
