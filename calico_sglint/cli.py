@@ -155,6 +155,9 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
 
@@ -165,13 +168,28 @@ def check(
       sglint check infra/ --encapsulation IPIP --bgp --format json
 
       sglint check modules/security-groups --config .sglint.yaml --fail-on warning
+
+      sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
     """
+    from dataclasses import replace
+
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.report import fails, report_json, report_lines
 
+    if baseline and write_baseline:
+        raise typer.BadParameter("use --baseline or --write-baseline, not both")
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
-    result = run_check(_check_options(paths, var_files, variables, flags, config, rules))
+    options = replace(_check_options(paths, var_files, variables, flags, config, rules), no_ignore=no_ignore, baseline=baseline)
+    result = run_check(options)
     _print_diagnostics(result.diagnostics)
+    if write_baseline:
+        from calico_sglint.suppress import baseline_json
+
+        if result.has_errors:
+            raise typer.Exit(EXIT_ERROR)
+        _emit(json.dumps(baseline_json(result.findings), indent=2), write_baseline)
+        typer.echo(f"sglint: wrote {len(result.findings)} findings to the baseline {write_baseline}")
+        raise typer.Exit(EXIT_OK)
     chosen = (output_format.value if output_format else None) or result.config.format or "text"
     if chosen == "json":
         _emit(json.dumps(report_json(result), indent=2), output or result.config.output)

@@ -111,6 +111,7 @@ class Model:
     unattached_rules: tuple[Rule, ...]  # rules whose security_group_id is unknown
     unknowns: tuple[UnknownUse, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    module_dirs: tuple[str, ...] = ()  # display paths of the modules this root instantiates
 
     def security_group(self, address: str) -> SecurityGroup | None:
         return next((sg for sg in self.security_groups if sg.address == address), None)
@@ -192,6 +193,7 @@ class _Builder:
             tuple(unattached),
             tuple(dict.fromkeys(self.unknowns)),
             self.config.diagnostics,
+            tuple(dict.fromkeys(d for _, d in self.config.modules)),
         )
 
     def _note(self, address: str, attribute: str, value: Any) -> None:

@@ -106,15 +106,28 @@ def decode(data: bytes, shown: str) -> str:
 
 
 def _directives(text: str) -> tuple[Comment, ...]:
+    """Comments with `sglint:` directives, and the code line each one stands above."""
     if "sglint:" not in text:
         return ()
+    lines = text.splitlines()
     found = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "sglint:" in line:
-            match = _DIRECTIVE_COMMENT.search(line)
-            if match:
-                found.append(Comment(number, match.group(0)))
+    for index, line in enumerate(lines):
+        if "sglint:" not in line:
+            continue
+        match = _DIRECTIVE_COMMENT.search(line)
+        if not match:
+            continue
+        trailing = bool(line[: match.start()].strip())
+        following = 0 if trailing else next(
+            (n for n in range(index + 1, len(lines)) if not _is_comment_or_blank(lines[n])), -1
+        ) + 1
+        found.append(Comment(index + 1, match.group(0), following))
     return tuple(found)
+
+
+def _is_comment_or_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith(("#", "//"))
 
 
 # --- python-hcl2 / Lark -----------------------------------------------------------------

@@ -9,10 +9,10 @@ hide the findings of the others. Bad flags, config or rule packs raise `InputErr
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
-from calico_sglint.checks import Finding, run_checks
+from calico_sglint.checks import Finding, finding_order, run_checks
 from calico_sglint.config import Config, check_rule_ids, find_config, load_config
 from calico_sglint.evaluate import VarInputs, evaluate_root
 from calico_sglint.model import RESOURCE_TYPES, Model, build_model
@@ -21,6 +21,8 @@ from calico_sglint.profile import Profile, resolve_profile
 from calico_sglint.roles import Cluster, assign_roles
 from calico_sglint.rulepack import RulePack, load_packs
 from calico_sglint.source import Diagnostic, InputError
+from calico_sglint.suppress import Suppressed, collect, load_baseline, suppress, suppression_problems, without_baseline
+from calico_sglint.syntax import File
 from calico_sglint.workspace import ParseMany, Workspace, load_workspace, parse_serially
 
 
@@ -86,6 +88,8 @@ class CheckOptions:
     profile_flags: Mapping[str, object] = field(default_factory=dict)
     config_path: str | None = None  # --config; None: look for one upward from the first path
     rule_paths: tuple[str, ...] = ()  # --rules
+    no_ignore: bool = False  # --no-ignore: report suppressed findings too
+    baseline: str | None = None  # --baseline FILE: report only findings not in it
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class CheckResult:
     config: Config
     pack: RulePack
     workspace: Workspace
+    suppressed: tuple[Suppressed, ...] = ()
+    baselined: int = 0  # findings left out because the baseline has them
 
     @property
     def findings(self) -> list[Finding]:
@@ -140,15 +146,58 @@ def check(options: CheckOptions) -> CheckResult:
     """
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
+    baseline = load_baseline(options.baseline) if options.baseline else None
     result = read(options.read)
-    roots = []
+    roots, packs = [], []
     for root_path, model in zip(result.workspace.roots, result.models):
         root_config, root_pack = settings(options, root_path, memo)
         profile = resolve_profile(options.profile_flags, root_config.profile)
         cluster = assign_roles(model, root_config.roles)
         findings = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, tuple(findings)))
-    return CheckResult(tuple(roots), result.diagnostics, config, pack, result.workspace)
+        packs.append(root_pack)
+    suppressed: list[Suppressed] = []
+    if not options.no_ignore:
+        roots, suppressed = _apply_suppressions(roots, packs, result.workspace)
+    baselined = 0
+    if baseline is not None:
+        kept = [without_baseline(list(root.findings), baseline) for root in roots]
+        baselined = sum(count for _, count in kept)
+        roots = [replace(root, findings=tuple(new)) for root, (new, _) in zip(roots, kept)]
+    return CheckResult(
+        tuple(roots), result.diagnostics, config, pack, result.workspace, tuple(suppressed), baselined
+    )
+
+
+def _apply_suppressions(
+    roots: list[RootResult], packs: list[RulePack], workspace: Workspace
+) -> tuple[list[RootResult], list[Suppressed]]:
+    """Hide suppressed findings; report bad or unused suppressions once, in the first root
+    whose modules hold them (a module shared by two roots counts as used if either uses it)."""
+    files_of = [_root_files(root.model.module_dirs, workspace) for root in roots]
+    all_files = list({f.path: f for files in files_of for f in files}.values())
+    suppressions, problems = collect(all_files)
+    kept_roots, hidden, used = [], [], set()
+    for root in roots:
+        kept, hidden_here, used_here = suppress(root.findings, suppressions)
+        kept_roots.append(list(kept))
+        hidden.extend(hidden_here)
+        used |= used_here
+    owner = {}
+    for index, files in enumerate(files_of):
+        for file in files:
+            owner.setdefault(file.path, index)
+    for index, (root, pack) in enumerate(zip(roots, packs)):
+        mine = [s for s in suppressions if owner.get(s.comment.file) == index]
+        my_problems = [p for p in problems if owner.get(p[0].file) == index]
+        kept_roots[index].extend(suppression_problems(mine, my_problems, used, pack, root.model.root))
+    result = [replace(root, findings=tuple(sorted(kept, key=finding_order))) for root, kept in zip(roots, kept_roots)]
+    return result, hidden
+
+
+def _root_files(module_dirs: tuple[str, ...], workspace: Workspace) -> list[File]:
+    wanted = set(module_dirs)
+    return [f for m in workspace.modules.values() if m.display in wanted for f in m.files]
 
 
 def _shown(path: str) -> str:

@@ -28,14 +28,17 @@ def fails(findings: Iterable[Finding], fail_on: str) -> bool:
     return any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
 
 
-def summary(findings: list[Finding]) -> dict[str, int]:
-    """How many findings of each severity, and how many are unverified."""
+def summary(findings: list[Finding], suppressed: int = 0, baselined: int = 0) -> dict[str, int]:
+    """How many findings of each severity, how many are unverified, and how many were left
+    out by suppressions and the baseline."""
     counts = Counter(f.severity for f in findings)
     return {
         "error": counts.get("error", 0),
         "warning": counts.get("warning", 0),
         "info": counts.get("info", 0),
         "unverified": sum(1 for f in findings if f.status == UNVERIFIED),
+        "suppressed": suppressed,
+        "baselined": baselined,
     }
 
 
@@ -109,9 +112,20 @@ def report_json(result: CheckResult) -> dict[str, Any]:
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "calico-sglint", "version": __version__},
-        "summary": summary(findings),
+        "summary": summary(findings, len(result.suppressed), result.baselined),
         "roots": [root_json(root, requirements_on(result, root)) for root in result.roots],
         "findings": [finding_json(f) for f in findings],
+        "suppressed": [
+            {
+                "rule_id": s.finding.rule_id,
+                "fingerprint": fingerprint(s.finding),
+                "message": s.finding.message,
+                "location": s.finding.location.to_json() if s.finding.location else None,
+                "reason": s.suppression.reason,
+                "suppression": s.suppression.comment.to_json(),
+            }
+            for s in result.suppressed
+        ],
         "diagnostics": [d.to_json() for d in result.diagnostics],
     }
 
@@ -141,7 +155,7 @@ def report_lines(result: CheckResult) -> list[tuple[str, str]]:
         lines.append(("", ""))
     for root in result.roots:
         lines.extend(_root_lines(result, root))
-    counts = summary(result.findings)
+    counts = summary(result.findings, len(result.suppressed), result.baselined)
     lines.append((_summary_text(counts), "bold red" if counts["error"] else "bold"))
     return lines
 
@@ -178,4 +192,6 @@ def _summary_text(counts: dict[str, int]) -> str:
         parts.append(f"{counts['unverified']} unverified")
     if counts["info"]:
         parts.append(f"{counts['info']} info")
-    return ", ".join(parts)
+    left_out = [f"{counts['suppressed']} suppressed"] if counts["suppressed"] else []
+    left_out += [f"{counts['baselined']} in the baseline"] if counts["baselined"] else []
+    return ", ".join(parts) + (f" ({', '.join(left_out)})" if left_out else "")

@@ -32,7 +32,7 @@ CONDITIONS: Mapping[str, tuple[Any, ...]] = {
 }
 BUILT_IN_STRUCTURAL = (
     "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule",
-    "sg-mixed-rule-styles", "sg-unknown-reference", "calico-src-dst-check",
+    "sg-mixed-rule-styles", "sg-unknown-reference", "calico-src-dst-check", "sglint-ignore",
 )
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {

@@ -170,10 +170,11 @@ class Body:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A comment line that carries an `sglint:` directive (suppressions)."""
+    """A comment that carries an `sglint:` directive (suppressions)."""
 
     line: int
     text: str
+    next_code_line: int = 0  # the first later line that is not blank or a comment; 0 if trailing code
 
 
 @dataclass(frozen=True, slots=True)

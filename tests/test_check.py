@@ -177,7 +177,7 @@ def test_rules_lists_every_rule(sglint) -> None:  # type: ignore[no-untyped-def]
         "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
         "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet", "sg-cycle",
         "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
-        "sg-unknown-reference",
+        "sg-unknown-reference", "sglint-ignore",
     ]
     assert "TCP 5473 from every node to every node; applies when typha=True" in result.stdout
 

@@ -15,7 +15,7 @@ BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
     "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet",
     "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
-    "sg-unknown-reference",
+    "sg-unknown-reference", "sglint-ignore",
 ]
 
 # A complete new path rule; tests take lines out or change them.
