@@ -229,6 +229,7 @@ def fix(
     file_name: Optional[str] = typer.Option(None, "--file", help="Name of the generated file in each module (default calico_sglint.tf)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a fix would change something."),
+    exit_on_fix: bool = typer.Option(False, "--exit-non-zero-on-fix", help="Exit 1 when rules were written (pre-commit: new files are not 'modified' files)."),
     fail_on: Optional[FailOn] = FailOnOpt,
     encapsulation: Optional[Encapsulation] = EncapsulationOpt,
     bgp: Optional[bool] = BgpOpt,
@@ -286,7 +287,8 @@ def fix(
     counts = summary(after.findings)
     typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
-    raise typer.Exit(EXIT_FINDINGS if fails(after.findings, level) else EXIT_OK)
+    wrote_and_should_say_so = exit_on_fix and bool(patches)
+    raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)
 
 
 def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
