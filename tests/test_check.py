@@ -193,3 +193,13 @@ def test_explain_reads_like_a_rule_page(sglint) -> None:  # type: ignore[no-unty
     assert "https://docs.tigera.io/" in page.stdout
     missing = sglint("explain", "calico-nope")
     assert missing.code == 2 and missing.stderr.startswith("sglint: no rule 'calico-nope'; known rules: calico-typha")
+
+
+def test_changed_files_of_one_module_check_the_module_once(tmp_path: Path, sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    source = (REPO / "examples" / "typha-blocked" / "main.tf").read_text()
+    head, tail = source.split('resource "aws_instance" "master"')
+    write(tmp_path / "m", {"sgs.tf": head, "instances.tf": 'resource "aws_instance" "master"' + tail, "terraform.tfvars": "worker_count = 13\n"})
+    monkeypatch.chdir(tmp_path)
+    report = sglint("check", "m/sgs.tf", "m/instances.tf", "m/terraform.tfvars", "--format", "json").json()
+    assert [r["root"] for r in report["roots"]] == ["m"]
+    assert [f["rule_id"] for f in report["findings"]] == ["calico-typha", "sg-cross-reference", "calico-typha"]

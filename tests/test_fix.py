@@ -277,3 +277,9 @@ rules:
         ("aws_security_group.worker", ("calico-typha", "ours-typha-again")),
     ]
     assert json.dumps([r.titles for r in plan.rules]).count("Typha again") == 2
+
+
+def test_exit_non_zero_on_fix_only_when_something_was_written(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "t")
+    assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 1
+    assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 0

@@ -1,0 +1,100 @@
+"""`.pre-commit-hooks.yaml`, for real: a temporary git repository whose `.pre-commit-config.yaml`
+points at this project runs `pre-commit run --all-files`. It fails on the Typha incident with
+the 5473 finding in its output and passes on the cluster-SG module; the fix hook writes the
+missing rules, after which the check hook passes.
+
+pre-commit clones this repository at HEAD and installs it in its own environment (from the
+package registry), so the hooks tested are the committed ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO
+
+GIT = shutil.which("git")
+
+
+def _head() -> str | None:
+    """HEAD of this project, if it is a git checkout whose HEAD has the hooks file."""
+    if GIT is None:
+        return None
+    probe = subprocess.run([GIT, "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return None
+    head = probe.stdout.strip()
+    listed = subprocess.run(
+        [GIT, "-C", str(REPO), "cat-file", "-e", f"{head}:.pre-commit-hooks.yaml"], capture_output=True
+    )
+    return head if listed.returncode == 0 else None
+
+
+HEAD = _head()
+pytestmark = pytest.mark.skipif(HEAD is None, reason="needs git and a committed .pre-commit-hooks.yaml")
+
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "sglint test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "sglint test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "NO_COLOR": "1", "TERM": "dumb",
+}
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit cache for the module: the hook environment is built once."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def repository(root: Path, module: Path, hook_ids: list[str]) -> Path:
+    """A git repository holding `module` and a pre-commit config using this project's hooks."""
+    shutil.copytree(module, root / "infra")
+    config = {"repos": [{"repo": str(REPO), "rev": HEAD, "hooks": [{"id": h} for h in hook_ids]}]}
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "infra"]):
+        subprocess.run([GIT, *command], cwd=root, check=True, env=ENV, capture_output=True)  # type: ignore[list-item]
+    return root
+
+
+def pre_commit(root: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=root, env={**ENV, "PRE_COMMIT_HOME": str(home)}, capture_output=True, text=True, timeout=900,
+    )
+
+
+def test_the_check_hook_fails_on_the_typha_incident(tmp_path: Path, pre_commit_home: Path) -> None:
+    root = repository(tmp_path, EXAMPLES / "typha-blocked", ["calico-sglint"])
+    result = pre_commit(root, pre_commit_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "calico-sglint" in result.stdout and "Failed" in result.stdout
+    assert "infra/main.tf:21: error [calico-typha]" in result.stdout
+    assert "on tcp/5473" in result.stdout
+
+
+def test_the_check_hook_passes_on_one_cluster_security_group(tmp_path: Path, pre_commit_home: Path) -> None:
+    root = repository(tmp_path, EXAMPLES / "cluster-sg", ["calico-sglint"])
+    result = pre_commit(root, pre_commit_home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed" in result.stdout
+
+
+def test_the_fix_hook_writes_the_rules_then_everything_passes(tmp_path: Path, pre_commit_home: Path) -> None:
+    root = repository(tmp_path, EXAMPLES / "typha-blocked", ["calico-sglint-fix", "calico-sglint"])
+    first = pre_commit(root, pre_commit_home)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "calico-sglint fix" in first.stdout and "Failed" in first.stdout
+    assert "sglint fix: added 2 rules in 1 file" in first.stdout
+    generated = (root / "infra" / "calico_sglint.tf").read_text()
+    assert generated.count('resource "aws_security_group_rule"') == 2
+    subprocess.run([GIT, "add", "-A"], cwd=root, check=True, env=ENV)  # type: ignore[list-item]
+    second = pre_commit(root, pre_commit_home)
+    assert second.returncode == 0, second.stdout + second.stderr
