@@ -382,3 +382,21 @@ def test_a_broken_pyproject_on_the_way_up_is_an_error(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match=r"^infra/pyproject.toml: invalid TOML: "):
         find_config(str(tmp_path / "infra"))
+
+
+def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
+    """docs/configuration.md's YAML and TOML examples load, and their rule ids exist."""
+    import re
+
+    doc = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    yaml_example = re.search(r"```yaml\n(# \.sglint\.yaml\n.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    toml_example = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)  # type: ignore[union-attr]
+    write(tmp_path, {".sglint.yaml": yaml_example, "pyproject.toml": toml_example})
+    pack = load_packs()
+    yaml_config = load_config(str(tmp_path / ".sglint.yaml"))
+    assert yaml_config.profile["encapsulation"].value == "VXLANCrossSubnet"
+    assert yaml_config.roles["aws_instance.bastion"][0] == "none"
+    check_rule_ids(yaml_config, pack)
+    toml_config = load_config(str(tmp_path / "pyproject.toml"))
+    assert (toml_config.fail_on, toml_config.profile["encapsulation"].value) == ("warning", "IPIP")
+    check_rule_ids(toml_config, pack)
