@@ -63,6 +63,12 @@ class Encapsulation(str, Enum):
     None_ = "None"
 
 
+class SrcDstCheck(str, Enum):
+    Disable = "Disable"
+    DoNothing = "DoNothing"
+    Enable = "Enable"
+
+
 PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
@@ -127,6 +133,7 @@ def check(
     wireguard_v6: Optional[bool] = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821)."),
     vxlan_port: Optional[int] = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789)."),
     apiserver_port: Optional[int] = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443)."),
+    aws_src_dst_check: Optional[SrcDstCheck] = typer.Option(None, "--aws-src-dst-check", case_sensitive=False, help="Felix awsSrcDstCheck (default DoNothing); Disable turns the EC2 check off for you."),
     config: Optional[str] = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward)."),
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable)."),
     var_files: Optional[List[str]] = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False),
@@ -150,6 +157,7 @@ def check(
         "encapsulation": encapsulation.value if encapsulation else None,
         "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
         "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
+        "aws_src_dst_check": aws_src_dst_check.value if aws_src_dst_check else None,
     }
     options = CheckOptions(_read_options(paths, var_files, variables), flags, config, tuple(rules or ()))
     result = run_check(options)
@@ -253,7 +261,7 @@ def explain(
 
 def _applies(rule: Any) -> str:
     if rule.kind == "structural":
-        return "structural check on the security groups"
+        return "structural check on the Terraform resources"
     traffic = _traffic(rule)
     roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
     when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"

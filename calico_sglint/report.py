@@ -116,8 +116,14 @@ def report_json(result: CheckResult) -> dict[str, Any]:
 
 
 def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
-    """Ids of the path requirements the root's profile switched on."""
-    return [r.id for r in result.pack.enabled() if r.kind == "path" and root.profile.matches(r.when)]
+    """Ids of the requirements the root's profile switched on: path requirements, and the EC2
+    source/destination check when pod traffic travels unencapsulated."""
+    profile = root.profile
+    return [
+        r.id for r in result.pack.enabled()
+        if (r.kind == "path" and profile.matches(r.when))
+        or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
+    ]
 
 
 # --- text --------------------------------------------------------------------------------
