@@ -52,6 +52,20 @@ class Ref:
         return f"{self.address}.{self.attribute}"
 
 
+class TemplateText(str):
+    """A string rendered by `templatefile()` that remembers its template, so a setting read from
+    it can point at the template's line. `aligned`: rendered line N is template line N."""
+
+    template: str  # the path as written, relative to the root module's directory
+    aligned: bool
+
+    def __new__(cls, text: str, template: str, aligned: bool) -> TemplateText:
+        value = super().__new__(cls, text)
+        value.template = template
+        value.aligned = aligned
+        return value
+
+
 class ObjectLike:
     """A value whose attributes are looked up one at a time (a resource or module instance)."""
 
