@@ -864,16 +864,18 @@ def detect_profile(
         winner = ranked[0]
         settings[name] = Setting(winner[1].value, winner[1].source)
         if name not in decided:
-            warnings.extend(_disagreement(name, winner, other) for other in ranked[1:] if other[1].value != winner[1].value)
+            warnings.extend(
+                _disagreement(name, winner, other, root) for other in ranked[1:] if other[1].value != winner[1].value
+            )
     ordered = tuple(o for _, o in candidates)
     return Detection(settings, tuple(own.diagnostics) + tuple(warnings), ordered)
 
 
-def _disagreement(name: str, winner: tuple[int, Observation], other: tuple[int, Observation]) -> Diagnostic:
+def _disagreement(name: str, winner: tuple[int, Observation], other: tuple[int, Observation], root: str) -> Diagnostic:
     """A warning at the overruled source naming both sources and why one won."""
     won, lost = winner[1], other[1]
     if winner[0] != other[0]:
-        why = "it is nearer to the root module"
+        why = f"it is nearer to the root module {display_path(root)}"
     elif won.rank != lost.rank:
         why = f"{won.kind} takes precedence over {lost.kind}"
     else:

@@ -50,7 +50,7 @@ class YamlDoc:
 def load_documents(text: str, file: str, loader_class: type | None = None) -> list[YamlDoc]:
     """Every document in `text`; a syntax error is an `InputError` with its line.
     `loader_class` (a subclass of the default loader) may add constructors, e.g. for tags."""
-    loader = (loader_class or _Loader)(text)
+    loader = (loader_class or _Loader)(str(text))  # libyaml takes no str subclasses
     documents: list[YamlDoc] = []
     try:
         while loader.check_node():
