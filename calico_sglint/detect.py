@@ -333,6 +333,8 @@ def _observe(data: Any, at: At, out: _Collector) -> None:
     kind = data.get("kind")
     if kind is None:
         _values_document(data, at, out)
+    elif not isinstance(kind, str):
+        return
     elif kind == "List" and isinstance(data.get("items"), list):
         for index, item in enumerate(data["items"]):
             _observe(item, _under(at, "items", index), out)
@@ -363,8 +365,9 @@ def _ippool(data: Mapping[str, Any], at: At, out: _Collector) -> None:
     if data.get("apiVersion") not in CALICO_API_VERSIONS:
         return
     spec = _dict(data.get("spec"))
-    if spec.get("disabled") is True or ":" in str(spec.get("cidr", "")):
-        return  # a disabled pool assigns no addresses; IPv6 pools are outside the profile
+    cidr = spec.get("cidr")
+    if not isinstance(cidr, str) or ":" in cidr or spec.get("disabled") is True:
+        return  # not a pool; IPv6 pools are outside the profile; a disabled pool assigns nothing
     modes: dict[str, str] = {}
     for key in ("ipipMode", "vxlanMode"):
         raw = spec.get(key, "Never")  # an IPPool's modes default to Never
@@ -497,11 +500,18 @@ def installation_spec(spec: Mapping[str, Any], at: At, out: _Collector, kind: st
     defaults: Typha always; BGP on unless EKS or a non-Calico CNI; a pool without
     encapsulation is IP-in-IP; no pools at all is the operator's default pool. `at()` with no
     path is where the Installation itself is declared."""
+    out.say("typha", True, at(), kind, "(the operator always runs Typha)", INSTALLER)
+    network = _dict(spec.get("calicoNetwork"))
+    deciding = {  # values the operator's defaults depend on: unknown ones leave the rest undecided
+        f"{prefix}kubernetesProvider": (spec.get("kubernetesProvider"), at("kubernetesProvider")),
+        f"{prefix}cni": (spec.get("cni"), at("cni")),
+        f"{prefix}calicoNetwork.ipPools": (network.get("ipPools"), at("calicoNetwork", "ipPools")),
+    }
+    if any(out.unreadable(raw, where, kind, name) for name, (raw, where) in deciding.items()):
+        return
     provider = _text(spec.get("kubernetesProvider")) or ""
     cni_type = _text(_dict(spec.get("cni")).get("type")) or CNI_BY_PROVIDER.get(provider, "Calico")
     cni_where = at("cni", "type") if "cni" in spec else at("kubernetesProvider")
-    network = _dict(spec.get("calicoNetwork"))
-    out.say("typha", True, at(), kind, "(the operator always runs Typha)", INSTALLER)
     bgp = f"{prefix}calicoNetwork.bgp"
     if network.get("bgp") is not None:
         out.field(Field("bgp", parse_bgp_option, "Enabled or Disabled", INSTALLER), network["bgp"],
@@ -523,7 +533,8 @@ def installation_spec(spec: Mapping[str, Any], at: At, out: _Collector, kind: st
                 f"{prefix}calicoNetwork.ipPools (unset: the operator's default pool)", INSTALLER)
         return
     for index, pool in enumerate(pools if isinstance(pools, list) else []):
-        if not isinstance(pool, dict) or ":" in str(pool.get("cidr", "")):
+        cidr = pool.get("cidr") if isinstance(pool, dict) else None
+        if not isinstance(pool, dict) or (isinstance(cidr, str) and ":" in cidr):
             continue  # IPv6 pools are outside the profile
         name = f"{prefix}calicoNetwork.ipPools[{index}].encapsulation"
         raw = pool.get("encapsulation")
@@ -556,6 +567,7 @@ def is_tigera_chart(chart: Any) -> bool:
 
 
 Origins = dict[tuple[Any, ...], Where]  # where each path of the merged values was set
+MAX_HELM_INDEX = 1000  # `set` names with larger list indices are not read (they would build huge lists)
 
 
 def helm_release_observations(instance: ResourceInstance, root: str) -> Found:
@@ -666,6 +678,8 @@ def helm_path(name: Any) -> tuple[Any, ...] | None:
             return None
         path.append(match.group(1).replace("\\.", "."))
         path.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+    if any(isinstance(step, int) and step > MAX_HELM_INDEX for step in path):
+        return None
     return tuple(path)
 
 
