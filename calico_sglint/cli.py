@@ -126,8 +126,8 @@ def check(
     paths: Optional[List[str]] = typer.Argument(None, help=PATHS_HELP, show_default=False),
     output_format: Optional[CheckFormat] = typer.Option(None, "--format", "-f", help="Report format (default text)."),
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error)."),
-    encapsulation: Optional[Encapsulation] = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default VXLAN)."),
-    bgp: Optional[bool] = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default off; on with IPIP or None)."),
+    encapsulation: Optional[Encapsulation] = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default: detected, else VXLAN)."),
+    bgp: Optional[bool] = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default: detected, else off; on with IPIP or None)."),
     typha: Optional[bool] = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it)."),
     wireguard: Optional[bool] = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820)."),
     wireguard_v6: Optional[bool] = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821)."),
@@ -141,6 +141,10 @@ def check(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
+
+    The Calico profile is detected from the YAML next to the Terraform (Installation, Helm
+    values, helm_release, calico.yaml manifests, IPPool, FelixConfiguration, kubespray);
+    flags and the config file override it. The report says where each setting came from.
 
     Examples:
 

@@ -23,7 +23,7 @@ from calico_sglint.discover import display_path
 from calico_sglint.evaluate import Configuration, ResourceInstance
 from calico_sglint.profile import SETTINGS, Setting, flag_name, normalize_encapsulation, normalize_src_dst_check
 from calico_sglint.source import Diagnostic, InputError, Location
-from calico_sglint.values import TemplateText, Unknown, find_unknown
+from calico_sglint.values import FileText, Unknown, find_unknown
 from calico_sglint.yamldoc import TagTolerantLoader, YamlDoc, load_documents, walk
 
 # How close a source is to what Calico reads; the higher rank wins a disagreement at equal
@@ -77,13 +77,13 @@ class Found:
 
     observations: tuple[Observation, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-    templates: tuple[str, ...] = ()  # absolute paths of templates rendered into Helm values
+    read_files: tuple[str, ...] = ()  # files read into Helm values (file(), templatefile()), resolved
 
     def __add__(self, other: Found) -> Found:
         return Found(
             self.observations + other.observations,
             self.diagnostics + other.diagnostics,
-            self.templates + other.templates,
+            self.read_files + other.read_files,
         )
 
 
@@ -91,6 +91,7 @@ class Found:
 class SourceFile:
     path: str  # absolute, resolved
     observations: tuple[Observation, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()  # malformed YAML, values not understood
 
     @property
     def directory(self) -> str:
@@ -102,7 +103,7 @@ class Scan:
     """Every file with Calico settings under and above the scanned paths."""
 
     files: tuple[SourceFile, ...] = ()
-    diagnostics: tuple[Diagnostic, ...] = ()  # malformed YAML, values sglint does not understand
+    diagnostics: tuple[Diagnostic, ...] = ()  # files that could not be read
 
 
 @dataclass(frozen=True)
@@ -236,8 +237,8 @@ class _Collector:
         self.observations: list[Observation] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def found(self, templates: tuple[str, ...] = ()) -> Found:
-        return Found(tuple(self.observations), tuple(self.diagnostics), templates)
+    def found(self, read_files: tuple[str, ...] = ()) -> Found:
+        return Found(tuple(self.observations), tuple(self.diagnostics), read_files)
 
     def say(self, setting: str, value: Any, where: Where, kind: str, field_name: str, rank: int) -> None:
         self.observations.append(Observation(setting, value, where[0], where[1], kind, field_name, rank))
@@ -572,9 +573,9 @@ MAX_HELM_INDEX = 1000  # `set` names with larger list indices are not read (they
 
 def helm_release_observations(instance: ResourceInstance, root: str) -> Found:
     """A tigera-operator release's `installation:` from its `values` (in order, later wins) and
-    `set` blocks (win over values), read as an Installation spec. Settings point at the
-    template's line when `templatefile()` rendered the values line for line, else at the
-    `values` attribute, the `set` value or the resource."""
+    `set` blocks (win over values), read as an Installation spec. Settings point at the file's
+    line when `file()` read the values or `templatefile()` rendered them line for line, else at
+    the `values` attribute, the `set` value or the resource."""
     body = instance.body
     if not is_tigera_chart(body.get("chart")):
         return Found()
@@ -582,14 +583,14 @@ def helm_release_observations(instance: ResourceInstance, root: str) -> Found:
     out = _Collector()
     merged: dict[str, Any] = {}
     origins: Origins = {}
-    templates: list[str] = []
+    read_files: list[str] = []
     values = body.attrs.get("values")
     if values is not None:
         where: Where = (values.location.file, values.location.line)
         items = values.value if isinstance(values.value, list) else [values.value]
         for index, item in enumerate(items):
-            if isinstance(item, TemplateText):
-                templates.append(os.path.realpath(_template_display(item, root)))
+            if isinstance(item, FileText):
+                read_files.append(os.path.realpath(_file_display(item, root)))
             _merge_values(item, index, where, root, merged, origins, out)
     for path, value, location in _set_values(body):
         _assign(merged, path, value)
@@ -600,7 +601,7 @@ def helm_release_observations(instance: ResourceInstance, root: str) -> Found:
             return _origin(origins, ("installation", *path), anchor) if path else anchor
 
         installation_spec(installation, at, out, "helm_release", "installation.")
-    return out.found(tuple(templates))
+    return out.found(tuple(read_files))
 
 
 def _origin(origins: Origins, path: tuple[Any, ...], anchor: Where) -> Where:
@@ -612,10 +613,10 @@ def _origin(origins: Origins, path: tuple[Any, ...], anchor: Where) -> Where:
     return anchor
 
 
-def _template_display(text: TemplateText, root: str) -> str:
-    if os.path.isabs(text.template):
-        return display_path(text.template)
-    return os.path.normpath(os.path.join(root, text.template)).replace(os.sep, "/")
+def _file_display(text: FileText, root: str) -> str:
+    if os.path.isabs(text.path):
+        return display_path(text.path)
+    return os.path.normpath(os.path.join(root, text.path)).replace(os.sep, "/")
 
 
 def _merge_values(item: Any, index: int, where: Where, root: str, merged: dict[str, Any], origins: Origins, out: _Collector) -> None:
@@ -625,8 +626,8 @@ def _merge_values(item: Any, index: int, where: Where, root: str, merged: dict[s
         reason = f"{unknown.expr}: {unknown.reason}" if unknown else f"not a string but {type(item).__name__}"
         out.warn(f"helm_release values[{index}] cannot be evaluated ({reason}); not detected", where)
         return
-    aligned = isinstance(item, TemplateText) and item.aligned
-    file = _template_display(item, root) if isinstance(item, TemplateText) else where[0]
+    aligned = isinstance(item, FileText) and item.aligned
+    file = _file_display(item, root) if isinstance(item, FileText) else where[0]
     try:
         documents = load_documents(item, file, TagTolerantLoader)
     except InputError as err:
@@ -724,9 +725,8 @@ def scan(paths: Sequence[str], cwd: str | None = None) -> Scan:
         if not any(token in text for token in TOKENS):
             continue
         found = observe_text(text, shown)
-        diagnostics.extend(found.diagnostics)
-        if found.observations:
-            files.append(SourceFile(path, found.observations))
+        if found.observations or found.diagnostics:
+            files.append(SourceFile(path, found.observations, found.diagnostics))
     return Scan(tuple(files), tuple(diagnostics))
 
 
@@ -859,15 +859,17 @@ def detect_profile(
     """The detected settings of the root module at `root` (absolute): per setting, the nearest
     source wins, then the most specific, then the first in file order. `own` holds the root's
     own helm_release settings (distance 0); `decided` are settings flags or config set, for
-    which disagreements are not worth a warning."""
-    rendered = set(own.templates)
+    which disagreements are not worth a warning. The warnings of the files it uses come too."""
+    read_by_helm = set(own.read_files)
     candidates: list[tuple[int, Observation]] = [(0, o) for o in own.observations]
+    file_warnings: list[Diagnostic] = []
     for source in files:
-        if source.path in rendered:
-            continue  # a Helm values template: read through its helm_release, variables filled in
+        if source.path in read_by_helm:
+            continue  # Helm values a helm_release reads: seen through it (templates filled in)
         steps = distance(root, source.directory, roots)
         if steps is not None:
             candidates.extend((steps, o) for o in source.observations)
+            file_warnings.extend(source.diagnostics)
     candidates.sort(key=lambda c: (c[0], -c[1].rank, c[1].file, c[1].line))
     settings: dict[str, Setting] = {}
     warnings: list[Diagnostic] = []
@@ -882,7 +884,7 @@ def detect_profile(
                 _disagreement(name, winner, other, root) for other in ranked[1:] if other[1].value != winner[1].value
             )
     ordered = tuple(o for _, o in candidates)
-    return Detection(settings, tuple(own.diagnostics) + tuple(warnings), ordered)
+    return Detection(settings, (*file_warnings, *own.diagnostics, *warnings), ordered)
 
 
 def _disagreement(name: str, winner: tuple[int, Observation], other: tuple[int, Observation], root: str) -> Diagnostic:

@@ -39,7 +39,7 @@ from calico_sglint.values import (
     EvalError,
     ObjectLike,
     Ref,
-    TemplateText,
+    FileText,
     TfSet,
     Unknown,
     check_size,
@@ -518,7 +518,7 @@ def _templatefile(expr: Call, scope: Scope) -> Any:
         return rendered
     source = scope.names.read_text(path)  # cached by the template() call above
     aligned = source is not None and source.count("\n") == rendered.count("\n")
-    return TemplateText(rendered, path, aligned)
+    return FileText(rendered, path, aligned)
 
 
 def _file(expr: Call, scope: Scope) -> Any:
@@ -528,7 +528,7 @@ def _file(expr: Call, scope: Scope) -> Any:
     text = scope.names.read_text(path)
     if text is None:
         return unknown(expr, scope, f'file "{path}" could not be read')
-    return text
+    return FileText(text, path, True)
 
 
 def _fileexists(expr: Call, scope: Scope) -> Any:

@@ -52,16 +52,17 @@ class Ref:
         return f"{self.address}.{self.attribute}"
 
 
-class TemplateText(str):
-    """A string rendered by `templatefile()` that remembers its template, so a setting read from
-    it can point at the template's line. `aligned`: rendered line N is template line N."""
+class FileText(str):
+    """A string read by `file()` or rendered by `templatefile()` that remembers its file, so a
+    setting read from it can point at the file's line. `aligned`: line N is the file's line N
+    (always for `file()`; for a template, when no substitution added or removed lines)."""
 
-    template: str  # the path as written, relative to the root module's directory
+    path: str  # as written, relative to the root module's directory
     aligned: bool
 
-    def __new__(cls, text: str, template: str, aligned: bool) -> TemplateText:
+    def __new__(cls, text: str, path: str, aligned: bool) -> FileText:
         value = super().__new__(cls, text)
-        value.template = template
+        value.path = path
         value.aligned = aligned
         return value
 

@@ -376,7 +376,7 @@ def test_helm_release_yamlencode_and_set_blocks(tmp_path: Path, monkeypatch: pyt
         ("bgp", False, "main.tf:9"),  # the set block's value wins over values
         ("encapsulation", "VXLAN", "main.tf:3"),  # later values win
     ]
-    assert found.templates == ()
+    assert found.read_files == ()
 
 
 def test_helm_release_templatefile_points_into_the_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -389,7 +389,7 @@ def test_helm_release_templatefile_points_into_the_template(tmp_path: Path, monk
         ("bgp", False, "values.tpl:3"),
         ("encapsulation", "VXLANCrossSubnet", "values.tpl:5"),
     ]
-    assert found.templates == (str(tmp_path.resolve() / "values.tpl"),)
+    assert found.read_files == (str(tmp_path.resolve() / "values.tpl"),)
 
 
 def test_a_template_that_renders_more_lines_points_at_the_values_attribute(
@@ -561,9 +561,12 @@ def test_scan_reads_only_files_that_mention_calico(tmp_path: Path, monkeypatch: 
                      "m/felix.yaml": "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nspec:\n  vxlanPort: 1\n"})
     monkeypatch.chdir(tmp_path)
     scan = detect.scan(["m"])
-    assert [(Path(f.path).name, said(Found(f.observations))) for f in scan.files] == [
-        ("felix.yaml", [("vxlan_port", 1, 4, "FelixConfiguration", "spec.vxlanPort")])]
-    assert [str(d.location) for d in scan.diagnostics] == ["m/calico.yaml:5"]  # ci.yaml is never parsed
+    assert [(Path(f.path).name, said(Found(f.observations)), [str(d.location) for d in f.diagnostics])
+            for f in scan.files] == [
+        ("calico.yaml", [], ["m/calico.yaml:5"]),
+        ("felix.yaml", [("vxlan_port", 1, 4, "FelixConfiguration", "spec.vxlanPort")], []),
+    ]  # ci.yaml is never parsed
+    assert scan.diagnostics == ()
 
 
 # --- end to end --------------------------------------------------------------------------------
@@ -651,3 +654,42 @@ def test_an_unknown_value_the_defaults_depend_on_is_no_guess(tmp_path: Path, mon
     assert located(found) == [("typha", True, "main.tf:2")]  # neither BGP nor the pool is guessed
     assert warned(found) == [(6, "calico profile: helm_release installation.kubernetesProvider cannot be evaluated "
                                  "(var.provider: variable has no value and no default); not detected")]
+
+
+def test_values_read_with_file_point_into_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = "installation:\n  calicoNetwork:\n    bgp: Disabled\n    ipPools:\n      - encapsulation: VXLAN\n"
+    release = RELEASE.format(chart="tigera-operator", body='  values = [file("${path.module}/values.yaml")]\n')
+    found = helm(tmp_path, monkeypatch, {"main.tf": release, "values.yaml": values})
+    assert located(found) == [("typha", True, "main.tf:1"), ("bgp", False, "values.yaml:3"),
+                              ("encapsulation", "VXLAN", "values.yaml:5")]
+    assert found.read_files == (str(tmp_path.resolve() / "values.yaml"),)
+
+
+def test_a_yaml_template_is_read_through_its_helm_release_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    template = "installation:\n  calicoNetwork:\n    ipPools:\n      - encapsulation: ${encap}\n"
+    release = RELEASE.format(chart="tigera-operator", body='  values = [templatefile("values.yaml", { encap = "None" })]\n')
+    write(tmp_path, {"main.tf": release, "values.yaml": template})
+    monkeypatch.chdir(tmp_path)
+    report = sglint("check", ".", "--format", "json").json()
+    assert report["roots"][0]["profile"]["encapsulation"] == {"value": "None", "source": "values.yaml:4"}
+    assert report["diagnostics"] == []  # no "'${encap}' is a template" warning from reading the file raw
+
+
+def test_felix_env_beats_felix_configuration_and_an_ippool_beats_the_installation(tmp_path: Path) -> None:
+    # Felix reads its environment before any FelixConfiguration (docs: "Configuring Felix");
+    # calico-node's CALICO_IPV4POOL_* env only seeds a pool, so an IPPool beats it and the Installation.
+    text = "\n---\n".join([
+        "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\nspec:\n  vxlanPort: 4790",
+        node_env(("FELIX_VXLANPORT", "4789"), ("CALICO_IPV4POOL_VXLAN", "Always")),
+        INSTALLATION + "  calicoNetwork:\n    ipPools:\n      - encapsulation: VXLANCrossSubnet",
+        POOL.format(api="projectcalico.org/v3", cidr="10.0.0.0/16") + "  ipipMode: Always",
+    ])
+    found = observe_text(text, "calico.yaml")
+    detection = detect_profile(str(tmp_path), [str(tmp_path)], [SourceFile(str(tmp_path / "calico.yaml"), found.observations)])
+    assert {k: (s.value, s.source) for k, s in detection.settings.items() if k in ("vxlan_port", "encapsulation")} == {
+        "vxlan_port": (4789, "calico.yaml:22"), "encapsulation": ("IPIP", "calico.yaml:42")}
+    assert [d.message.split("because ")[1].split(".")[0] for d in detection.diagnostics] == [
+        "IPPool takes precedence over calico-node env",
+        "IPPool takes precedence over Installation",
+        "calico-node env takes precedence over FelixConfiguration",
+    ]
