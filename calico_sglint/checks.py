@@ -13,7 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from functools import partial
+from typing import Callable, Iterable
 
 import networkx as nx
 
@@ -84,14 +85,14 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
     for rule in pack.enabled():
         if rule.kind == "path" and profile.matches(rule.when):
             findings.extend(path_findings(rule, graph, cluster, profile, model.root))
-    structural = {
+    structural: dict[str, Callable[[PackRule, Model, Cluster], list[Finding]]] = {
         "sg-cycle": sg_cycle,
         "sg-cross-reference": sg_cross_reference,
         "sg-exposed": sg_exposed,
         "sg-duplicate-rule": sg_duplicate_rule,
         "sg-mixed-rule-styles": sg_mixed_rule_styles,
         "sg-unknown-reference": sg_unknown_reference,
-        "calico-src-dst-check": lambda rule, model, cluster: calico_src_dst_check(rule, model, cluster, profile),
+        "calico-src-dst-check": partial(calico_src_dst_check, profile=profile),
     }
     for rule_id, check in structural.items():
         rule = pack.get(rule_id)

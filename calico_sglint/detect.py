@@ -259,7 +259,7 @@ class _Collector:
 
     def unreadable(self, raw: Any, where: Where, kind: str, name: str) -> bool:
         """Values no file can settle: Terraform unknowns and templates. Warn, and skip them."""
-        unknown = find_unknown(raw) if isinstance(raw, (Unknown, list, dict)) else None
+        unknown = find_unknown(raw)
         if unknown is not None:
             self.warn(f"{kind} {name} cannot be evaluated ({unknown.expr}: {unknown.reason}); not detected", where)
             return True
@@ -294,8 +294,8 @@ def _at(doc: YamlDoc) -> At:
 
 def _documents(text: str, file: str) -> list[YamlDoc]:
     """The documents worth reading, with lines of the whole file. Documents of other kinds are
-    cut out by their top-level `kind:` before parsing; should a cut land inside a block scalar
-    and break a piece, the whole file is parsed instead."""
+    cut out by their top-level `kind:` before parsing; should a piece not parse on its own,
+    the whole file is parsed instead, for the right error."""
     documents: list[YamlDoc] = []
     try:
         for offset, chunk in _chunks(text):
@@ -878,7 +878,7 @@ def detect_profile(
         if not ranked:
             continue
         winner = ranked[0]
-        settings[name] = Setting(winner[1].value, winner[1].source)
+        settings[name] = Setting(winner[1].value, winner[1].source, f"{winner[1].kind} {winner[1].field}")
         if name not in decided:
             warnings.extend(
                 _disagreement(name, winner, other, root) for other in ranked[1:] if other[1].value != winner[1].value

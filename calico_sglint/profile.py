@@ -36,6 +36,7 @@ SRC_DST_CHECK_VALUES = ("Disable", "DoNothing", "Enable")
 class Setting:
     value: Any
     source: str  # "default", "--encapsulation", ".sglint.yaml:4", "calico/installation.yaml:12"
+    detail: str = ""  # for detected settings, what said it: "Installation spec.calicoNetwork.bgp (unset: on)"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,12 @@ class Profile:
         return tuple(result)
 
     def to_json(self) -> dict[str, Any]:
-        return {name: {"value": s.value, "source": s.source} for name, s in self.settings.items()}
+        return {name: _setting_json(s) for name, s in self.settings.items()}
+
+
+def _setting_json(setting: Setting) -> dict[str, Any]:
+    shown = {"value": setting.value, "source": setting.source}
+    return {**shown, "detail": setting.detail} if setting.detail else shown
 
 
 def normalize_encapsulation(value: Any) -> str | None:

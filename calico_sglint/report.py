@@ -163,7 +163,8 @@ def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
     lines = [
         (f"Root module {root.model.root}", "bold"),
         ("  profile:", ""),
-        *((f"    {text:<{width}}  {s.source}", "dim" if s.source == "default" else "")
+        *((f"    {text:<{width}}  {s.source}" + (f"  {s.detail}" if s.detail else ""),
+           "dim" if s.source == "default" else "")
           for text, s in zip(shown, root.profile.settings.values())),
         ("  checked: " + (", ".join(requirements_on(result, root)) or "no path requirements"), ""),
         ("  nodes: " + "; ".join(nodes), ""),

@@ -21,7 +21,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 Path = tuple[Any, ...]
 
 
-class TagTolerantLoader(_Loader):  # type: ignore[misc,valid-type]
+class TagTolerantLoader(_Loader):  # type: ignore[misc]
     """The default loader, except that application tags (Ansible's `!vault`, CloudFormation's
     `!Ref`) load as null instead of failing the whole file."""
 

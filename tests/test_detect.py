@@ -580,7 +580,8 @@ def test_a_flag_overrides_a_detected_value_and_silences_its_conflict(sglint, in_
     profile = report["roots"][0]["profile"]
     assert (profile["encapsulation"], profile["bgp"]) == (
         {"value": "VXLAN", "source": "--encapsulation"},
-        {"value": True, "source": "fixtures/detect-conflict/calico/installation.yaml:6"},
+        {"value": True, "source": "fixtures/detect-conflict/calico/installation.yaml:6",
+         "detail": "Installation spec.calicoNetwork.bgp (unset: on)"},
     )
     assert [f["rule_id"] for f in report["findings"]] == ["calico-bgp"]
     assert (report["diagnostics"], result.stderr, result.code) == ([], "", 1)
@@ -592,7 +593,8 @@ def test_the_config_file_overrides_a_detected_value(copy_tree, sglint) -> None: 
     report = sglint("check", root.name, "--format", "json").json()
     profile = report["roots"][0]["profile"]
     assert profile["bgp"] == {"value": False, "source": f"{root.name}/.sglint.yaml:2"}
-    assert profile["encapsulation"] == {"value": "IPIP", "source": f"{root.name}/manifests/calico.yaml:58"}
+    assert profile["encapsulation"] == {"value": "IPIP", "source": f"{root.name}/manifests/calico.yaml:58",
+                                        "detail": "calico-node env CALICO_IPV4POOL_IPIP and CALICO_IPV4POOL_VXLAN"}
     assert [f["rule_id"] for f in report["findings"]] == ["calico-ipip"]
 
 
@@ -612,9 +614,12 @@ def test_the_text_report_shows_each_setting_with_its_source(sglint, in_repo) -> 
     lines = sglint("check", "fixtures/detect-helm-templatefile").stdout.splitlines()
     start = lines.index("  profile:")
     assert lines[start + 1:start + 4] == [
-        "    encapsulation=VXLAN          fixtures/detect-helm-templatefile/tigera-values.yaml.tpl:7",
-        "    bgp=off                      fixtures/detect-helm-templatefile/tigera-values.yaml.tpl:4",
-        "    typha=on                     fixtures/detect-helm-templatefile/main.tf:38",
+        "    encapsulation=VXLAN          fixtures/detect-helm-templatefile/tigera-values.yaml.tpl:7  "
+        "helm_release installation.calicoNetwork.ipPools[0].encapsulation",
+        "    bgp=off                      fixtures/detect-helm-templatefile/tigera-values.yaml.tpl:4  "
+        "helm_release installation.calicoNetwork.bgp",
+        "    typha=on                     fixtures/detect-helm-templatefile/main.tf:38  "
+        "helm_release (the operator always runs Typha)",
     ]
     assert lines[start + 8] == "    aws_src_dst_check=DoNothing  default"
 
@@ -671,7 +676,8 @@ def test_a_yaml_template_is_read_through_its_helm_release_only(tmp_path: Path, m
     write(tmp_path, {"main.tf": release, "values.yaml": template})
     monkeypatch.chdir(tmp_path)
     report = sglint("check", ".", "--format", "json").json()
-    assert report["roots"][0]["profile"]["encapsulation"] == {"value": "None", "source": "values.yaml:4"}
+    assert report["roots"][0]["profile"]["encapsulation"] == {
+        "value": "None", "source": "values.yaml:4", "detail": "helm_release installation.calicoNetwork.ipPools[0].encapsulation"}
     assert report["diagnostics"] == []  # no "'${encap}' is a template" warning from reading the file raw
 
 
