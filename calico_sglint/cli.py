@@ -128,7 +128,7 @@ def check(
     fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error)."),
     encapsulation: Optional[Encapsulation] = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default: detected, else VXLAN)."),
     bgp: Optional[bool] = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default: detected, else off; on with IPIP or None)."),
-    typha: Optional[bool] = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it)."),
+    typha: Optional[bool] = typer.Option(None, "--typha/--no-typha", help="Typha (default: detected, else on: the operator always runs it)."),
     wireguard: Optional[bool] = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820)."),
     wireguard_v6: Optional[bool] = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821)."),
     vxlan_port: Optional[int] = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789)."),

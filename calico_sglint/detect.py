@@ -23,7 +23,7 @@ from calico_sglint.discover import display_path
 from calico_sglint.evaluate import Configuration, ResourceInstance
 from calico_sglint.profile import SETTINGS, Setting, flag_name, normalize_encapsulation, normalize_src_dst_check
 from calico_sglint.source import Diagnostic, InputError, Location
-from calico_sglint.values import FileText, Unknown, find_unknown
+from calico_sglint.values import FileText, find_unknown
 from calico_sglint.yamldoc import TagTolerantLoader, YamlDoc, load_documents, walk
 
 # How close a source is to what Calico reads; the higher rank wins a disagreement at equal
