@@ -5,7 +5,7 @@ path must be open; a closed path is one finding per requirement and (source SG, 
 saying which side is missing, the nearest existing rules and the rule that would fix it. A
 path that unknown values might open is an *unverified* warning naming them. Structural
 checks (cycles, cross-references, exposure, duplicates, mixed styles, unknown references)
-look at the security groups themselves.
+look at the security groups themselves; `calico-src-dst-check` at the node groups.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import hashlib
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from functools import partial
+from typing import Callable, Iterable
 
 import networkx as nx
 
 from calico_sglint.evaluate import UNDECLARED_SECURITY_GROUP
 from calico_sglint.graph import CLOSED, OPEN, Endpoint, PathState, SgGraph
-from calico_sglint.model import Model, Peer, Rule, SecurityGroup
+from calico_sglint.model import Model, NodeGroup, Peer, Rule, SecurityGroup
 from calico_sglint.profile import Profile
 from calico_sglint.roles import Cluster, ClusterNode
 from calico_sglint.rulepack import PackRule, RulePack
@@ -92,13 +93,14 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
     for rule in pack.enabled():
         if rule.kind == "path" and profile.matches(rule.when):
             findings.extend(path_findings(rule, graph, cluster, profile, model.root))
-    structural = {
+    structural: dict[str, Callable[[PackRule, Model, Cluster], list[Finding]]] = {
         "sg-cycle": sg_cycle,
         "sg-cross-reference": sg_cross_reference,
         "sg-exposed": sg_exposed,
         "sg-duplicate-rule": sg_duplicate_rule,
         "sg-mixed-rule-styles": sg_mixed_rule_styles,
         "sg-unknown-reference": sg_unknown_reference,
+        "calico-src-dst-check": partial(calico_src_dst_check, profile=profile),
     }
     for rule_id, check in structural.items():
         rule = pack.get(rule_id)
@@ -583,3 +585,68 @@ def _all_rules(model: Model) -> Iterable[Rule]:
         yield from sg.rules
     yield from model.unattached_rules
 
+
+
+# --- the EC2 source/destination check ----------------------------------------------------
+
+_LAUNCHED = {  # node groups whose instances Terraform cannot create with the check off
+    "aws_autoscaling_group": "an autoscaling group",
+    "aws_launch_template": "a launch template",
+    "aws_launch_configuration": "a launch configuration",
+    "aws_eks_node_group": "an EKS node group",
+}
+_FELIX_DISABLE = (
+    "Felix's awsSrcDstCheck: Disable (FelixConfiguration `default`, or FELIX_AWSSRCDSTCHECK=Disable "
+    "on calico-node; calico-node then needs IAM permission to modify the nodes' network interfaces)"
+)
+
+
+def calico_src_dst_check(rule: PackRule, model: Model, cluster: Cluster, profile: Profile) -> list[Finding]:
+    """Nodes that drop unencapsulated pod traffic: the EC2 source/destination check is on."""
+    encapsulation = profile.settings["encapsulation"]
+    felix = profile.settings["aws_src_dst_check"]
+    if not profile.routes_unencapsulated() or felix.value == "Disable" or cluster.origin != "compute":
+        return []
+    if len(cluster.nodes) == 1 and not cluster.nodes[0].needs_self_path:
+        return []  # a single node: no pod traffic between nodes
+    why = (f"drop the pod traffic Calico routes unencapsulated "
+           f"(encapsulation={encapsulation.value} from {encapsulation.source})")
+    if felix.value == "Enable":
+        message = (f"Felix's awsSrcDstCheck is Enable (from {felix.source}): calico-node turns the EC2 "
+                   f"source/destination check on for every node, so the nodes {why}")
+        hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
+        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or cluster.nodes[0].group.location,
+                        model.root, hint=hint)]
+    findings = []
+    for node in cluster.nodes:
+        finding = _src_dst_finding(rule, node.group, model.root, why)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _src_dst_finding(rule: PackRule, group: NodeGroup, root: str, why: str) -> Finding | None:
+    check = group.source_dest_check
+    if check is False:
+        return None
+    if isinstance(check, Unknown):
+        message = (f"unverified: the nodes of {group.address} {why} unless source_dest_check is false, "
+                   f"and sglint cannot evaluate it: {_unknown_text(check)}")
+        hint = f"Give the value (--var, --var-file, tfvars), or set {_FELIX_DISABLE}."
+        return Finding(rule.id, "warning", message, group.location, root, UNVERIFIED, hint, unknowns=(check,))
+    launched = _LAUNCHED.get(group.kind)
+    if launched is None:
+        message = (f"{group.address} keeps the EC2 source/destination check on (source_dest_check is not false), "
+                   f"so its nodes {why}")
+        hint = f"Set source_dest_check = false on {group.address}, or set {_FELIX_DISABLE}."
+        return Finding(rule.id, rule.severity, message, group.location, root, hint=hint)
+    message = (f"{group.address} launches its nodes from {launched}, which cannot turn the EC2 "
+               f"source/destination check off, so its nodes {why}")
+    hint = f"Set {_FELIX_DISABLE}; or choose an encapsulation that always encapsulates (IPIP, VXLAN)."
+    return Finding(rule.id, rule.severity, message, group.launch_template_location or group.location, root, hint=hint)
+
+
+def _source_location(source: str) -> Location | None:
+    """A profile setting's source as a location, when it is a `file:line`."""
+    file, _, line = source.rpartition(":")
+    return Location(file, int(line), int(line)) if file and line.isdigit() else None

@@ -71,19 +71,26 @@ class FixStyle(str, Enum):
     inline = "inline"
 
 
+class SrcDstCheck(str, Enum):
+    Disable = "Disable"
+    DoNothing = "DoNothing"
+    Enable = "Enable"
+
+
 PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
 
 # Options shared by `check` and `fix`: one definition, so both commands read the same profile.
 PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
-EncapsulationOpt = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default VXLAN).")
-BgpOpt = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default off; on with IPIP or None).")
-TyphaOpt = typer.Option(None, "--typha/--no-typha", help="Typha (default on: the operator always runs it).")
+EncapsulationOpt = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default: detected, else VXLAN).")
+BgpOpt = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default: detected, else off; on with IPIP or None).")
+TyphaOpt = typer.Option(None, "--typha/--no-typha", help="Typha (default: detected, else on: the operator always runs it).")
 WireguardOpt = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820).")
 WireguardV6Opt = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821).")
 VxlanPortOpt = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789).")
 ApiserverPortOpt = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443).")
+SrcDstCheckOpt = typer.Option(None, "--aws-src-dst-check", case_sensitive=False, help="Felix awsSrcDstCheck (default: detected, else DoNothing); Disable turns the EC2 check off for you.")
 ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
@@ -150,6 +157,7 @@ def check(
     wireguard_v6: Optional[bool] = WireguardV6Opt,
     vxlan_port: Optional[int] = VxlanPortOpt,
     apiserver_port: Optional[int] = ApiserverPortOpt,
+    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
     var_files: Optional[List[str]] = VarFileOpt,
@@ -160,6 +168,10 @@ def check(
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
+
+    The Calico profile is detected from the YAML next to the Terraform (Installation, Helm
+    values, helm_release, calico.yaml manifests, IPPool, FelixConfiguration, kubespray);
+    flags and the config file override it. The report says where each setting came from.
 
     Examples:
 
@@ -178,7 +190,7 @@ def check(
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
-    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = replace(_check_options(paths, var_files, variables, flags, config, rules), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -204,12 +216,13 @@ def check(
 def _profile_flags(
     encapsulation: Optional[Encapsulation], bgp: Optional[bool], typha: Optional[bool],
     wireguard: Optional[bool], wireguard_v6: Optional[bool], vxlan_port: Optional[int],
-    apiserver_port: Optional[int],
+    apiserver_port: Optional[int], aws_src_dst_check: Optional[SrcDstCheck],
 ) -> dict[str, Any]:
     return {
         "encapsulation": encapsulation.value if encapsulation else None,
         "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
         "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
+        "aws_src_dst_check": aws_src_dst_check.value if aws_src_dst_check else None,
     }
 
 
@@ -238,6 +251,7 @@ def fix(
     wireguard_v6: Optional[bool] = WireguardV6Opt,
     vxlan_port: Optional[int] = VxlanPortOpt,
     apiserver_port: Optional[int] = ApiserverPortOpt,
+    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
     var_files: Optional[List[str]] = VarFileOpt,
@@ -260,7 +274,7 @@ def fix(
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.report import fails, summary
 
-    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -379,7 +393,7 @@ def explain(
 
 def _applies(rule: Any) -> str:
     if rule.kind == "structural":
-        return "structural check on the security groups"
+        return "structural check on the Terraform resources"
     traffic = _traffic(rule)
     roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
     when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from calico_sglint.profile import DEFAULTS, Setting, normalize_encapsulation
+from calico_sglint.profile import DEFAULTS, SRC_DST_CHECK_VALUES, Setting, normalize_encapsulation, normalize_src_dst_check
 from calico_sglint.rulepack import SEVERITIES, RulePack
 from calico_sglint.source import InputError
 from calico_sglint.yamldoc import YamlDoc, load_documents
@@ -207,6 +207,11 @@ def _profile(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> di
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
                 raise fail(name, f"must be a port number (got {value!r})", "profile", key)
             result[key] = Setting(value, where)
+        elif key == "aws_src_dst_check":
+            canonical = normalize_src_dst_check(value)
+            if canonical is None:
+                raise fail(name, f"must be one of {', '.join(SRC_DST_CHECK_VALUES)} (got {value!r})", "profile", key)
+            result[key] = Setting(canonical, where)
         else:
             if not isinstance(value, bool):
                 raise fail(name, f"must be true or false (got {value!r})", "profile", key)

@@ -39,6 +39,7 @@ from calico_sglint.values import (
     EvalError,
     ObjectLike,
     Ref,
+    FileText,
     TfSet,
     Unknown,
     check_size,
@@ -512,7 +513,12 @@ def _templatefile(expr: Call, scope: Scope) -> Any:
         return unknown(expr, scope, f'template file "{path}" could not be read')
     template, display = loaded
     template_scope = Scope(NO_NAMES, display, dict(variables))
-    return evaluate(template, template_scope)
+    rendered = evaluate(template, template_scope)
+    if not isinstance(rendered, str):
+        return rendered
+    source = scope.names.read_text(path)  # cached by the template() call above
+    aligned = source is not None and source.count("\n") == rendered.count("\n")
+    return FileText(rendered, path, aligned)
 
 
 def _file(expr: Call, scope: Scope) -> Any:
@@ -522,7 +528,7 @@ def _file(expr: Call, scope: Scope) -> Any:
     text = scope.names.read_text(path)
     if text is None:
         return unknown(expr, scope, f'file "{path}" could not be read')
-    return text
+    return FileText(text, path, True)
 
 
 def _fileexists(expr: Call, scope: Scope) -> Any:

@@ -92,6 +92,7 @@ class NodeGroup:
     tags: Mapping[str, str]
     location: Location
     launch_template: str | None = None
+    launch_template_location: Location | None = None  # where the nodes' settings are declared
 
 
 @dataclass(frozen=True)
@@ -536,6 +537,7 @@ class _Builder:
             tags=tags,
             location=body.location,
             launch_template=template.address if template else None,
+            launch_template_location=template.body.location if template else None,
         )
 
     def _eks_group(
@@ -570,6 +572,7 @@ class _Builder:
             tags=_tags(body),
             location=body.location,
             launch_template=template.address if template else None,
+            launch_template_location=template.body.location if template else None,
         )
 
     def _template_group(self, template: ResourceInstance) -> NodeGroup:
@@ -590,6 +593,7 @@ class _Builder:
             tags=_tags(body),
             location=body.location,
             launch_template=template.address,
+            launch_template_location=body.location,
         )
 
 

@@ -1,5 +1,5 @@
-"""Run the stages in order: files -> parse -> evaluate -> model (`read`), then graph ->
-checks (`check`), one model per root module.
+"""Run the stages in order: files -> parse -> evaluate -> model (`read`), then detect the Calico
+profile -> graph -> checks (`check`), one model per root module.
 
 The CLI calls this; nothing here prints. Problems with the Terraform come back as
 diagnostics (errors and warnings with locations), not exceptions, so one bad module does not
@@ -12,12 +12,13 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
+from calico_sglint import detect
 from calico_sglint.checks import Finding, finding_order, run_checks
 from calico_sglint.config import Config, check_rule_ids, find_config, load_config
-from calico_sglint.evaluate import VarInputs, evaluate_root
+from calico_sglint.evaluate import Configuration, VarInputs, evaluate_root
 from calico_sglint.model import RESOURCE_TYPES, Model, build_model
 from calico_sglint.parse import parse_file
-from calico_sglint.profile import Profile, resolve_profile
+from calico_sglint.profile import SETTINGS, Profile, resolve_profile
 from calico_sglint.roles import Cluster, assign_roles
 from calico_sglint.rulepack import RulePack, load_packs
 from calico_sglint.source import Diagnostic, InputError
@@ -42,6 +43,7 @@ class ReadResult:
     workspace: Workspace
     models: tuple[Model, ...]
     diagnostics: tuple[Diagnostic, ...]
+    configurations: tuple[Configuration, ...] = ()  # one per root, like `models`
 
     @property
     def has_errors(self) -> bool:
@@ -57,12 +59,13 @@ def read(options: ReadOptions, parse_many: ParseMany = parse_serially) -> ReadRe
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = RESOURCE_TYPES | options.extra_types
-    models = []
+    models, configurations = [], []
     for root in workspace.roots:
         config = evaluate_root(workspace, root, inputs, wanted.__contains__)
         models.append(build_model(config))
+        configurations.append(config)
         diagnostics.extend(config.diagnostics)
-    return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)))
+    return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
 
 
 def var_inputs(options: ReadOptions) -> VarInputs:
@@ -142,16 +145,24 @@ def check(options: CheckOptions) -> CheckResult:
     """Read the Terraform and check every root module against the packs and the profile.
 
     Each root module uses the config nearest to it (or `--config` for all), so one run over
-    a monorepo honours each environment's `.sglint.yaml`.
+    a monorepo honours each environment's `.sglint.yaml`, and the Calico settings detected
+    nearest to it (its own files and helm_releases first, then the directories above it).
     """
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(options.read)
+    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
+    found = detect.scan(options.read.paths) if result.workspace.roots else detect.Scan()
+    diagnostics = [*result.diagnostics, *found.diagnostics]
     roots, packs = [], []
-    for root_path, model in zip(result.workspace.roots, result.models):
+    for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
-        profile = resolve_profile(options.profile_flags, root_config.profile)
+        decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
+        detection = detect.detect_profile(
+            root_path, result.workspace.roots, found.files, detect.helm_observations(configuration), decided
+        )
+        diagnostics.extend(detection.diagnostics)
+        profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles)
         findings = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, tuple(findings)))
@@ -165,7 +176,8 @@ def check(options: CheckOptions) -> CheckResult:
         baselined = sum(count for _, count in kept)
         roots = [replace(root, findings=tuple(new)) for root, (new, _) in zip(roots, kept)]
     return CheckResult(
-        tuple(roots), result.diagnostics, config, pack, result.workspace, tuple(suppressed), baselined
+        tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, result.workspace,
+        tuple(suppressed), baselined,
     )
 
 

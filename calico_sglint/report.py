@@ -131,8 +131,14 @@ def report_json(result: CheckResult) -> dict[str, Any]:
 
 
 def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
-    """Ids of the path requirements the root's profile switched on."""
-    return [r.id for r in result.pack.enabled() if r.kind == "path" and root.profile.matches(r.when)]
+    """Ids of the requirements the root's profile switched on: path requirements, and the EC2
+    source/destination check when pod traffic travels unencapsulated."""
+    profile = root.profile
+    return [
+        r.id for r in result.pack.enabled()
+        if (r.kind == "path" and profile.matches(r.when))
+        or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
+    ]
 
 
 # --- text --------------------------------------------------------------------------------
@@ -164,18 +170,17 @@ _STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
 def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
-    profile = root.profile
-    shown = []
-    for name, setting in profile.settings.items():
-        value = setting.value
-        text = ("on" if value else "off") if isinstance(value, bool) else str(value)
-        shown.append(f"{name}={text} ({setting.source})")
+    shown = [f"{name}={_value_text(s.value)}" for name, s in root.profile.settings.items()]
+    width = max(len(text) for text in shown)
     nodes = [
         f"{n.group.address}: {'+'.join(sorted(n.roles))} ({n.reason})" for n in root.cluster.nodes
     ] or [root.cluster.note]
     lines = [
         (f"Root module {root.model.root}", "bold"),
-        ("  profile: " + ", ".join(shown), ""),
+        ("  profile:", ""),
+        *((f"    {text:<{width}}  {s.source}" + (f"  {s.detail}" if s.detail else ""),
+           "dim" if s.source == "default" else "")
+          for text, s in zip(shown, root.profile.settings.values())),
         ("  checked: " + (", ".join(requirements_on(result, root)) or "no path requirements"), ""),
         ("  nodes: " + "; ".join(nodes), ""),
     ]
@@ -183,6 +188,10 @@ def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
         lines.append((f"  not a node: {group.address} ({why})", "dim"))
     lines.append(("", ""))
     return lines
+
+
+def _value_text(value: object) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
 def _summary_text(counts: dict[str, int]) -> str:

@@ -52,6 +52,21 @@ class Ref:
         return f"{self.address}.{self.attribute}"
 
 
+class FileText(str):
+    """A string read by `file()` or rendered by `templatefile()` that remembers its file, so a
+    setting read from it can point at the file's line. `aligned`: line N is the file's line N
+    (always for `file()`; for a template, when no substitution added or removed lines)."""
+
+    path: str  # as written, relative to the root module's directory
+    aligned: bool
+
+    def __new__(cls, text: str, path: str, aligned: bool) -> FileText:
+        value = super().__new__(cls, text)
+        value.path = path
+        value.aligned = aligned
+        return value
+
+
 class ObjectLike:
     """A value whose attributes are looked up one at a time (a resource or module instance)."""
 

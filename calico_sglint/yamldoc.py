@@ -21,6 +21,14 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 Path = tuple[Any, ...]
 
 
+class TagTolerantLoader(_Loader):  # type: ignore[misc]
+    """The default loader, except that application tags (Ansible's `!vault`, CloudFormation's
+    `!Ref`) load as null instead of failing the whole file."""
+
+
+TagTolerantLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
 @dataclass(frozen=True)
 class YamlDoc:
     """One YAML document: its data and the 1-based line of each key or list item."""
@@ -39,9 +47,10 @@ class YamlDoc:
         return self.lines.get((), 1)
 
 
-def load_documents(text: str, file: str) -> list[YamlDoc]:
-    """Every document in `text`; a syntax error is an `InputError` with its line."""
-    loader = _Loader(text)
+def load_documents(text: str, file: str, loader_class: type | None = None) -> list[YamlDoc]:
+    """Every document in `text`; a syntax error is an `InputError` with its line.
+    `loader_class` (a subclass of the default loader) may add constructors, e.g. for tags."""
+    loader = (loader_class or _Loader)(str(text))  # libyaml takes no str subclasses
     documents: list[YamlDoc] = []
     try:
         while loader.check_node():

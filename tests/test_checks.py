@@ -308,3 +308,75 @@ def test_fingerprints_survive_moved_lines_but_not_a_changed_subject(tmp_path: Pa
     renamed = prints(source.replace('"master"', '"controller"').replace("aws_security_group.master", "aws_security_group.controller"))
     assert [r for r, _, _ in renamed] == [r for r, _, _ in before]
     assert {p for _, p, _ in renamed}.isdisjoint({p for _, p, _ in before})
+
+
+NODES_SG = 'resource "aws_security_group" "nodes" {}\n' + SELF_ALL.format(sg="nodes")
+SRC_DST_MESSAGE = "so its nodes drop the pod traffic Calico routes unencapsulated (encapsulation={} from --encapsulation)"
+
+
+class TestSrcDstCheck:
+    """calico-src-dst-check, with every Calico path open so it is the only possible finding."""
+
+    @pytest.mark.parametrize(
+        ("encapsulation", "expected"),
+        [("VXLANCrossSubnet", 1), ("IPIPCrossSubnet", 1), ("None", 1), ("VXLAN", 0), ("IPIP", 0)],
+    )
+    def test_only_unencapsulated_profiles_need_it_off(self, check, encapsulation: str, expected: int) -> None:  # type: ignore[no-untyped-def]
+        findings = check(NODES_SG + instances("node", "nodes", 3), "--encapsulation", encapsulation)
+        assert ids(findings) == ["calico-src-dst-check"] * expected
+
+    def test_an_instance_with_the_check_on_and_off(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = NODES_SG + instances("node", "nodes", 3)
+        (finding,) = check(source, "--encapsulation", "None")
+        assert (finding["severity"], finding["status"], finding["location"]["line"], finding["path"]) == (
+            "error", "failed", 20, None)
+        assert finding["message"] == (
+            "aws_instance.node keeps the EC2 source/destination check on (source_dest_check is not false), "
+            + SRC_DST_MESSAGE.format("None"))
+        assert finding["hint"].startswith("Set source_dest_check = false on aws_instance.node, or set Felix's "
+                                          "awsSrcDstCheck: Disable")
+        off = source.replace("  count = 3\n", "  count = 3\n  source_dest_check = false\n")
+        assert check(off, "--encapsulation", "None") == []
+
+    def test_instances_from_a_launch_template_point_at_it_and_need_felix(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = NODES_SG + '''
+resource "aws_launch_template" "workers" {
+  vpc_security_group_ids = [aws_security_group.nodes.id]
+}
+
+resource "aws_autoscaling_group" "workers" {
+  min_size = 2
+  max_size = 4
+  launch_template {
+    id = aws_launch_template.workers.id
+  }
+}
+'''
+        (finding,) = check(source, "--encapsulation", "VXLANCrossSubnet")
+        assert finding["location"]["line"] == 21  # the launch template, not the group (line 23)
+        assert finding["message"] == (
+            "aws_autoscaling_group.workers launches its nodes from an autoscaling group, which cannot turn the "
+            "EC2 source/destination check off, " + SRC_DST_MESSAGE.format("VXLANCrossSubnet"))
+        assert finding["hint"].startswith("Set Felix's awsSrcDstCheck: Disable")
+        assert check(source, "--encapsulation", "VXLANCrossSubnet", "--aws-src-dst-check", "disable") == []
+
+    def test_an_unknown_value_is_unverified(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = NODES_SG + 'variable "sdc" {}\n' + instances("node", "nodes", 2).replace(
+            "  count = 2\n", "  count = 2\n  source_dest_check = var.sdc\n")
+        (finding,) = check(source, "--encapsulation", "None")
+        assert (finding["severity"], finding["status"]) == ("warning", "unverified")
+        assert [u["unknown"] for u in finding["unknowns"]] == ["var.sdc"]
+        assert finding["message"].startswith("unverified: the nodes of aws_instance.node drop the pod traffic")
+        assert check(source, "--encapsulation", "None", "--var", "sdc=false") == []
+
+    def test_felix_enable_is_one_finding_whatever_terraform_says(self, check) -> None:  # type: ignore[no-untyped-def]
+        source = NODES_SG + instances("node", "nodes", 2).replace("  count = 2\n", "  count = 2\n  source_dest_check = false\n")
+        (finding,) = check(source, "--encapsulation", "None", "--aws-src-dst-check", "Enable")
+        assert finding["message"].startswith(
+            "Felix's awsSrcDstCheck is Enable (from --aws-src-dst-check): calico-node turns the EC2 source/destination "
+            "check on for every node, so the nodes drop")
+        assert finding["location"]["line"] == 20  # no file to point at: the first node group
+
+    def test_a_single_node_and_a_module_without_compute_are_not_checked(self, check) -> None:  # type: ignore[no-untyped-def]
+        assert check(NODES_SG + instances("node", "nodes", 1), "--encapsulation", "None") == []
+        assert check(NODES_SG, "--encapsulation", "None") == []

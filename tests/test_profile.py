@@ -25,6 +25,7 @@ def test_defaults() -> None:
         "wireguard_v6": (False, "default"),
         "vxlan_port": (4789, "default"),
         "apiserver_port": (6443, "default"),
+        "aws_src_dst_check": ("DoNothing", "default"),
     }
     assert list(DEFAULTS) == list(SETTINGS)
 
@@ -79,6 +80,7 @@ def test_each_setting_comes_from_its_own_source() -> None:
         "wireguard_v6": (False, "default"),
         "vxlan_port": (4790, ".sglint.yaml:7"),
         "apiserver_port": (6443, "default"),
+        "aws_src_dst_check": ("DoNothing", "default"),
     }
 
 

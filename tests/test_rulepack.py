@@ -13,7 +13,7 @@ from conftest import write
 
 BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
-    "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet",
+    "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet",
     "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
     "sg-unknown-reference", "sglint-ignore",
 ]
@@ -59,6 +59,7 @@ def test_built_in_ids_in_pack_order(builtins: RulePack) -> None:
          {"encapsulation": ("IPIP", "IPIPCrossSubnet")}, "ipv4", "error", "calico.yaml"),
         ("calico-native-routing", "path", "all", ((0, 65535),), "any", "any",
          {"encapsulation": ("None", "IPIPCrossSubnet", "VXLANCrossSubnet")}, "ipv4", "error", "calico.yaml"),
+        ("calico-src-dst-check", "structural", "", (), "any", "any", {}, "ipv4", "error", "calico.yaml"),
         ("calico-wireguard", "path", "udp", ((51820, 51820),), "any", "any", {"wireguard": (True,)}, "ipv4", "error",
          "calico.yaml"),
         ("calico-wireguard-v6", "path", "udp", ((51821, 51821),), "any", "any", {"wireguard_v6": (True,)}, "ipv6",
