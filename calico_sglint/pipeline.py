@@ -94,6 +94,7 @@ class RootResult:
     cluster: Cluster
     profile: Profile
     findings: tuple[Finding, ...]
+    pack: RulePack | None = None  # the packs in force for this root (its nearest config)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def check(options: CheckOptions) -> CheckResult:
         profile = resolve_profile(options.profile_flags, root_config.profile)
         cluster = assign_roles(model, root_config.roles)
         findings = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings)))
+        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack))
     return CheckResult(tuple(roots), result.diagnostics, config, pack, result.workspace)
 
 
