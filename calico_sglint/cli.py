@@ -224,7 +224,7 @@ def check(
 
       sglint check infra/ --format sarif -o sglint.sarif
 
-      sglint check . --format github --also sarif=sglint.sarif --also markdown=summary.md
+      sglint check . -f github --also sarif=out.sarif --also markdown=out.md
     """
     from calico_sglint.formats import report_context
     from calico_sglint.pipeline import check as run_check
@@ -408,7 +408,8 @@ def graph(
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port)
     result = run_check(_check_options(paths, var_files, variables, flags, config, rules))
     _print_diagnostics(result.diagnostics)
-    _emit(render_graph(build_graphs(result), output_format.value), output)
+    if result.roots or not result.has_errors:
+        _emit(render_graph(build_graphs(result), output_format.value), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 

@@ -30,7 +30,7 @@ from calico_sglint.source import Diagnostic, Location
 
 CHECK_FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
 TOOL_NAME = "calico-sglint"
-INFORMATION_URI = "https://pypi.org/project/calico-sglint/"
+INFORMATION_URI = "https://github.com/calico-sglint/calico-sglint"  # as in docs/report.schema.json $id
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "calicoSglint/v1"
 SRCROOT = "SRCROOT"
