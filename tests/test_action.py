@@ -286,3 +286,26 @@ def test_no_script_inlines_an_expression() -> None:
     assert ACTION["runs"]["using"] == "composite"
     documented = {name for name, spec in ACTION["inputs"].items() if spec.get("description")}
     assert documented == set(ACTION["inputs"])
+
+
+def test_the_documented_workflow_is_complete_and_pinned() -> None:
+    text = (REPO / "docs" / "github-actions.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    workflow = yaml.safe_load(block.group(1))
+    assert workflow[True]["pull_request"]["paths"][:2] == ["**/*.tf", "**/*.tfvars"]  # YAML 1.1: `on` is True
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    steps = workflow["jobs"]["sglint"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    ours = steps[1]
+    assert re.fullmatch(r"calico-sglint/calico-sglint@[0-9a-f]{40}", ours["uses"])
+    assert set(ours["with"]) <= set(ACTION["inputs"])
+    upload = steps[2]
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["if"].startswith("always()")
+    assert upload["with"]["sarif_file"] == f"${{{{ steps.{ours['id']}.outputs.sarif-file }}}}"
+    assert "sarif-file" in ACTION["outputs"]
+
+
+def test_the_readme_links_the_actions_guide() -> None:
+    assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
