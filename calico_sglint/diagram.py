@@ -86,12 +86,12 @@ def root_graph(root: RootResult, result: CheckResult) -> RootGraph:
     """The node groups of one root, the required paths between them and the exposures."""
     pack = root.pack or result.pack
     nodes = list(_group_nodes(root.cluster.nodes))
-    ids = {node.address: node.id for node in nodes}
     required = all_required_paths(root.model, root.cluster, root.profile, pack)
-    edges = _path_edges(required, ids)
+    edges = _path_edges(required, {node.address: node.id for node in nodes})
     exposures = _exposures(root)
     if exposures:
-        edges += _exposure_edges(root, exposures, nodes, ids)
+        nodes += _bare_groups(exposures, nodes)
+        edges += _exposure_edges(exposures, nodes)
         cidrs = tuple(sorted({c for _, world in exposures for c in world}))
         nodes.append(Node(INTERNET, INTERNET, INTERNET, cidrs=cidrs))
     return RootGraph(root.model.root, tuple(nodes), tuple(edges), root.cluster.note)
@@ -173,29 +173,33 @@ def _everywhere(cidr: str) -> bool:
         return False
 
 
-def _exposure_edges(
-    root: RootResult, exposures: list[tuple[Rule, tuple[str, ...]]], nodes: list[Node], ids: dict[str, str]
-) -> list[Edge]:
-    """Edges from the internet to each node group (or bare SG) an exposed rule opens."""
-    by_target: dict[str, dict[tuple[str, int, int], None]] = {}
+def _bare_groups(exposures: list[tuple[Rule, tuple[str, ...]]], nodes: list[Node]) -> list[Node]:
+    """Nodes for exposed security groups that no node group wears."""
+    worn = {sg for node in nodes for sg in node.security_groups}
+    taken = [node.id for node in nodes]
+    bare: list[Node] = []
     for rule, _ in exposures:
         sg = rule.security_group
-        if isinstance(sg, Unknown):
-            continue
-        wearers = [n.id for n in nodes if sg in n.security_groups]
-        if not wearers:
-            ids.setdefault(sg, node_id(sg, [n.id for n in nodes]))
-            if all(n.id != ids[sg] for n in nodes):
-                nodes.append(Node(ids[sg], "security_group", sg, security_groups=(sg,)))
-            wearers = [ids[sg]]
-        for wearer in wearers:
-            by_target.setdefault(wearer, {})[_rule_traffic(rule)] = None
-    order = [n.id for n in nodes]
+        if isinstance(sg, str) and sg not in worn:
+            worn.add(sg)
+            taken.append(node_id(sg, taken))
+            bare.append(Node(taken[-1], "security_group", sg, security_groups=(sg,)))
+    return bare
+
+
+def _exposure_edges(exposures: list[tuple[Rule, tuple[str, ...]]], nodes: list[Node]) -> list[Edge]:
+    """An edge from the internet to each node wearing an exposed security group."""
+    by_target: dict[str, dict[tuple[str, int, int], None]] = {node.id: {} for node in nodes}
+    for rule, _ in exposures:
+        for node in nodes:
+            if rule.security_group in node.security_groups:
+                by_target[node.id][_rule_traffic(rule)] = None
     return [
         Edge(INTERNET, target, EXPOSED, tuple(
             Traffic(*t, ("sg-exposed",)) for t in sorted(traffic, key=lambda t: _traffic_order(*t))
         ))
-        for target, traffic in sorted(by_target.items(), key=lambda item: order.index(item[0]))
+        for target, traffic in by_target.items()
+        if traffic
     ]
 
 

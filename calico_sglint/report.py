@@ -118,7 +118,8 @@ def report_json(result: CheckResult) -> dict[str, Any]:
 
 def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
     """Ids of the path requirements the root's profile switched on."""
-    return [r.id for r in result.pack.enabled() if r.kind == "path" and root.profile.matches(r.when)]
+    pack = root.pack or result.pack
+    return [r.id for r in pack.enabled() if r.kind == "path" and root.profile.matches(r.when)]
 
 
 # --- text --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import jsonschema
@@ -109,6 +110,20 @@ def test_json_validates_and_dot_parses_for_every_fixture(scenario: str, sglint, 
     assert all(set(e).issubset(ids) for e in edges)
 
 
+def test_each_root_draws_the_requirements_of_its_own_config(tmp_path: Path, sglint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for name in ("a", "b"):
+        shutil.copytree(REPO / "examples" / "typha-blocked", tmp_path / name)
+    (tmp_path / "b" / ".sglint.yaml").write_text("disable: [calico-typha]\n")
+    monkeypatch.chdir(tmp_path)
+    graph = sglint("graph", "a", "b", "--format", "json").json()
+    requirements = [sorted({r for e in root["edges"] for t in e["traffic"] for r in t["requirements"]})
+                    for root in graph["roots"]]
+    assert requirements == [["calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"],
+                            ["calico-vxlan", "k8s-apiserver", "k8s-kubelet"]]
+    checked = [r["requirements"] for r in sglint("check", "a", "b", "--format", "json").json()["roots"]]
+    assert checked == requirements
+
+
 def test_several_roots_are_subgraphs_with_their_own_ids(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = sglint("graph", "examples/typha-blocked", "fixtures/check-exposed").stdout
     assert '  subgraph r1["examples/typha-blocked"]\n' in out
@@ -129,6 +144,28 @@ def test_a_module_without_nodes_says_so(tmp_path: Path, sglint, monkeypatch) -> 
         '  none["no node groups: no compute resources and no security group named for a role; '
         'declare #96;roles:#96; in .sglint.yaml to check paths"]'
     )
+
+
+def test_an_exposed_group_without_nodes_is_drawn_as_itself(tmp_path: Path, sglint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, {"main.tf": """
+resource "aws_security_group" "public" {
+  name = "public"
+  ingress {
+    from_port   = 10250
+    to_port     = 10250
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""})
+    monkeypatch.chdir(tmp_path)
+    assert sglint("graph", ".").stdout.splitlines()[2:] == [
+        '  aws_security_group_public["aws_security_group.public<br/>security group, no node group"]',
+        '  internet(("internet<br/>0.0.0.0/0")):::internet',
+        '  internet ==>|"tcp/10250"| aws_security_group_public',
+        "  linkStyle 0 stroke:#d00,stroke-width:4px",
+        "  classDef internet fill:#fee,stroke:#d00,color:#900",
+    ]
 
 
 def test_output_file_and_input_errors(tmp_path: Path, sglint, in_repo) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 
 from calico_sglint.formats import (
-    ReportContext, escape_data, escape_property, github, markdown, md_code, md_escape, repo_path,
+    ReportContext, escape_data, escape_property, github, md_code, md_escape, repo_path,
     repository_root, sarif,
 )
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
@@ -240,7 +240,7 @@ def test_markdown_summary(sglint, in_repo) -> None:  # type: ignore[no-untyped-d
     assert "<details><summary>How to fix</summary>" in text
     assert "- **Checked:** `calico-typha`, `calico-vxlan`, `k8s-apiserver`, `k8s-kubelet`" in text
     assert "- **Profile:** encapsulation `VXLAN` (default), bgp `off` (default), typha `on` (default)" in text
-    assert f"### `examples/typha-blocked`\n" in text
+    assert "### `examples/typha-blocked`\n" in text
     assert f"```mermaid\n{TYPHA_MERMAID}```\n" in text
 
 
