@@ -18,7 +18,7 @@ from conftest import FIXTURES, REPO, write
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pydot on new pyparsing
 GRAPH_SCHEMA = json.loads((REPO / "docs" / "graph.schema.json").read_text())
-CHECKED = sorted(p.parent.name for p in FIXTURES.glob("*/main.tf")) + ["../examples/typha-blocked", "../examples/cluster-sg"]
+CHECKED = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) + ["../examples/typha-blocked", "../examples/cluster-sg"]
 
 TYPHA_MERMAID = """\
 flowchart LR

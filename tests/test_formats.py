@@ -25,7 +25,7 @@ from conftest import EXAMPLES, FIXTURES, REPO
 
 SARIF_SCHEMA_PATH = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 SARIF_VALIDATOR = jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA_PATH.read_text()))
-CHECKED = [f"fixtures/{p.parent.name}" for p in sorted(FIXTURES.glob("*/main.tf"))] + [
+CHECKED = [f"fixtures/{p.name}" for p in sorted(FIXTURES.iterdir()) if p.is_dir()] + [
     "examples/typha-blocked", "examples/cluster-sg",
 ]
 
