@@ -138,6 +138,46 @@ def endpoint(node: ClusterNode) -> Endpoint:
     return Endpoint(node.group.address, node.group.security_groups, node.group.networks)
 
 
+@dataclass(frozen=True)
+class RequiredPath:
+    """One path a requirement asks for between two node groups, and its state in the graph."""
+
+    rule: PackRule
+    source: ClusterNode
+    target: ClusterNode
+    ports: tuple[int, int]
+    state: PathState
+
+
+def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile) -> list[RequiredPath]:
+    """Every path `rule` requires between the cluster's node groups, open or not; a group of
+    one node needs no path to itself."""
+    found = []
+    for source in cluster.nodes:
+        if not _selects(rule.from_role, source):
+            continue
+        for target in cluster.nodes:
+            if not _selects(rule.to_role, target):
+                continue
+            if source is target and not source.needs_self_path:
+                continue
+            for ports in profile.ports(rule):
+                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
+                found.append(RequiredPath(rule, source, target, ports, state))
+    return found
+
+
+def all_required_paths(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> list[RequiredPath]:
+    """The required paths of every enabled path requirement the profile switches on."""
+    graph = SgGraph(model)
+    return [
+        path
+        for rule in pack.enabled()
+        if rule.kind == "path" and profile.matches(rule.when)
+        for path in required_paths(rule, graph, cluster, profile)
+    ]
+
+
 @dataclass
 class _Pair:
     """The node-group pairs that share one (source SG, target SG) path of a requirement."""
@@ -152,22 +192,13 @@ def path_findings(
 ) -> list[Finding]:
     """One finding per (source SG, target SG, port range) whose path is not open."""
     pairs: dict[tuple[str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
-    for source in cluster.nodes:
-        if not _selects(rule.from_role, source):
+    for required in required_paths(rule, graph, cluster, profile):
+        if required.state.state == OPEN:
             continue
-        for target in cluster.nodes:
-            if not _selects(rule.to_role, target):
-                continue
-            if source is target and not source.needs_self_path:
-                continue
-            for ports in profile.ports(rule):
-                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
-                if state.state == OPEN:
-                    continue
-                pair = pairs[(primary_sg(source, graph), primary_sg(target, graph), ports)]
-                pair.states.append(state)
-                pair.sources.append(source.group.address)
-                pair.targets.append(target.group.address)
+        pair = pairs[(primary_sg(required.source, graph), primary_sg(required.target, graph), required.ports)]
+        pair.states.append(required.state)
+        pair.sources.append(required.source.group.address)
+        pair.targets.append(required.target.group.address)
     return [
         _path_finding(rule, graph, root, source_sg, target_sg, ports, pair)
         for (source_sg, target_sg, ports), pair in pairs.items()

@@ -28,6 +28,7 @@ app = typer.Typer(
         "  sglint check examples/typha-blocked\n\n"
         "  sglint check infra/ --encapsulation IPIP --format json\n\n"
         "  sglint fix examples/typha-blocked --diff\n\n"
+        "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
         "  sglint explain calico-typha"
     ),
@@ -41,6 +42,16 @@ app = typer.Typer(
 
 class CheckFormat(str, Enum):
     text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    junit = "junit"
+    markdown = "markdown"
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
     json = "json"
 
 
@@ -142,7 +153,46 @@ def _emit(text: str, output: Optional[str]) -> None:
 
             raise InputError(f"cannot write the report: {err.strerror or err}", output) from None
     else:
-        typer.echo(text)
+        typer.echo(text, nl=not text.endswith("\n"))
+
+
+ALSO_HELP = (
+    "Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. "
+    "--also sarif=sglint.sarif --also markdown=summary.md."
+)
+
+
+def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tuple[str, str]]:
+    """Parse `--also FORMAT=FILE` pairs; a usage error (exit 2) when one is malformed."""
+    from calico_sglint.formats import CHECK_FORMATS
+
+    pairs: list[tuple[str, str]] = []
+    for item in also or ():
+        name, sep, file = item.partition("=")
+        name = name.strip().lower()
+        if not sep or name not in CHECK_FORMATS or not file:
+            raise typer.BadParameter(
+                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(CHECK_FORMATS)}", param_hint="--also"
+            )
+        if file in [f for _, f in pairs] or file == output:
+            raise typer.BadParameter(f"{file!r} is named twice", param_hint="--also")
+        pairs.append((name, file))
+    return pairs
+
+
+def _write_reports(
+    result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any
+) -> None:
+    """Write the `--also` reports, then the main one to `output` or stdout."""
+    from calico_sglint.formats import render
+    from calico_sglint.report import report_lines
+
+    for name, file in also:
+        _emit(render(name, result, context), file)
+    if chosen == "text" and not output:
+        _print_text(report_lines(result), None)
+    else:
+        _emit(render(chosen, result, context), output)
 
 
 @app.command()
@@ -166,12 +216,18 @@ def check(
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
+    also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help=ALSO_HELP, show_default=False),
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
 
     The Calico profile is detected from the YAML next to the Terraform (Installation, Helm
     values, helm_release, calico.yaml manifests, IPPool, FelixConfiguration, kubespray);
     flags and the config file override it. The report says where each setting came from.
+
+    Formats: text (default), json, sarif (SARIF 2.1.0 for code scanning), github (workflow
+    command annotations), junit (JUnit XML), markdown (findings table and mermaid graph, for
+    job summaries). --output writes the report to a file; --also writes more reports from
+    the same run.
 
     Examples:
 
@@ -181,15 +237,21 @@ def check(
 
       sglint check modules/security-groups --config .sglint.yaml --fail-on warning
 
+      sglint check infra/ --format sarif -o sglint.sarif
+
+      sglint check . -f github --also sarif=out.sarif --also markdown=out.md
+
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
     """
     from dataclasses import replace
 
+    from calico_sglint.formats import report_context
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.report import fails, report_json, report_lines
+    from calico_sglint.report import fails
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
+    extra = _also_reports(also, output)
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = replace(_check_options(paths, var_files, variables, flags, config, rules), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
@@ -203,11 +265,9 @@ def check(
         typer.echo(f"sglint: wrote {len(result.findings)} findings to the baseline {write_baseline}")
         raise typer.Exit(EXIT_OK)
     chosen = (output_format.value if output_format else None) or result.config.format or "text"
-    if chosen == "json":
-        _emit(json.dumps(report_json(result), indent=2), output or result.config.output)
-    else:
-        _print_text(report_lines(result), output or result.config.output)
     level = (fail_on.value if fail_on else None) or result.config.fail_on or "error"
+    context = report_context(paths or ["."], level)
+    _write_reports(result, chosen, output or result.config.output, extra, context)
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
@@ -341,6 +401,50 @@ def show(
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
     else:
         typer.echo(show_text(result.models))
+    raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
+
+
+@app.command()
+def graph(
+    paths: Optional[List[str]] = PathsArg,
+    output_format: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f", help="mermaid (renders on GitHub), dot (Graphviz) or json."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the graph to this file instead of stdout."),
+    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
+    bgp: Optional[bool] = BgpOpt,
+    typha: Optional[bool] = TyphaOpt,
+    wireguard: Optional[bool] = WireguardOpt,
+    wireguard_v6: Optional[bool] = WireguardV6Opt,
+    vxlan_port: Optional[int] = VxlanPortOpt,
+    apiserver_port: Optional[int] = ApiserverPortOpt,
+    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
+) -> None:
+    """Draw the node groups and the paths Calico needs between them.
+
+    Each node group is a node (with its roles, size and security groups); each required
+    path is an edge labelled with its protocol and ports: green when open, red dashed when
+    missing, orange dotted when unverified. An internet node points at the groups whose
+    Calico, kubelet or etcd ports are open to 0.0.0.0/0 or ::/0. Exit 0, or 2 on input errors.
+
+    Examples:
+
+      sglint graph examples/typha-blocked
+
+      sglint graph infra/ --format dot | dot -Tsvg > sg.svg
+
+      sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+    """
+    from calico_sglint.diagram import build_graphs, render_graph
+    from calico_sglint.pipeline import check as run_check
+
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
+    result = run_check(_check_options(paths, var_files, variables, flags, config, rules))
+    _print_diagnostics(result.diagnostics)
+    if result.roots or not result.has_errors:
+        _emit(render_graph(build_graphs(result), output_format.value), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 

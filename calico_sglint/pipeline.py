@@ -101,6 +101,7 @@ class RootResult:
     cluster: Cluster
     profile: Profile
     findings: tuple[Finding, ...]
+    pack: RulePack | None = None  # the packs in force for this root (its nearest config)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ def check(options: CheckOptions) -> CheckResult:
     result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
     found = detect.scan(options.read.paths) if result.workspace.roots else detect.Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
-    roots, packs = [], []
+    roots = []
     for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
@@ -165,11 +166,10 @@ def check(options: CheckOptions) -> CheckResult:
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles)
         findings = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings)))
-        packs.append(root_pack)
+        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
-        roots, suppressed = _apply_suppressions(roots, packs, result.workspace)
+        roots, suppressed = _apply_suppressions(roots, result.workspace)
     baselined = 0
     if baseline is not None:
         kept = [without_baseline(list(root.findings), baseline) for root in roots]
@@ -182,7 +182,7 @@ def check(options: CheckOptions) -> CheckResult:
 
 
 def _apply_suppressions(
-    roots: list[RootResult], packs: list[RulePack], workspace: Workspace
+    roots: list[RootResult], workspace: Workspace
 ) -> tuple[list[RootResult], list[Suppressed]]:
     """Hide suppressed findings; report bad or unused suppressions once, in the first root
     whose modules hold them (a module shared by two roots counts as used if either uses it)."""
@@ -199,10 +199,11 @@ def _apply_suppressions(
     for index, files in enumerate(files_of):
         for file in files:
             owner.setdefault(file.path, index)
-    for index, (root, pack) in enumerate(zip(roots, packs)):
+    for index, root in enumerate(roots):
         mine = [s for s in suppressions if owner.get(s.comment.file) == index]
         my_problems = [p for p in problems if owner.get(p[0].file) == index]
-        kept_roots[index].extend(suppression_problems(mine, my_problems, used, pack, root.model.root))
+        assert root.pack is not None
+        kept_roots[index].extend(suppression_problems(mine, my_problems, used, root.pack, root.model.root))
     result = [replace(root, findings=tuple(sorted(kept, key=finding_order))) for root, kept in zip(roots, kept_roots)]
     return result, hidden
 

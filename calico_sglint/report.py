@@ -134,8 +134,9 @@ def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
     """Ids of the requirements the root's profile switched on: path requirements, and the EC2
     source/destination check when pod traffic travels unencapsulated."""
     profile = root.profile
+    pack = root.pack or result.pack
     return [
-        r.id for r in result.pack.enabled()
+        r.id for r in pack.enabled()
         if (r.kind == "path" and profile.matches(r.when))
         or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
     ]

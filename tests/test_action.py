@@ -1,0 +1,311 @@
+"""The GitHub Action (action.yml) run for real: each step's script with bash, in a temp
+workspace, with the environment a runner gives a composite action, and `${{ }}` expressions
+substituted the way Actions does. Then the annotations, the job summary, the SARIF and the
+exit code it produced.
+
+The install step really runs `pip install "$GITHUB_ACTION_PATH"`, offline: the test creates
+the step's virtual environment first (the step reuses one that exists) without pip and with a
+.pth file that appends this interpreter's site-packages, and passes `--no-deps
+--no-build-isolation --no-index` through the `pip-args` input. So the action's own directory
+is built and installed into a fresh environment, while its dependencies come from the
+test's. `GITHUB_ACTION_PATH` is a copy of the repository's package files, because pip builds
+in the source tree (build/, *.egg-info) and the checkout must stay clean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import site
+import subprocess
+import sys
+import sysconfig
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, REPO
+from test_diagram import TYPHA_MERMAID
+from test_formats import SARIF_VALIDATOR
+
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+OFFLINE_PIP = "--no-deps --no-build-isolation --no-index"
+EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+@dataclass
+class ActionRun:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    workspace: Path
+
+
+def evaluate(expression: str, inputs: dict[str, str], steps: dict[str, dict[str, str]], env: dict[str, str]) -> str:
+    """The value of the few expressions action.yml uses, as Actions would substitute them."""
+    parts = expression.split(".")
+    if parts[0] == "inputs" and len(parts) == 2:
+        return inputs[parts[1]]
+    if parts[0] == "steps" and len(parts) == 4 and parts[2] == "outputs":
+        return steps.get(parts[1], {}).get(parts[3], "")
+    if expression == "github.action_path":
+        return env["GITHUB_ACTION_PATH"]
+    if expression == "runner.temp":
+        return env["RUNNER_TEMP"]
+    raise AssertionError(f"the test does not know how Actions evaluates ${{{{ {expression} }}}}")
+
+
+def substitute(text: str, inputs: dict[str, str], steps: dict[str, dict[str, str]], env: dict[str, str]) -> str:
+    return EXPRESSION.sub(lambda m: evaluate(m.group(1), inputs, steps, env), text)
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """`name=value` lines of a GITHUB_OUTPUT file."""
+    outputs = {}
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        outputs[name] = value
+    return outputs
+
+
+def offline_venv(path: Path) -> None:
+    """A virtual environment without pip that sees this interpreter's packages after its own."""
+    venv.create(path, with_pip=False, symlinks=os.name != "nt")
+    purelib = sysconfig.get_paths(vars={"base": str(path), "platbase": str(path)})["purelib"]
+    ours = dict.fromkeys([*site.getsitepackages(), sysconfig.get_paths()["purelib"]])
+    Path(purelib, "zz_parent_site_packages.pth").write_text("\n".join(ours) + "\n")
+
+
+def action_copy(target: Path) -> Path:
+    """What `actions/checkout` of the action's repository gives: the files pip needs."""
+    target.mkdir()
+    for name in ("action.yml", "pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, target / name)
+    shutil.copytree(REPO / "calico_sglint", target / "calico_sglint",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A runner's directories with the action installed by its own install step."""
+    base = tmp_path_factory.mktemp("runner")
+    temp = base / "runner-temp"
+    temp.mkdir()
+    offline_venv(temp / "calico-sglint-venv")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(base),
+        "RUNNER_TEMP": str(temp),
+        "GITHUB_ACTION_PATH": str(action_copy(base / "action")),
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+    }
+    install = ACTION["runs"]["steps"][0]
+    assert install["id"] == "install"
+    result = run_step(install, inputs(**{"pip-args": OFFLINE_PIP, "python": sys.executable}), {}, env, base)
+    assert result.returncode == 0, result.stderr
+    sglint = read_outputs(base / "output-install")["sglint"]
+    assert Path(sglint).is_file()
+    installed = subprocess.run([str(Path(sglint).parent / "python"), "-c",
+                                "import calico_sglint; print(calico_sglint.__file__)"],
+                               capture_output=True, text=True, check=True, cwd=base).stdout
+    assert installed.startswith(str(temp / "calico-sglint-venv")), installed  # not the checkout
+    return {**env, "SGLINT_INSTALLED": sglint}
+
+
+def inputs(**given: str) -> dict[str, str]:
+    """Every input of action.yml: its default, or the value given."""
+    values = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    unknown = set(given) - set(values)
+    assert not unknown, f"action.yml has no inputs {unknown}"
+    return {**values, **given}
+
+
+def run_step(
+    step: dict[str, Any], values: dict[str, str], steps: dict[str, dict[str, str]], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run one `run:` step as the runner does: `bash --noprofile --norc -eo pipefail FILE`."""
+    assert step["shell"] == "bash"
+    assert "${{" not in step["run"], "inputs must reach scripts through env:, not ${{ }} in run:"
+    output = cwd / f"output-{step['id']}"
+    output.write_text("")
+    script = cwd / f"step-{step['id']}.sh"
+    script.write_text(step["run"])
+    step_env = {name: substitute(str(value), values, steps, env) for name, value in step.get("env", {}).items()}
+    full_env = {**env, **step_env, "GITHUB_OUTPUT": str(output)}
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                          cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
+
+
+def run_action(runner: dict[str, str], workspace: Path, **given: str) -> ActionRun:
+    """Every step after the install, in the workspace, with the install step's outputs."""
+    summary = workspace.parent / f"{workspace.name}-summary.md"
+    summary.write_text(given.pop("earlier_summary", ""))
+    env = {**runner, "GITHUB_WORKSPACE": str(workspace), "GITHUB_STEP_SUMMARY": str(summary)}
+    env.pop("SGLINT_INSTALLED")
+    steps = {"install": {"sglint": runner["SGLINT_INSTALLED"]}}
+    values = inputs(**given)
+    stdout = stderr = ""
+    code = 0
+    for step in ACTION["runs"]["steps"][1:]:
+        done = run_step(step, values, steps, env, workspace)
+        stdout, stderr, code = stdout + done.stdout, stderr + done.stderr, done.returncode
+        steps[step["id"]] = read_outputs(workspace / f"output-{step['id']}")
+        if code:
+            break
+    outputs = {name: substitute(spec["value"], values, steps, env) for name, spec in ACTION["outputs"].items()}
+    return ActionRun(code, stdout, stderr, outputs, summary.read_text(), workspace)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A checked-out repository with the typha-blocked example."""
+    root = tmp_path / "workspace"
+    shutil.copytree(EXAMPLES / "typha-blocked", root / "examples" / "typha-blocked")
+    (root / ".git").mkdir()
+    return root
+
+
+TYPHA_ANNOTATIONS = [
+    "::error file=examples/typha-blocked/main.tf,line=21,endLine=25,"
+    "title=calico-typha%3A Typha (TCP 5473) between every pair of nodes::"
+    "aws_instance.worker (aws_security_group.worker) cannot reach aws_instance.master "
+    "(aws_security_group.master) on tcp/5473: no ingress rule on aws_security_group.master admits "
+    "tcp/5473 from aws_security_group.worker%0A%0AHow to fix: Add an ingress rule on "
+    "aws_security_group.master for tcp/5473 from aws_security_group.worker (`sglint fix` writes it). "
+    "Nearest existing rules: master admits aws_security_group.worker on tcp/6443, udp/4789 only "
+    "(examples/typha-blocked/main.tf:33).",
+    "::warning file=examples/typha-blocked/main.tf,line=21,endLine=25,"
+    "title=sg-cross-reference%3A Pairs of security groups granting each other through separate rules::"
+    "aws_security_group.master and aws_security_group.worker admit each other through 4 separate rules "
+    "(2 on master, 2 on worker); every new port must be opened in both places, and one is easily "
+    "forgotten%0A%0AHow to fix: Put every node in one cluster security group with a self rule for all "
+    "traffic (protocol -1, self = true).",
+    "::error file=examples/typha-blocked/main.tf,line=27,endLine=31,"
+    "title=calico-typha%3A Typha (TCP 5473) between every pair of nodes::"
+    "aws_instance.master (aws_security_group.master) cannot reach aws_instance.worker "
+    "(aws_security_group.worker) on tcp/5473: no ingress rule on aws_security_group.worker admits "
+    "tcp/5473 from aws_security_group.master%0A%0AHow to fix: Add an ingress rule on "
+    "aws_security_group.worker for tcp/5473 from aws_security_group.master (`sglint fix` writes it). "
+    "Nearest existing rules: worker allows tcp/5473 only from self (examples/typha-blocked/main.tf:84).",
+    "sglint: 2 errors, 1 warning",
+]
+
+
+def test_the_action_annotates_summarises_writes_sarif_and_fails(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    run = run_action(runner, workspace, path="examples/typha-blocked", earlier_summary="# Earlier step\n")
+    assert run.code == 1
+    assert run.stdout.splitlines() == TYPHA_ANNOTATIONS
+    assert run.outputs == {"exit-code": "1", "sarif-file": "sglint.sarif"}
+    summary = run.summary
+    assert summary.startswith(
+        "# Earlier step\n## calico-sglint\n\n**2 errors, 1 warning** in 1 root module (`examples/typha-blocked`).")
+    assert "| Severity | Rule | Location | Message |\n|---|---|---|---|\n| error | `calico-typha` | " \
+           "`examples/typha-blocked/main.tf:21` | aws_instance.worker" in summary
+    assert f"```mermaid\n{TYPHA_MERMAID}```\n" in summary
+    sarif = json.loads((workspace / "sglint.sarif").read_text())
+    SARIF_VALIDATOR.validate(sarif)
+    results = sarif["runs"][0]["results"]
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["region"]) for r in results] == [
+        ("calico-typha", "examples/typha-blocked/main.tf", {"startLine": 21, "endLine": 25}),
+        ("sg-cross-reference", "examples/typha-blocked/main.tf", {"startLine": 21, "endLine": 25}),
+        ("calico-typha", "examples/typha-blocked/main.tf", {"startLine": 27, "endLine": 31}),
+    ]
+    assert sarif["runs"][0]["automationDetails"] == {"id": "calico-sglint/examples/typha-blocked/"}
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("never", 0), ("error", 1), ("warning", 1)])
+def test_the_job_fails_per_fail_on(fail_on: str, code: int, runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    run = run_action(runner, workspace, path="examples/typha-blocked", **{"fail-on": fail_on})
+    assert (run.code, run.outputs["exit-code"]) == (code, str(code))
+
+
+def test_a_clean_module_passes_with_a_summary_and_empty_sarif(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "clean"
+    shutil.copytree(EXAMPLES / "cluster-sg", root / "infra")
+    run = run_action(runner, root, path="infra", **{"sarif-file": "reports/sglint.sarif"})
+    assert run.code == 0
+    assert run.stdout == "sglint: 0 errors, 0 warnings\n"
+    assert "No findings: every required path is open and nothing is exposed." in run.summary
+    assert json.loads((root / "reports" / "sglint.sarif").read_text())["runs"][0]["results"] == []
+    assert run.outputs["sarif-file"] == "reports/sglint.sarif"
+
+
+def test_annotations_summary_and_sarif_can_be_switched_off(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    run = run_action(runner, workspace, path="examples/typha-blocked", annotations="false",
+                     summary="false", **{"sarif-file": ""})
+    assert run.code == 1
+    assert "::error" not in run.stdout
+    assert "examples/typha-blocked/main.tf:21: error [calico-typha]" in run.stdout
+    assert run.summary == ""
+    assert not (workspace / "sglint.sarif").exists()
+    assert run.outputs == {"exit-code": "1", "sarif-file": ""}
+
+
+def test_profile_inputs_become_flags(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    # Typha off removes both errors; IPIP switches BGP and IP-in-IP on, which are missing.
+    off = run_action(runner, workspace, path="examples/typha-blocked", typha="false", **{"sarif-file": ""})
+    assert "calico-typha" not in off.stdout and off.code == 0
+    ipip = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="IPIP", typha="false")
+    rules = {r["ruleId"] for r in json.loads((workspace / "sglint.sarif").read_text())["runs"][0]["results"]}
+    assert (ipip.code, rules) == (1, {"calico-bgp", "calico-ipip", "sg-cross-reference"})
+
+
+def test_inputs_are_data_never_shell_code(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    marker = workspace / "pwned"
+    for path in (f"examples/typha-blocked $(touch {marker})", f"examples/typha-blocked;touch {marker}",
+                 f"examples/typha-blocked `touch {marker}`"):
+        run = run_action(runner, workspace, path=path, config=f"$(touch {marker})")
+        assert run.code == 2
+        assert not marker.exists()
+
+
+def test_bad_inputs_exit_2(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    run = run_action(runner, workspace, path="examples/typha-blocked", bgp="maybe")
+    assert run.code == 2
+    assert "the input bgp must be true, false or empty" in run.stderr
+    run = run_action(runner, workspace, path="examples/typha-blocked", **{"fail-on": "sometimes"})
+    assert run.code == 2
+    assert "Traceback" not in run.stderr
+
+
+def test_no_script_inlines_an_expression() -> None:
+    for step in ACTION["runs"]["steps"]:
+        assert "${{" not in step["run"]
+        assert step["shell"] == "bash"
+    assert ACTION["runs"]["using"] == "composite"
+    documented = {name for name, spec in ACTION["inputs"].items() if spec.get("description")}
+    assert documented == set(ACTION["inputs"])
+
+
+def test_the_documented_workflow_is_complete_and_pinned() -> None:
+    text = (REPO / "docs" / "github-actions.md").read_text()
+    block = re.search(r"```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    workflow = yaml.safe_load(block.group(1))
+    assert workflow[True]["pull_request"]["paths"][:2] == ["**/*.tf", "**/*.tfvars"]  # YAML 1.1: `on` is True
+    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    steps = workflow["jobs"]["sglint"]["steps"]
+    assert steps[0]["uses"].startswith("actions/checkout@")
+    ours = steps[1]
+    assert re.fullmatch(r"calico-sglint/calico-sglint@[0-9a-f]{40}", ours["uses"])
+    assert set(ours["with"]) <= set(ACTION["inputs"])
+    upload = steps[2]
+    assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert upload["if"].startswith("always()")
+    assert upload["with"]["sarif_file"] == f"${{{{ steps.{ours['id']}.outputs.sarif-file }}}}"
+    assert "sarif-file" in ACTION["outputs"]
+
+
+def test_the_readme_links_the_actions_guide() -> None:
+    assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
