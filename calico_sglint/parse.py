@@ -8,7 +8,9 @@ interpolations python-hcl2 leaves as plain text, handing each `${...}` back to i
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from sys import intern
 from typing import Any
 
 from calico_sglint.source import InputError
@@ -78,7 +80,12 @@ def read_bytes(path: str, shown: str) -> bytes:
     """The file's bytes, refusing what is too large to be Terraform."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            # Ask for the file's size, not the limit: read(50 MB) allocates 50 MB first. A file
+            # that grows while it is read, or reports no size (a pipe), is still capped.
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, MAX_FILE_BYTES) + 1 if size else MAX_FILE_BYTES + 1)
+            if size and len(data) > size:
+                data += handle.read(MAX_FILE_BYTES + 1 - len(data))
     except IsADirectoryError:
         raise InputError("is a directory, not a file", shown) from None
     except OSError as err:
@@ -260,16 +267,17 @@ def _block(node: Any, display: str, offset: int) -> Block:
 
 
 def _name_of(node: Any) -> str:
-    """The text of an identifier, keyword or literal-value node."""
+    """The text of an identifier, keyword or literal-value node (interned: a module says
+    the same few names many times, and a cached module pickles each once)."""
     while not _is_token(node):
         node = node.children[0]
-    return str(node)
+    return intern(str(node))
 
 
 def _plain_string(node: Any, display: str, offset: int) -> str:
     template = _Converter(display, offset).string(node)
     if all(isinstance(p, str) for p in template.parts):
-        return "".join(template.parts)  # type: ignore[arg-type]
+        return intern("".join(template.parts))  # type: ignore[arg-type]
     raise _ConvertError("block labels cannot contain interpolations", _line(node, offset))
 
 
@@ -327,10 +335,10 @@ class _Converter:
         return Literal({"true": True, "false": False, "null": None}[word], line)
 
     def _identifier(self, node: Any, line: int) -> Expr:
-        return Name(str(node.children[0]), line)
+        return Name(intern(str(node.children[0])), line)
 
     def _keyword(self, node: Any, line: int) -> Expr:
-        return Name(str(node.children[0]), line)
+        return Name(intern(str(node.children[0])), line)
 
     # strings and templates
 

@@ -36,6 +36,9 @@ class ReadOptions:
     vars: tuple[str, ...] = ()  # NAME=VALUE
     env: Mapping[str, str] = field(default_factory=dict)  # the process environment
     extra_types: frozenset[str] = frozenset()  # resource types later stages also need
+    cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
+    jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
+    prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,10 @@ class ReadResult:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-def read(options: ReadOptions, parse_many: ParseMany = parse_serially) -> ReadResult:
+def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many)
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
     diagnostics = list(workspace.diagnostics)
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
@@ -66,6 +69,18 @@ def read(options: ReadOptions, parse_many: ParseMany = parse_serially) -> ReadRe
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
     return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
+
+
+def parser_for(options: ReadOptions) -> ParseMany:
+    """How to parse files for `options`: serially, whole and uncached unless a cache, worker
+    processes or pruning are asked for (the CLI asks for all three)."""
+    if options.cache_dir is None and options.jobs == 1 and not options.prune:
+        return parse_serially
+    from calico_sglint.batch import make_parse_many
+    from calico_sglint.cache import open_cache
+
+    keep = (RESOURCE_TYPES | options.extra_types) if options.prune else None
+    return make_parse_many(open_cache(options.cache_dir, keep), options.jobs, keep)
 
 
 def var_inputs(options: ReadOptions) -> VarInputs:

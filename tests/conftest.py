@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,18 @@ class CliResult:
 
     def json(self) -> Any:
         return json.loads(self.stdout)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The CLI caches parsed files; tests use their own cache, never the user's."""
+    previous = os.environ.get("SGLINT_CACHE_DIR")
+    os.environ["SGLINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("sglint-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SGLINT_CACHE_DIR", None)
+    else:
+        os.environ["SGLINT_CACHE_DIR"] = previous
 
 
 @pytest.fixture

@@ -1,0 +1,240 @@
+"""Time `sglint check` on generated monorepos, against checkov and `terraform fmt -check`.
+
+For each size N it generates (once, under --workdir) a monorepo of N cluster modules with
+bench/generate.py, then runs, round after round so that machine noise hits every tool
+alike:
+
+  sglint cold      empty cache directory (a first run: parses everything, writes the cache)
+  sglint warm      the cache a previous run wrote
+  sglint no-cache  `--no-cache`: parses everything, reads and writes nothing
+  checkov          `checkov -d TREE --framework terraform --quiet --compact`, when installed
+  terraform fmt    `terraform fmt -check -recursive TREE`, when installed
+
+and the one-module check of the README's incident example (examples/typha-blocked). Every
+run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
+(the largest process of the run's tree, as `/usr/bin/time -f %M` reports it, from
+`wait4`). sglint's bytecode is compiled first, as pip does when it installs a package.
+sglint's output must be the same cold, warm and without the cache, or the run fails.
+
+    python bench/run.py                          # N = 10, 100, 1000; 5 rounds
+    python bench/run.py --sizes 10,100 --rounds 3 --checkov /opt/checkov/bin/checkov
+    python bench/run.py --json results.json --markdown results.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+from generate import generate  # noqa: E402  (bench/ is not a package)
+
+EXAMPLE = os.path.join(REPO, "examples", "typha-blocked")
+
+
+@dataclass
+class Sample:
+    """One whole-process run."""
+
+    seconds: float
+    max_rss_kb: int
+    code: int
+    output_hash: str
+
+
+@dataclass
+class Series:
+    """The runs of one tool in one mode on one tree."""
+
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(s.max_rss_kb for s in self.samples) / 1024
+
+
+def run_once(command: list[str], env: dict[str, str], cwd: str) -> Sample:
+    """Run `command` to completion; wall time, peak RSS of its process tree, exit code."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        digest = hashlib.sha256(out.read()).hexdigest()[:12]
+    return Sample(seconds, int(usage.ru_maxrss), process.returncode, digest)
+
+
+def sglint_command(args: argparse.Namespace, target: str, *extra: str) -> list[str]:
+    """The sglint invocation (the installed console script's module, same interpreter)."""
+    return [args.python, "-m", "calico_sglint", "check", target, *extra]
+
+
+def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: bool) -> dict[str, Series]:
+    """Alternate every tool on `tree` for --rounds rounds."""
+    base_env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    base_env.pop("SGLINT_JOBS", None)
+    series = {name: Series(name) for name in ("cold", "warm", "no-cache")}
+    warm_dir = tempfile.mkdtemp(prefix="sglint-warm-", dir=args.workdir)
+    run_once(sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir), tree)  # fill
+    if with_checkov:
+        series["checkov"] = Series("checkov")
+    if args.terraform:
+        series["terraform fmt"] = Series("terraform fmt")
+    for round_ in range(args.rounds):
+        cold_dir = tempfile.mkdtemp(prefix="sglint-cold-", dir=args.workdir)
+        plan = [
+            ("cold", sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=cold_dir)),
+            ("warm", sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir)),
+            ("no-cache", sglint_command(args, ".", "--no-cache"), base_env),
+        ]
+        if with_checkov:
+            plan.append(("checkov", [args.checkov, "-d", ".", "--framework", "terraform", "--quiet",
+                                     "--compact", "--skip-download"], base_env))
+        if args.terraform:
+            tf_env = dict(base_env, TF_CLI_CONFIG_FILE=os.devnull, CHECKPOINT_DISABLE="1")
+            plan.append(("terraform fmt", [args.terraform, "fmt", "-check", "-recursive", "."], tf_env))
+        order = plan if round_ % 2 == 0 else list(reversed(plan))
+        for name, command, env in order:
+            series[name].samples.append(run_once(command, env, tree))
+            print(f"  {label} {name:<14} {series[name].samples[-1].seconds:7.3f} s", file=sys.stderr)
+        shutil.rmtree(cold_dir, ignore_errors=True)
+    shutil.rmtree(warm_dir, ignore_errors=True)
+    outputs = {s.output_hash for name in ("cold", "warm", "no-cache") for s in series[name].samples}
+    if len(outputs) != 1:
+        raise SystemExit(f"sglint's output on {label} differs between cold, warm and --no-cache runs")
+    return series
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: generate, measure, report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,100,1000", help="module counts (default 10,100,1000)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per size (default 5)")
+    parser.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "sglint-bench"),
+                        help="where trees and caches go (default: $TMPDIR/sglint-bench)")
+    parser.add_argument("--python", default=sys.executable, help="the Python with calico-sglint installed")
+    parser.add_argument("--checkov", default=shutil.which("checkov"), help="checkov executable (default: on PATH)")
+    parser.add_argument("--checkov-max", type=int, default=100, help="largest N to run checkov on (default 100)")
+    parser.add_argument("--terraform", default=shutil.which("terraform"), help="terraform executable (default: on PATH)")
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--json", help="write the results as JSON here")
+    parser.add_argument("--markdown", help="write the results table as Markdown here")
+    args = parser.parse_args(argv)
+    os.makedirs(args.workdir, exist_ok=True)
+    package = os.path.join(REPO, "calico_sglint")
+    compileall.compile_dir(package, quiet=1)  # what pip does at install time
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results: dict[str, dict[str, Series]] = {}
+    example = measure_example(args)
+    results["1 (example)"] = example
+    for size in sizes:
+        tree = os.path.join(args.workdir, f"mono-{size}")
+        marker = os.path.join(tree, ".generated")
+        if not os.path.exists(marker) or open(marker).read() != f"{size} {args.seed}":
+            shutil.rmtree(tree, ignore_errors=True)
+            generate(tree, size, args.seed)
+            with open(marker, "w") as handle:
+                handle.write(f"{size} {args.seed}")
+        with_checkov = bool(args.checkov) and size <= args.checkov_max
+        results[str(size)] = measure_tree(args, tree, f"N={size}", with_checkov)
+    table = markdown(results, args)
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as handle:
+            handle.write(table + "\n")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(as_json(results, args), handle, indent=2)
+    return 0
+
+
+def measure_example(args: argparse.Namespace) -> dict[str, Series]:
+    """The one-module check of the incident example, whole process."""
+    base_env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    warm_dir = tempfile.mkdtemp(prefix="sglint-warm-", dir=args.workdir)
+    run_once(sglint_command(args, EXAMPLE), dict(base_env, SGLINT_CACHE_DIR=warm_dir), REPO)
+    series = {name: Series(name) for name in ("cold", "warm", "no-cache")}
+    if args.checkov:
+        series["checkov"] = Series("checkov")
+    rounds = max(args.rounds, 9)
+    for round_ in range(rounds):
+        cold_dir = tempfile.mkdtemp(prefix="sglint-cold-", dir=args.workdir)
+        plan = [
+            ("cold", sglint_command(args, EXAMPLE), dict(base_env, SGLINT_CACHE_DIR=cold_dir)),
+            ("warm", sglint_command(args, EXAMPLE), dict(base_env, SGLINT_CACHE_DIR=warm_dir)),
+            ("no-cache", sglint_command(args, EXAMPLE, "--no-cache"), base_env),
+        ]
+        if args.checkov:
+            plan.append(("checkov", [args.checkov, "-d", EXAMPLE, "--framework", "terraform", "--quiet",
+                                     "--compact", "--skip-download"], base_env))
+        for name, command, env in (plan if round_ % 2 == 0 else list(reversed(plan))):
+            series[name].samples.append(run_once(command, env, REPO))
+        shutil.rmtree(cold_dir, ignore_errors=True)
+    shutil.rmtree(warm_dir, ignore_errors=True)
+    return series
+
+
+def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) -> str:
+    """The results as a Markdown table: medians, ratios to sglint cold, peak RSS."""
+    lines = [
+        f"Medians of {args.rounds} alternating rounds (9 for the example), whole process, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
+        "",
+        "| modules | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check "
+        "| checkov / sglint cold | peak RSS sglint (cold) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, series in results.items():
+        cells = [size]
+        for name in ("cold", "warm", "no-cache", "checkov", "terraform fmt"):
+            cells.append(f"{series[name].median:.2f} s" if name in series else "n/a")
+        ratio = series["checkov"].median / series["cold"].median if "checkov" in series else None
+        cells.append(f"{ratio:.1f}x" if ratio else "n/a")
+        cells.append(f"{series['cold'].peak_rss_mb:.0f} MB")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def as_json(results: dict[str, dict[str, Series]], args: argparse.Namespace) -> dict[str, object]:
+    """Every sample, for later analysis."""
+    return {
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "results": {
+            size: {
+                name: {
+                    "median_s": s.median,
+                    "peak_rss_mb": s.peak_rss_mb,
+                    "seconds": [x.seconds for x in s.samples],
+                    "exit_codes": sorted({x.code for x in s.samples}),
+                }
+                for name, s in series.items()
+            }
+            for size, series in results.items()
+        },
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

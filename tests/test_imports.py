@@ -1,0 +1,66 @@
+"""What a command imports: `sglint --help` pays for nothing but its own formatting, a warm one-module check
+does not parse (no Lark, no python-hcl2), and rich is loaded only to style a terminal.
+Timing belongs in bench/, not here."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from calico_sglint import cli
+from conftest import EXAMPLES, REPO
+
+HEAVY = ("networkx", "pydantic", "lark", "hcl2", "rich", "jinja2", "yaml", "calico_sglint.pipeline")
+
+
+def loaded_after(args: list[str], cache_dir: Path, terminal: bool = False) -> set[str]:
+    """The heavy modules loaded by `sglint ARGS` run as its own process."""
+    code = (
+        "import sys\n"
+        "from calico_sglint.cli import main\n"
+        f"main({args!r})\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    env = dict(os.environ, SGLINT_CACHE_DIR=str(cache_dir))
+    if not terminal:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, env=env)
+        stderr = result.stderr
+    else:
+        leader, follower = pty.openpty()
+        result = subprocess.run([sys.executable, "-c", code], stdout=follower, stderr=subprocess.PIPE,
+                                text=True, cwd=REPO, env=env)
+        os.close(follower)
+        os.close(leader)
+        stderr = result.stderr
+    last = stderr.strip().splitlines()[-1] if stderr.strip() else ""
+    return set(filter(None, last.split(",")))
+
+
+def test_help_loads_nothing_heavy(tmp_path: Path) -> None:
+    for args in (["--help"], ["check", "--help"], ["fix", "--help"]):
+        assert loaded_after(args, tmp_path) <= {"rich"}  # typer formats help with rich
+
+
+def test_a_warm_one_module_check_does_not_parse(tmp_path: Path) -> None:
+    example = str(EXAMPLES / "typha-blocked")
+    cold = loaded_after(["check", example, "--no-cache"], tmp_path)
+    assert {"lark", "hcl2", "networkx", "yaml"} <= cold and not {"pydantic", "rich", "jinja2"} & cold
+    loaded_after(["check", example], tmp_path)  # fills the cache
+    warm = loaded_after(["check", example], tmp_path)
+    assert warm == {"networkx", "yaml", "calico_sglint.pipeline"}
+
+
+def test_rich_styles_a_terminal_and_only_a_terminal(tmp_path: Path) -> None:
+    example = str(EXAMPLES / "typha-blocked")
+    assert "rich" in loaded_after(["check", example], tmp_path, terminal=True)
+    assert "rich" not in loaded_after(["check", example], tmp_path)
+
+
+def test_text_off_a_terminal_is_the_plain_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    cli._print_text([("plain", ""), ("styled", "bold red"), ("", ""), ("  indented [x]", "dim")], None)
+    assert capsys.readouterr().out == "plain\nstyled\n\n  indented [x]\n"
