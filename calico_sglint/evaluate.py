@@ -98,9 +98,12 @@ def evaluate_root(
     workspace: Workspace,
     root_path: str,
     inputs: VarInputs = VarInputs(),
-    wanted: Callable[[str], bool] = lambda type_: True,
+    wanted: Mapping[str, frozenset[str] | None] | None = None,
 ) -> Configuration:
-    """Evaluate the root module at `root_path` and every local module it calls."""
+    """Evaluate the root module at `root_path` and every local module it calls.
+
+    `wanted` maps the resource types to build instances of to the top-level attributes and
+    blocks to evaluate (None: all of them); None evaluates every resource whole."""
     run = _Run(workspace, root_path, inputs)
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
@@ -529,18 +532,19 @@ class ModuleInstance(Names):
 
     # --- resources ------------------------------------------------------------------------
 
-    def resource_instances(self, wanted: Callable[[str], bool]) -> list[ResourceInstance]:
+    def resource_instances(self, wanted: Mapping[str, frozenset[str] | None] | None) -> list[ResourceInstance]:
         """Every instance of every resource of a wanted type declared in this module."""
         result: list[ResourceInstance] = []
         for (type_, name), (block, file) in self.resources.items():
-            if not wanted(type_):
+            if wanted is not None and type_ not in wanted:
                 continue
+            only = wanted.get(type_) if wanted is not None else None
             expansion = self._expansion(("resource", type_, name), block, file)
             base = self._prefixed(f"{type_}.{name}")
             keys = expansion.keys if expansion.kind != "unknown" else (None,)
             for key in keys:
                 scope = self.scope(file, **self._bindings(expansion, key))
-                body = self._eval_block(block, scope, top_level=True)
+                body = self._eval_block(block, scope, top_level=True, only=only)
                 result.append(
                     ResourceInstance(
                         address=instance_address(base, key),
@@ -557,21 +561,28 @@ class ModuleInstance(Names):
                 )
         return result
 
-    def _eval_block(self, block: Block, scope: Scope, top_level: bool = False) -> EvalBlock:
-        attrs, blocks = self._eval_body(block.body, scope, top_level)
+    def _eval_block(
+        self, block: Block, scope: Scope, top_level: bool = False, only: frozenset[str] | None = None
+    ) -> EvalBlock:
+        attrs, blocks = self._eval_body(block.body, scope, top_level, only)
         return EvalBlock(block.type, attrs, tuple(blocks), Location(scope.file, block.line, block.end_line))
 
     def _eval_body(
-        self, body: Body, scope: Scope, top_level: bool
+        self, body: Body, scope: Scope, top_level: bool, only: frozenset[str] | None = None
     ) -> tuple[dict[str, EvalAttr], list[EvalBlock]]:
+        """Attributes and blocks, evaluated; `only` limits a resource's top level to what later
+        stages read (its nested blocks are evaluated whole)."""
         attrs = {
             name: EvalAttr(self._attribute(attribute, scope), Location(scope.file, attribute.line, attribute.end_line))
             for name, attribute in body.attributes.items()
-            if not (top_level and name in _RESOURCE_META)
+            if not (top_level and name in _RESOURCE_META) and (only is None or name in only)
         }
         blocks: list[EvalBlock] = []
         for child in body.blocks:
             if top_level and child.type in _RESOURCE_META_BLOCKS:
+                continue
+            label = child.labels[0] if child.type == "dynamic" and child.labels else child.type
+            if only is not None and label not in only:
                 continue
             if child.type == "dynamic":
                 blocks.extend(self._dynamic(child, scope))

@@ -27,6 +27,21 @@ COMPUTE_TYPES = frozenset({
 RESOURCE_TYPES = frozenset({
     SECURITY_GROUP, RULE, VPC_INGRESS, VPC_EGRESS, "aws_network_interface", "aws_subnet",
 }) | COMPUTE_TYPES
+# The top-level attributes and blocks this stage reads of compute and network resources;
+# the rest (ami, user_data, block devices, ...) is never evaluated. Security groups and their
+# rules are read whole.
+COMPUTE_READS = frozenset({
+    "vpc_security_group_ids", "security_groups", "security_group_names", "network_interface",
+    "network_interfaces", "launch_template", "launch_configuration", "mixed_instances_policy",
+    "source_dest_check", "private_ip", "subnet_id", "subnet_ids", "vpc_zone_identifier",
+    "cidr_block", "min_size", "max_size", "scaling_config", "name", "name_prefix",
+    "node_group_name", "node_group_name_prefix", "tags", "tag", "tag_specifications",
+})
+
+
+def attributes_read(resource_type: str) -> frozenset[str] | None:
+    """What the model reads of a resource type's top level (None: everything)."""
+    return None if resource_type in (SECURITY_GROUP, RULE, VPC_INGRESS, VPC_EGRESS) else COMPUTE_READS
 
 ALL_PORTS = (0, 65535)
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}

@@ -16,7 +16,7 @@ from calico_sglint import detect
 from calico_sglint.checks import Finding, finding_order, run_checks
 from calico_sglint.config import Config, check_rule_ids, find_config, load_config
 from calico_sglint.evaluate import Configuration, VarInputs, evaluate_root
-from calico_sglint.model import RESOURCE_TYPES, Model, build_model
+from calico_sglint.model import RESOURCE_TYPES, Model, attributes_read, build_model
 from calico_sglint.parse import parse_file
 from calico_sglint.profile import SETTINGS, Profile, resolve_profile
 from calico_sglint.roles import Cluster, assign_roles
@@ -61,10 +61,10 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
-    wanted = RESOURCE_TYPES | options.extra_types
+    wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
     models, configurations = [], []
     for root in workspace.roots:
-        config = evaluate_root(workspace, root, inputs, wanted.__contains__)
+        config = evaluate_root(workspace, root, inputs, wanted)
         models.append(build_model(config))
         configurations.append(config)
         diagnostics.extend(config.diagnostics)

@@ -278,3 +278,34 @@ class TestModules:
             "m/values.tpl": "port: ${port}\n%{ for p in pools ~}\n- ${p}\n%{ endfor ~}\n",
         })
         assert config.resources[0].body.get("input") == "port: 5473\n- a\n- b\n"
+
+
+def test_only_the_attributes_later_stages_read_are_evaluated(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": '''
+resource "aws_instance" "node" {
+  ami                    = "ami-${1 + "x"}"
+  vpc_security_group_ids = ["sg-1"]
+  root_block_device {
+    volume_size = 50
+  }
+  dynamic "ebs_block_device" {
+    for_each = [1]
+    content {
+      device_name = "/dev/sdb"
+    }
+  }
+  network_interface {
+    network_interface_id = "eni-1"
+    device_index         = 0
+  }
+}
+'''})
+    workspace = load_workspace([str(tmp_path)], cwd=str(tmp_path))
+    config = evaluate_root(workspace, workspace.roots[0], wanted={"aws_instance": frozenset({"vpc_security_group_ids", "network_interface"})})
+    (node,) = config.resources
+    assert list(node.body.attrs) == ["vpc_security_group_ids"]
+    assert [b.type for b in node.body.blocks] == ["network_interface"]
+    assert node.body.blocks[0].get("device_index") == 0  # nested blocks are evaluated whole
+    assert config.diagnostics == ()  # the broken `ami` was never evaluated
+    everything = evaluate_root(workspace, workspace.roots[0])
+    assert "ami" in everything.resources[0].body.attrs and len(everything.diagnostics) == 1

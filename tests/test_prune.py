@@ -90,8 +90,8 @@ resource "aws_instance" "worker" {
   vpc_security_group_ids = [aws_security_group.worker.id, aws_lb.api["a"].id]
   tags                   = { Name = "worker", Profile = aws_iam_instance_profile.node.name }
   user_data              = aws_iam_role.node.arn
-  key_name               = aws_key_pair.missing.key_name
-  placement_group        = aws_lb.api[*].id
+  private_ip             = aws_key_pair.missing.key_name
+  name                   = aws_lb.api[*].id
 }
 
 resource "helm_release" "calico" {
@@ -153,6 +153,7 @@ def test_pruning_changes_no_finding_diagnostic_or_show_output(tmp_path: Path, mo
     # is still reported.
     assert [(d["message"], d["location"]["line"]) for d in diagnostics] == [
         ('tags: aws_iam_instance_profile.node.name: a list value has no attribute "name"', 71),
-        ("key_name: aws_key_pair.missing is not declared in .", 73),
-        ('placement_group: aws_lb.api[*].id: object has no attribute "id"', 74),
+        ("private_ip: aws_key_pair.missing is not declared in .", 73),
+        ('name: aws_lb.api[*].id: object has no attribute "id"', 74),
     ]
+
