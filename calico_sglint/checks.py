@@ -25,7 +25,7 @@ from calico_sglint.model import Model, NodeGroup, Peer, Rule, SecurityGroup
 from calico_sglint.profile import Profile
 from calico_sglint.roles import Cluster, ClusterNode
 from calico_sglint.rulepack import PackRule, RulePack
-from calico_sglint.show import describe_peer, describe_ports
+from calico_sglint.show import describe_peer, describe_ports, traffic_text
 from calico_sglint.source import Location
 from calico_sglint.values import Unknown
 
@@ -214,7 +214,7 @@ def _path_finding(
     missing = state.missing or "both"
     sources = tuple(dict.fromkeys(pair.sources))
     targets = tuple(dict.fromkeys(pair.targets))
-    traffic = _traffic(rule.protocol, ports)
+    traffic = traffic_text(rule.protocol, *ports)
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
     path = PathInfo(rule.protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
     related = _nearest_rules(graph, state, source_sg, target_sg, rule.protocol, ports)
@@ -241,14 +241,6 @@ def _path_finding(
 
 def _path_key(path: PathInfo) -> str:
     return f"{path.source_sg}>{path.target_sg}:{path.protocol}/{path.from_port}-{path.to_port}"
-
-
-def _traffic(protocol: str, ports: tuple[int, int]) -> str:
-    if protocol == "all":
-        return "all traffic"
-    if protocol not in ("tcp", "udp"):
-        return f"IP protocol {protocol}"
-    return f"{protocol}/{ports[0]}" if ports[0] == ports[1] else f"{protocol}/{ports[0]}-{ports[1]}"
 
 
 def _groups_text(groups: tuple[str, ...], sg: str) -> str:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from calico_sglint.show import traffic_text as show_traffic_text
 from calico_sglint.checks import RequiredPath, all_required_paths
 from calico_sglint.graph import CLOSED, OPEN
 from calico_sglint.model import Rule
@@ -216,16 +217,8 @@ def _rule_traffic(rule: Rule) -> tuple[str, int, int]:
 
 
 def traffic_text(traffic: Traffic) -> str:
-    """`tcp/5473`, `udp/30000-32767`, `all traffic`, `icmp`, `proto 4`."""
-    protocol = traffic.protocol
-    if protocol == "all":
-        return "all traffic"
-    if protocol not in ("tcp", "udp"):
-        return protocol if protocol.isalpha() else f"proto {protocol}"
-    if (traffic.from_port, traffic.to_port) == (0, 65535):
-        return f"{protocol}/all"
-    low, high = traffic.from_port, traffic.to_port
-    return f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
+    """What an edge carries, named as in every other report (`show.traffic_text`)."""
+    return show_traffic_text(traffic.protocol, traffic.from_port, traffic.to_port)
 
 
 def edge_text(edge: Edge) -> str:

@@ -25,6 +25,7 @@ import networkx as nx
 from calico_sglint.checks import FAILED, Finding, RuleToAdd
 from calico_sglint.model import SecurityGroup
 from calico_sglint.pipeline import CheckResult
+from calico_sglint.show import traffic_text
 from calico_sglint.source import InputError
 from calico_sglint.workspace import ParsedModule, Workspace
 
@@ -56,7 +57,7 @@ class PlannedRule:
     name: str = ""  # the resource name, chosen when rendering
 
     def describe(self) -> str:
-        traffic = _traffic(self.protocol, self.from_port, self.to_port)
+        traffic = traffic_text(self.protocol, self.from_port, self.to_port)
         peer = "itself" if self.peer is None else self.peer
         preposition = "from" if self.direction == "ingress" else "to"
         return f"{self.direction} {traffic} on {self.sg_address} {preposition} {peer}"
@@ -403,14 +404,6 @@ def _template(name: str):  # type: ignore[no-untyped-def]
         undefined=jinja2.StrictUndefined,
     )
     return environment.get_template(name)
-
-
-def _traffic(protocol: str, low: int, high: int) -> str:
-    if protocol == "all":
-        return "all traffic"
-    if protocol not in ("tcp", "udp"):
-        return f"protocol {protocol}"
-    return f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
 
 
 # --- write -------------------------------------------------------------------------------

@@ -477,7 +477,7 @@ class _Builder:
                     if not sgs:
                         sgs = self._security_groups(template.address, template.body)
                 if not sgs:
-                    sgs = [Unknown(f"{instance.resource}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")]
+                    sgs = [_default_security_group(instance.resource)]
                     self._note(instance.resource, "vpc_security_group_ids", sgs[0])
                 check = body.get("source_dest_check", True)
                 networks = self._networks(instance.address, body, _subnet_values(body, "subnet_id"))
@@ -532,7 +532,7 @@ class _Builder:
             sgs = [unknown or Unknown(f"{asg.address}.launch_template", "launch template is not created here")]
             self._note(asg.address, "launch_template", sgs[0])
         if not sgs:
-            sgs = [Unknown(f"{template.address}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")]  # type: ignore[union-attr]
+            sgs = [_default_security_group(template.address)]  # type: ignore[union-attr]
         size_min = _size(body.get("min_size"))
         size_max = _size(body.get("max_size"))
         self._note(asg.address, "max_size", body.get("max_size"))
@@ -594,7 +594,7 @@ class _Builder:
         body = template.body
         sgs = self._security_groups(template.address, body)
         if not sgs:
-            sgs = [Unknown(f"{template.address}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")]
+            sgs = [_default_security_group(template.address)]
         return NodeGroup(
             address=template.address,
             kind=template.type,
@@ -610,6 +610,11 @@ class _Builder:
             launch_template=template.address,
             launch_template_location=body.location,
         )
+
+
+def _default_security_group(owner: str) -> Unknown:
+    """What nodes wear when their resource names no security group: the VPC's default one."""
+    return Unknown(f"{owner}.vpc_security_group_ids", "no security groups set: AWS attaches the VPC's default security group")
 
 
 def resource_type(address: str) -> tuple[str, str]:

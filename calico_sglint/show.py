@@ -108,19 +108,26 @@ def text_value(value: Any) -> str:
     return str(value)
 
 
-def describe_ports(rule: Rule) -> str:
-    """`tcp/5473`, `udp/4789-4790`, `all`, `proto 4`."""
-    protocol = rule.protocol
+def traffic_text(protocol: str | Unknown, from_port: int | Unknown, to_port: int | Unknown) -> str:
+    """How every report names traffic: `tcp/5473`, `udp/4789-4790`, `tcp/all ports`,
+    `all traffic`, `protocol 4`, `icmp`."""
     if isinstance(protocol, Unknown):
         return f"<unknown protocol: {protocol.expr}>"
     if protocol == "all":
         return "all traffic"
-    if protocol not in ("tcp", "udp", "icmp", "icmpv6"):
+    if protocol in ("icmp", "icmpv6"):
+        return protocol
+    if protocol not in ("tcp", "udp"):
         return f"protocol {protocol}"
-    low, high = text_value(rule.from_port), text_value(rule.to_port)
+    low, high = text_value(from_port), text_value(to_port)
     if (low, high) == ("0", "65535"):
         return f"{protocol}/all ports"
     return f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
+
+
+def describe_ports(rule: Rule) -> str:
+    """The traffic a rule carries, as `traffic_text` names it."""
+    return traffic_text(rule.protocol, rule.from_port, rule.to_port)
 
 
 def describe_peer(peer: Peer) -> str:

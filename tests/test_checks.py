@@ -31,6 +31,26 @@ resource "aws_security_group_rule" "{sg}_egress" {{
 """
 
 
+def _mutual_ssh() -> str:
+    """Groups a and b admitting each other (TCP 22) through two rule resources."""
+    source = 'resource "aws_security_group" "a" {}\nresource "aws_security_group" "b" {}\n'
+    for sg, other in (("a", "b"), ("b", "a")):
+        source += f'''
+resource "aws_security_group_rule" "{sg}_from_{other}" {{
+  type                     = "ingress"
+  from_port                = 22
+  to_port                  = 22
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.{sg}.id
+  source_security_group_id = aws_security_group.{other}.id
+}}
+'''
+    return source
+
+
+MUTUAL_SSH = _mutual_ssh()
+
+
 def instances(name: str, sg: str, count: int) -> str:
     return (
         f'resource "aws_instance" "{name}" {{\n  count = {count}\n'
@@ -132,18 +152,7 @@ resource "aws_security_group" "{sg}" {{
         assert len(finding["related"]) == 3
 
     def test_standalone_rules_in_both_directions_are_no_cycle(self, check) -> None:  # type: ignore[no-untyped-def]
-        source = 'resource "aws_security_group" "a" {}\nresource "aws_security_group" "b" {}\n'
-        for sg, other in (("a", "b"), ("b", "a")):
-            source += f'''
-resource "aws_security_group_rule" "{sg}_from_{other}" {{
-  type                     = "ingress"
-  from_port                = 22
-  to_port                  = 22
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.{sg}.id
-  source_security_group_id = aws_security_group.{other}.id
-}}
-'''
+        source = MUTUAL_SSH
         assert ids(check(source)) == ["sg-cross-reference"]
 
     def test_one_direction_is_no_cross_reference(self, check) -> None:  # type: ignore[no-untyped-def]
@@ -277,18 +286,7 @@ resource "aws_security_group_rule" "r" {
 
     def test_disabled_in_config(self, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
         write(tmp_path, {".sglint.yaml": "disable:\n  - sg-cross-reference\nseverity:\n  calico-typha: info\n"})
-        source = 'resource "aws_security_group" "a" {}\nresource "aws_security_group" "b" {}\n'
-        for sg, other in (("a", "b"), ("b", "a")):
-            source += f'''
-resource "aws_security_group_rule" "{sg}_from_{other}" {{
-  type                     = "ingress"
-  from_port                = 22
-  to_port                  = 22
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.{sg}.id
-  source_security_group_id = aws_security_group.{other}.id
-}}
-'''
+        source = MUTUAL_SSH
         assert check(source) == []
 
 
