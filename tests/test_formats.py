@@ -23,7 +23,10 @@ from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import Location
 from conftest import EXAMPLES, FIXTURES, REPO
 
-SARIF_SCHEMA_PATH = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, as the project's shared/schemas/ has it; vendored so that a
+# clone anywhere can run the tests (test_the_vendored_sarif_schema_is_the_shared_one).
+SARIF_SCHEMA_PATH = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
+SHARED_SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 SARIF_VALIDATOR = jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA_PATH.read_text()))
 CHECKED = [f"fixtures/{p.name}" for p in sorted(FIXTURES.iterdir()) if p.is_dir()] + [
     "examples/typha-blocked", "examples/cluster-sg",
@@ -316,3 +319,8 @@ def test_check_help_has_format_examples(sglint) -> None:  # type: ignore[no-unty
     assert "sglint check . -f github --also sarif=out.sarif --also markdown=out.md" in out
     for name in ("sarif", "github", "junit", "markdown"):
         assert name in out
+
+
+@pytest.mark.skipif(not SHARED_SARIF_SCHEMA.exists(), reason="no ../shared/schemas beside this checkout")
+def test_the_vendored_sarif_schema_is_the_shared_one() -> None:
+    assert SARIF_SCHEMA_PATH.read_bytes() == SHARED_SARIF_SCHEMA.read_bytes()
