@@ -188,24 +188,6 @@ class File:
 EMPTY_BODY = Body({}, ())
 
 
-def reference_root(expr: Expr) -> tuple[str, ...] | None:
-    """The static prefix of a traversal, up to its first index: `var.x[0].y` -> ("var", "x")."""
-    names: list[str] = []
-    node: Expr = expr
-    while True:
-        if isinstance(node, GetAttr):
-            names.append(node.name)
-            node = node.obj
-        elif isinstance(node, Index):
-            node = node.obj
-            names.clear()
-        elif isinstance(node, Name):
-            names.append(node.name)
-            return tuple(reversed(names))
-        else:
-            return None
-
-
 def render(expr: TemplatePart, limit: int = 200) -> str:
     """HCL source text for an expression, shortened to `limit` characters for messages."""
     text = _render(expr)

@@ -278,18 +278,3 @@ def check_size(count: int, what: str = "collection") -> None:
     """Refuse to build absurdly large collections instead of hanging."""
     if count > MAX_COLLECTION:
         raise EvalError(f"{what} of {count} elements is larger than {MAX_COLLECTION}")
-
-
-def to_json_value(value: Any) -> Any:
-    """A JSON-friendly rendering of a value for reports: unknowns become {"unknown": expr}."""
-    if isinstance(value, Unknown):
-        return {"unknown": value.expr, "reason": value.reason}
-    if isinstance(value, Ref):
-        return {"ref": value.expr()}
-    if isinstance(value, ObjectLike):
-        return {"unknown": value.expr, "reason": "used as a whole value"}
-    if isinstance(value, (list, tuple)):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_json_value(v) for k, v in sorted_items(value)}
-    return value

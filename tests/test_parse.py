@@ -24,7 +24,6 @@ from calico_sglint.syntax import (
     TemplateIf,
     TupleExpr,
     UnaryOp,
-    reference_root,
     render,
 )
 
@@ -125,12 +124,6 @@ def test_template_file_syntax() -> None:
     assert template.parts[2] == "\n"
     assert template.parts[3] == TemplateFor(None, "p", Name("ports", 2), ("- ", Name("p", 3), "\n"), 2)
     assert template.parts[4] == "z: ${y}\n"
-
-
-def test_reference_root() -> None:
-    assert reference_root(parse_expression("module.sg.worker_id", "t", 1)) == ("module", "sg", "worker_id")
-    assert reference_root(parse_expression("var.x[0].y", "t", 1)) == ("var", "x")
-    assert reference_root(parse_expression("f(x)", "t", 1)) is None
 
 
 def test_sglint_comments_are_collected() -> None:
