@@ -86,13 +86,20 @@ def fingerprint(finding: Finding) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> list[Finding]:
-    """Every finding for one model, in file and line order."""
+def run_checks(
+    model: Model, cluster: Cluster, profile: Profile, pack: RulePack
+) -> tuple[list[Finding], list[RequiredPath]]:
+    """Every finding for one model, in file and line order, and every path the profile's
+    requirements ask for with its state (the graph and the JUnit and Markdown reports draw
+    them, so they are computed once, here)."""
     graph = SgGraph(model)
     findings: list[Finding] = []
+    paths: list[RequiredPath] = []
     for rule in pack.enabled():
         if rule.kind == "path" and profile.matches(rule.when):
-            findings.extend(path_findings(rule, graph, cluster, profile, model.root))
+            required = required_paths(rule, graph, cluster, profile)
+            paths.extend(required)
+            findings.extend(path_findings(rule, required, graph, model.root))
     structural: dict[str, Callable[[PackRule, Model, Cluster], list[Finding]]] = {
         "sg-cycle": sg_cycle,
         "sg-cross-reference": sg_cross_reference,
@@ -106,7 +113,7 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
         rule = pack.get(rule_id)
         if rule is not None and rule.enabled:
             findings.extend(check(rule, model, cluster))
-    return sorted(findings, key=finding_order)
+    return sorted(findings, key=finding_order), paths
 
 
 def finding_order(finding: Finding) -> tuple[str, int, str, str]:
@@ -167,17 +174,6 @@ def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Pr
     return found
 
 
-def all_required_paths(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> list[RequiredPath]:
-    """The required paths of every enabled path requirement the profile switches on."""
-    graph = SgGraph(model)
-    return [
-        path
-        for rule in pack.enabled()
-        if rule.kind == "path" and profile.matches(rule.when)
-        for path in required_paths(rule, graph, cluster, profile)
-    ]
-
-
 @dataclass
 class _Pair:
     """The node-group pairs that share one (source SG, target SG) path of a requirement."""
@@ -187,12 +183,10 @@ class _Pair:
     targets: list[str] = field(default_factory=list)
 
 
-def path_findings(
-    rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile, root: str
-) -> list[Finding]:
-    """One finding per (source SG, target SG, port range) whose path is not open."""
+def path_findings(rule: PackRule, required: list[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
+    """One finding per (source SG, target SG, port range) of `rule` whose path is not open."""
     pairs: dict[tuple[str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
-    for required in required_paths(rule, graph, cluster, profile):
+    for required in required:
         if required.state.state == OPEN:
             continue
         pair = pairs[(primary_sg(required.source, graph), primary_sg(required.target, graph), required.ports)]
@@ -360,6 +354,7 @@ def _nearest_rules(
 
 
 def _carries(rule: Rule, protocol: str, ports: tuple[int, int]) -> bool:
+    """Whether `rule` certainly carries some of `protocol` on `ports` (unknowns: no)."""
     if isinstance(rule.protocol, Unknown):
         return False
     if rule.protocol == "all":
@@ -477,7 +472,7 @@ def sg_exposed(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
             world = [p.value for p in item.peers if p.kind == "cidr" and _is_everywhere(p.value)]
             if not world:
                 continue
-            exposed = [e for e in rule.exposed if any(_overlaps(item, e.protocol, span) for span in e.ports)]
+            exposed = [e for e in rule.exposed if any(_carries(item, e.protocol, span) for span in e.ports)]
             if not exposed:
                 continue
             if item.protocol == "all":
@@ -499,19 +494,6 @@ def _is_everywhere(cidr: str) -> bool:
         return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
     except ValueError:
         return False
-
-
-def _overlaps(item: Rule, protocol: str, span: tuple[int, int]) -> bool:
-    if item.protocol == "all":
-        return True
-    if protocol == "all":
-        return False
-    if item.protocol != protocol:
-        return False
-    if protocol not in ("tcp", "udp"):
-        return True
-    low, high = item.from_port, item.to_port
-    return isinstance(low, int) and isinstance(high, int) and low <= span[1] and span[0] <= high
 
 
 def sg_duplicate_rule(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:

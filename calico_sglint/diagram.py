@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from calico_sglint.show import traffic_text as show_traffic_text
-from calico_sglint.checks import RequiredPath, all_required_paths
+from calico_sglint.checks import RequiredPath
 from calico_sglint.graph import CLOSED, OPEN
 from calico_sglint.model import Rule
 from calico_sglint.pipeline import CheckResult, RootResult
@@ -80,15 +80,13 @@ class RootGraph:
 
 def build_graphs(result: CheckResult) -> list[RootGraph]:
     """One graph per root module of a check run."""
-    return [root_graph(root, result) for root in result.roots]
+    return [root_graph(root) for root in result.roots]
 
 
-def root_graph(root: RootResult, result: CheckResult) -> RootGraph:
+def root_graph(root: RootResult) -> RootGraph:
     """The node groups of one root, the required paths between them and the exposures."""
-    pack = root.pack or result.pack
     nodes = list(_group_nodes(root.cluster.nodes))
-    required = all_required_paths(root.model, root.cluster, root.profile, pack)
-    edges = _path_edges(required, {node.address: node.id for node in nodes})
+    edges = _path_edges(list(root.paths), {node.address: node.id for node in nodes})
     exposures = _exposures(root)
     if exposures:
         nodes += _bare_groups(exposures, nodes)

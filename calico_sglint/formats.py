@@ -21,7 +21,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 from calico_sglint import __version__
-from calico_sglint.checks import UNVERIFIED, Finding, RequiredPath, all_required_paths, fingerprint
+from calico_sglint.checks import UNVERIFIED, Finding, RequiredPath, fingerprint
 from calico_sglint.diagram import LEGEND, mermaid, root_graph, traffic_text, Traffic
 from calico_sglint.pipeline import CheckResult, RootResult
 from calico_sglint.report import SEVERITY_RANK, report_json, report_lines, requirements_on, summary
@@ -360,7 +360,7 @@ def _junit_suite(root: RootResult, result: CheckResult, context: ReportContext) 
         ET.SubElement(properties, "property", name=name, value=f"{shown} ({setting.source})")
     pack = root.pack or result.pack
     matched: set[int] = set()
-    for required in all_required_paths(root.model, root.cluster, root.profile, pack):
+    for required in root.paths:
         found = [f for f in root.findings if _covers(f, required)]
         matched.update(id(f) for f in found)
         name = (f"{required.source.group.address} -> {required.target.group.address} "
@@ -537,7 +537,7 @@ def _markdown_root(root: RootResult, result: CheckResult) -> list[str]:
         f"- **Nodes:** {nodes}",
         "",
     ]
-    graph = root_graph(root, result)
+    graph = root_graph(root)
     text = mermaid([graph])
     if len(text) > MAX_MERMAID_CHARS or len(graph.edges) > MAX_MERMAID_EDGES:
         return lines + [f"The graph has {len(graph.edges)} edges, too many to draw here: run `sglint graph`.", ""]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from calico_sglint import detect
-from calico_sglint.checks import Finding, finding_order, run_checks
+from calico_sglint.checks import Finding, RequiredPath, finding_order, run_checks
 from calico_sglint.config import Config, check_rule_ids, find_config, load_config
 from calico_sglint.evaluate import Configuration, VarInputs, evaluate_root
 from calico_sglint.model import RESOURCE_TYPES, Model, attributes_read, build_model
@@ -117,6 +117,7 @@ class RootResult:
     profile: Profile
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
+    paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,8 @@ def check(options: CheckOptions) -> CheckResult:
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles)
-        findings = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack))
+        findings, paths = run_checks(model, cluster, profile, root_pack)
+        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths)))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)
