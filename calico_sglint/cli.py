@@ -563,7 +563,7 @@ def cache_clear() -> None:
 
 def _applies(rule: Any) -> str:
     if rule.kind == "structural":
-        return "structural check on the Terraform resources"
+        return "structural check (no traffic requirement; see What it does)"
     traffic = _traffic(rule)
     roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
     when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"
