@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from calico_sglint.discover import display_path
+from calico_sglint.discover import display_path, is_walked_dir
 from calico_sglint.evaluate import Configuration, ResourceInstance
 from calico_sglint.profile import SETTINGS, Setting, flag_name, normalize_encapsulation, normalize_src_dst_check
 from calico_sglint.source import Diagnostic, InputError, Location
@@ -31,7 +31,6 @@ from calico_sglint.yamldoc import TagTolerantLoader, YamlDoc, load_documents, wa
 # CALICO_IPV4POOL_* env only seeds the default pool, so an IPPool resource outranks it.
 VARIABLES, INSTALLER, RESOURCE, COMPONENT = 0, 1, 2, 3
 
-SKIPPED_DIRS = frozenset({".terraform", ".git", "node_modules", "__pycache__"})
 VARS_DIRS = frozenset({"group_vars", "host_vars"})  # Ansible: files there may have no extension
 YAML_SUFFIXES = (".yaml", ".yml")
 VARS_SUFFIXES = ("", ".yaml", ".yml", ".json")
@@ -796,7 +795,7 @@ def _walk(top: str, walked: set[str], vars_only: bool = False, in_vars: bool = F
         if inside or not vars_only:
             yield from _candidates(entries, inside)
         for entry in reversed(entries):
-            if entry.name.startswith(".") or entry.name in SKIPPED_DIRS or not _is_dir(entry):
+            if not is_walked_dir(entry):
                 continue
             stack.append((entry.path, inside or entry.name in VARS_DIRS))
 
@@ -816,13 +815,6 @@ def _candidates(entries: Iterable[os.DirEntry[str]], in_vars: bool) -> Iterator[
         suffix = os.path.splitext(entry.name)[1].lower()
         if suffix in YAML_SUFFIXES or (in_vars and suffix in VARS_SUFFIXES):
             yield os.path.realpath(entry.path)
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=True)
-    except OSError:
-        return False
 
 
 def _is_file(entry: os.DirEntry[str]) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from calico_sglint.source import InputError
 
-SKIPPED_DIRS = {".terraform", "node_modules", "__pycache__"}
+SKIPPED_DIRS = frozenset({".terraform", "node_modules", "__pycache__"})
 
 
 @dataclass(frozen=True)
@@ -90,15 +90,15 @@ def _walk(top: str) -> list[str]:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
             continue
-        children = [
-            e.path for e in entries
-            if _is_dir(e) and not e.name.startswith(".") and e.name not in SKIPPED_DIRS
-        ]
+        children = [e.path for e in entries if is_walked_dir(e)]
         stack.extend(reversed(children))
     return result
 
 
-def _is_dir(entry: os.DirEntry[str]) -> bool:
+def is_walked_dir(entry: os.DirEntry[str]) -> bool:
+    """A directory a walk descends into: not hidden (`.git`, `.terraform`), not vendored."""
+    if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+        return False
     try:
         return entry.is_dir(follow_symlinks=True)
     except OSError:

@@ -258,7 +258,7 @@ def _resource_patch(module: ParsedModule, rules: list[PlannedRule], file_name: s
     added = tuple(f"{_RESOURCE_TYPE[(r.style, r.direction)]}.{r.name}: {r.describe()}" for r in rules)
     if existing is None:
         if os.path.exists(path):
-            raise InputError(f"exists but is not a Terraform file sglint read; pass --file to choose another name", display)
+            raise InputError("exists but is not a Terraform file sglint read; pass --file to choose another name", display)
         after = _template("header.tf.j2").render() + "\n" + "\n".join(blocks)
         return FilePatch(path, display, None, after, None, added)
     before = _read_text(path, display)
