@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from calico_sglint.discover import display_path, is_walked_dir
+from calico_sglint.discover import display_path, is_walked_dir, repository_root
 from calico_sglint.evaluate import Configuration, ResourceInstance
 from calico_sglint.profile import SETTINGS, Setting, flag_name, normalize_encapsulation, normalize_src_dst_check
 from calico_sglint.source import Diagnostic, InputError, Location
@@ -746,19 +746,6 @@ def candidate_files(paths: Sequence[str]) -> list[str]:
                 if os.path.isdir(sub):
                     found.update(_walk(sub, walked, vars_only=name == "inventory", in_vars=name in VARS_DIRS))
     return sorted(found)
-
-
-def repository_root(directory: str) -> str | None:
-    """The nearest directory at or above `directory` holding `.git` (a directory, or a file in
-    worktrees and submodules)."""
-    current = directory
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
 
 
 def ancestors(directory: str) -> list[str]:

@@ -47,6 +47,19 @@ def is_ignored_file(name: str) -> bool:
     return name.startswith(".") or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
 
 
+def repository_root(directory: str) -> str | None:
+    """The nearest directory at or above `directory` holding `.git` (a directory, or a file in
+    worktrees and submodules)."""
+    current = directory
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
 def discover(paths: list[str], cwd: str | None = None) -> Discovery:
     """The modules at or under `paths`, each once, in the order first seen."""
     found: dict[str, ModuleDir] = {}

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from calico_sglint import __version__
 from calico_sglint.checks import UNVERIFIED, Finding, RequiredPath, fingerprint
 from calico_sglint.diagram import LEGEND, mermaid, root_graph, traffic_text, Traffic
+from calico_sglint.discover import repository_root as find_repository_root
 from calico_sglint.pipeline import CheckResult, RootResult
 from calico_sglint.report import SEVERITY_RANK, report_json, report_lines, requirements_on, summary
 from calico_sglint.rulepack import PackRule
@@ -52,13 +53,9 @@ class ReportContext:
 
 
 def repository_root(start: str) -> str:
-    """The nearest directory upward from `start` holding `.git` (a directory, or a file in a
-    worktree or submodule); `start` itself when there is none."""
-    here = Path(start).resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return str(folder)
-    return str(here)
+    """The repository holding `start` (`discover.repository_root`); `start` itself outside one."""
+    here = os.path.realpath(start)
+    return find_repository_root(here) or here
 
 
 def report_context(paths: Iterable[str], fail_on: str = "error", cwd: str | None = None) -> ReportContext:
