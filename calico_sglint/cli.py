@@ -132,9 +132,9 @@ def _read_options(
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
     kept as declarations only."""
-    from calico_sglint.batch import jobs_from_env
-    from calico_sglint.cache import default_cache_dir
     from calico_sglint.pipeline import ReadOptions
+    from calico_sglint.terraform.batch import jobs_from_env
+    from calico_sglint.terraform.cache import default_cache_dir
 
     return ReadOptions(
         paths=tuple(paths or ["."]),
@@ -176,7 +176,7 @@ ALSO_HELP = (
 
 def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tuple[str, str]]:
     """Parse `--also FORMAT=FILE` pairs; a usage error (exit 2) when one is malformed."""
-    from calico_sglint.formats import CHECK_FORMATS
+    from calico_sglint.render.formats import CHECK_FORMATS
 
     pairs: list[tuple[str, str]] = []
     for item in also or ():
@@ -196,8 +196,8 @@ def _write_reports(
     result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any
 ) -> None:
     """Write the `--also` reports, then the main one to `output` or stdout."""
-    from calico_sglint.formats import render
-    from calico_sglint.report import report_lines
+    from calico_sglint.render.formats import render
+    from calico_sglint.render.text import report_lines
 
     for name, file in also:
         _emit(render(name, result, context), file)
@@ -258,9 +258,9 @@ def check(
     """
     from dataclasses import replace
 
-    from calico_sglint.formats import report_context
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.report import fails
+    from calico_sglint.render.formats import report_context
+    from calico_sglint.render.text import fails
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
@@ -270,7 +270,7 @@ def check(
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
-        from calico_sglint.suppress import baseline_json
+        from calico_sglint.checks.suppress import baseline_json
 
         if result.has_errors:
             raise typer.Exit(EXIT_ERROR)
@@ -344,9 +344,15 @@ def fix(
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
     """
-    from calico_sglint.fix import plan_fixes, render_patches, summary_lines, unified_diff, write_patches
+    from calico_sglint.fix.patches import (
+        plan_fixes,
+        render_patches,
+        summary_lines,
+        unified_diff,
+        write_patches,
+    )
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.report import fails, summary
+    from calico_sglint.render.text import fails, summary
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
@@ -412,7 +418,7 @@ def show(
       sglint show infra/prod --var-file prod.tfvars --format json
     """
     from calico_sglint.pipeline import read
-    from calico_sglint.show import show_json, show_text
+    from calico_sglint.render.show import show_json, show_text
 
     result = read(_read_options(paths, var_files, variables, no_cache))
     _print_diagnostics(result.diagnostics)
@@ -457,8 +463,8 @@ def graph(
 
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
     """
-    from calico_sglint.diagram import build_graphs, render_graph
     from calico_sglint.pipeline import check as run_check
+    from calico_sglint.render.diagram import build_graphs, render_graph
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     result = run_check(_check_options(paths, var_files, variables, flags, config, rules, no_cache))
@@ -541,7 +547,7 @@ def cache_dir() -> None:
 
       SGLINT_CACHE_DIR=/tmp/sglint-cache sglint cache dir
     """
-    from calico_sglint.cache import default_cache_dir
+    from calico_sglint.terraform.cache import default_cache_dir
 
     typer.echo(default_cache_dir(os.environ))
 
@@ -554,7 +560,7 @@ def cache_clear() -> None:
 
       sglint cache clear
     """
-    from calico_sglint.cache import clear_cache, default_cache_dir
+    from calico_sglint.terraform.cache import clear_cache, default_cache_dir
 
     directory = default_cache_dir(os.environ)
     files, size = clear_cache(directory)

@@ -12,19 +12,40 @@ import os
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
-from calico_sglint import detect
-from calico_sglint.checks import Finding, RequiredPath, finding_order, run_checks
-from calico_sglint.config import Config, check_rule_ids, find_config, load_config
-from calico_sglint.evaluate import Configuration, VarInputs, evaluate_root
-from calico_sglint.model import RESOURCE_TYPES, Model, attributes_read, build_model
-from calico_sglint.parse import parse_file
-from calico_sglint.profile import SETTINGS, Profile, resolve_profile
-from calico_sglint.roles import Cluster, assign_roles
-from calico_sglint.rulepack import RulePack, load_packs
+from calico_sglint.checks.findings import finding_order
+from calico_sglint.checks.run import run_checks
+from calico_sglint.checks.suppress import (
+    Suppressed,
+    collect,
+    load_baseline,
+    suppress,
+    suppression_problems,
+    without_baseline,
+)
+from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
+from calico_sglint.model.roles import assign_roles
+from calico_sglint.model.types import Model
+from calico_sglint.profile.config import (
+    Config,
+    check_rule_ids,
+    find_config,
+    load_config,
+)
+from calico_sglint.profile.rulepack import RulePack, load_packs
+from calico_sglint.profile import detect
+from calico_sglint.profile.settings import SETTINGS, resolve_profile
+from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError
-from calico_sglint.suppress import Suppressed, collect, load_baseline, suppress, suppression_problems, without_baseline
-from calico_sglint.syntax import File
-from calico_sglint.workspace import ParseMany, Workspace, load_workspace, parse_serially
+from calico_sglint.terraform.configuration import Configuration
+from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
+from calico_sglint.terraform.parse import parse_file
+from calico_sglint.terraform.syntax import File
+from calico_sglint.terraform.workspace import (
+    ParseMany,
+    Workspace,
+    load_workspace,
+    parse_serially,
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +97,8 @@ def parser_for(options: ReadOptions) -> ParseMany:
     processes or pruning are asked for (the CLI asks for all three)."""
     if options.cache_dir is None and options.jobs == 1 and not options.prune:
         return parse_serially
-    from calico_sglint.batch import make_parse_many
-    from calico_sglint.cache import open_cache
+    from calico_sglint.terraform.batch import make_parse_many
+    from calico_sglint.terraform.cache import open_cache
 
     keep = (RESOURCE_TYPES | options.extra_types) if options.prune else None
     return make_parse_many(open_cache(options.cache_dir, keep), options.jobs, keep)
@@ -108,35 +129,6 @@ class CheckOptions:
     rule_paths: tuple[str, ...] = ()  # --rules
     no_ignore: bool = False  # --no-ignore: report suppressed findings too
     baseline: str | None = None  # --baseline FILE: report only findings not in it
-
-
-@dataclass(frozen=True)
-class RootResult:
-    model: Model
-    cluster: Cluster
-    profile: Profile
-    findings: tuple[Finding, ...]
-    pack: RulePack | None = None  # the packs in force for this root (its nearest config)
-    paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    roots: tuple[RootResult, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    config: Config
-    pack: RulePack
-    workspace: Workspace
-    suppressed: tuple[Suppressed, ...] = ()
-    baselined: int = 0  # findings left out because the baseline has them
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for root in self.roots for f in root.findings]
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
 
 
 def settings(

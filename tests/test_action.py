@@ -89,8 +89,8 @@ def action_copy(target: Path) -> Path:
     target.mkdir()
     for name in ("action.yml", "pyproject.toml", "README.md"):
         shutil.copy(REPO / name, target / name)
-    shutil.copytree(REPO / "calico_sglint", target / "calico_sglint",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for package in ("calico_sglint", "rules"):
+        shutil.copytree(REPO / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target
 
 

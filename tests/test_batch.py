@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from calico_sglint import batch
-from calico_sglint.cache import open_cache
+from calico_sglint.terraform import batch
+from calico_sglint.terraform.cache import open_cache
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
-from calico_sglint.report import report_json
-from calico_sglint.show import show_json, show_text
+from calico_sglint.render.text import report_json
+from calico_sglint.render.show import show_json, show_text
 from calico_sglint.source import InputError
 from conftest import EXAMPLES, FIXTURES, REPO, write
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from calico_sglint import batch, cache
-from calico_sglint.cache import (
+from calico_sglint.terraform import batch
+from calico_sglint.terraform import cache
+from calico_sglint.terraform.cache import (
     ParseCache,
     Parsed,
     clear_cache,
@@ -22,8 +23,9 @@ from calico_sglint.cache import (
     open_cache,
     pack_key,
     parser_fingerprint,
+    parser_sources,
 )
-from calico_sglint.parse import parse_file
+from calico_sglint.terraform.parse import parse_file
 from calico_sglint.source import InputError
 from conftest import EXAMPLES, FIXTURES, write
 
@@ -273,3 +275,13 @@ def test_cache_commands(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert entry_files(directory) == []
     assert "--no-cache" in sglint("check", "--help").stdout
     assert "sglint cache clear" in sglint("cache", "--help").stdout
+
+
+def test_the_parser_sources_in_the_fingerprint_exist_and_cover_the_parser() -> None:
+    """A moved or renamed parser module must not silently drop out of the cache key."""
+    from calico_sglint.terraform import cache, parse, prune, syntax
+
+    sources = parser_sources()
+    assert all(os.path.isfile(path) for path in sources)
+    for module in (cache, parse, prune, syntax):
+        assert os.path.abspath(module.__file__) in sources

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calico_sglint.config import Config, check_rule_ids, find_config, load_config
-from calico_sglint.profile import Setting
-from calico_sglint.rulepack import load_packs
+from calico_sglint.profile.config import Config, check_rule_ids, find_config, load_config
+from calico_sglint.profile.settings import Setting
+from calico_sglint.profile.rulepack import load_packs
 from calico_sglint.source import InputError
 from conftest import write
 

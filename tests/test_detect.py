@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from calico_sglint import detect
-from calico_sglint.detect import Found, Observation, SourceFile, detect_profile, observe_text
+from calico_sglint.profile import detect
+from calico_sglint.profile.detect import Found, Observation, SourceFile, detect_profile, observe_text
 from calico_sglint.pipeline import ReadOptions, read
 from conftest import FIXTURES, write
 

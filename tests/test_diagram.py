@@ -13,7 +13,7 @@ import jsonschema
 import pydot
 import pytest
 
-from calico_sglint.diagram import dot_string, mermaid_text, node_id
+from calico_sglint.render.diagram import dot_string, mermaid_text, node_id
 from conftest import FIXTURES, REPO, write
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pydot on new pyparsing

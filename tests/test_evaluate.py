@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from calico_sglint.evaluate import Configuration, VarInputs, evaluate_root
-from calico_sglint.parse import parse_file
-from calico_sglint.values import Ref, TfSet, Unknown
-from calico_sglint.workspace import load_workspace
+from calico_sglint.terraform.configuration import Configuration
+from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
+from calico_sglint.terraform.parse import parse_file
+from calico_sglint.terraform.values import Ref, TfSet, Unknown
+from calico_sglint.terraform.workspace import load_workspace
 from conftest import write
 
 

@@ -15,9 +15,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from calico_sglint.formats import (
-    ReportContext, escape_data, escape_property, github, md_code, md_escape, repo_path,
-    repository_root, sarif,
+from calico_sglint.render.formats import (
+    ReportContext,
+    escape_data,
+    escape_property,
+    github,
+    md_code,
+    md_escape,
+    repo_path,
+    repository_root,
+    sarif,
 )
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import Location

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from calico_sglint.functions import SUPPORTED, call_function, is_supported
-from calico_sglint.values import Deferred, EvalError, Ref, TfSet, Unknown
+from calico_sglint.terraform.functions import SUPPORTED, call_function, is_supported
+from calico_sglint.terraform.values import Deferred, EvalError, Ref, TfSet, Unknown
 
 LONG = " ".join(c * 10 for c in "abcdefghijklmnopq")  # 186 characters, folds in YAML
 

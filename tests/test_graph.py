@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from calico_sglint.evaluate import evaluate_root
-from calico_sglint.graph import CLOSED, OPEN, UNKNOWN, Endpoint, SgGraph
-from calico_sglint.model import build_model
-from calico_sglint.values import Unknown
-from calico_sglint.workspace import load_workspace
+from calico_sglint.terraform.evaluate import evaluate_root
+from calico_sglint.checks.reachability import CLOSED, OPEN, UNKNOWN, Endpoint, SgGraph
+from calico_sglint.model.build import build_model
+from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.workspace import load_workspace
 from conftest import write
 
 EGRESS_ALL = """

@@ -7,18 +7,11 @@ from typing import Any
 
 import pytest
 
-from calico_sglint.evaluate import evaluate_root
-from calico_sglint.model import (
-    ALL_PORTS,
-    Model,
-    Peer,
-    build_model,
-    normalize_protocol,
-    port_range,
-    resource_type,
-)
-from calico_sglint.values import Unknown
-from calico_sglint.workspace import load_workspace
+from calico_sglint.terraform.evaluate import evaluate_root
+from calico_sglint.model.build import ALL_PORTS, build_model, normalize_protocol, port_range, resource_type
+from calico_sglint.model.types import Model, Peer
+from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.workspace import load_workspace
 from conftest import write
 
 

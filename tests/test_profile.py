@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 
-from calico_sglint.profile import DEFAULTS, SETTINGS, Profile, Setting, normalize_encapsulation, resolve_profile
-from calico_sglint.rulepack import PackRule, load_packs
+from calico_sglint.profile.settings import (
+    DEFAULTS,
+    SETTINGS,
+    Profile,
+    Setting,
+    normalize_encapsulation,
+    resolve_profile,
+)
+from calico_sglint.profile.rulepack import PackRule, load_packs
 
 
 def table(profile: Profile) -> dict[str, tuple[Any, str]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from calico_sglint.rulepack import ExposedPort, PackRule, RulePack, load_packs
+from calico_sglint.profile.rulepack import ExposedPort, PackRule, RulePack, load_packs
 from calico_sglint.source import InputError
 from conftest import write
 
@@ -82,7 +82,7 @@ def test_built_in_rule_fields(
     assert (rule.kind, rule.protocol, rule.ports, rule.from_role, rule.to_role, dict(rule.when), rule.family) == (
         kind, protocol, ports, from_role, to_role, when, family,
     )
-    assert (rule.severity, rule.enabled, rule.defined_in) == (severity, True, f"calico_sglint/rules/{defined_in}")
+    assert (rule.severity, rule.enabled, rule.defined_in) == (severity, True, f"rules/{defined_in}")
 
 
 def test_sg_exposed_watches_calico_kubelet_and_etcd_ports(builtins: RulePack) -> None:

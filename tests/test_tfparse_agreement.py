@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pytest
 
-from calico_sglint.model import normalize_protocol, port_range
+from calico_sglint.model.build import normalize_protocol, port_range
 from conftest import EXAMPLES, FIXTURES, REPO
 
 tfparse = pytest.importorskip("tfparse")

@@ -1,0 +1,1 @@
+"""Checks stage: the reachability graph, path requirements and structural checks -> findings."""

@@ -1,0 +1,85 @@
+"""What checks produce: findings, the paths they are about, the rules that would fix them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from calico_sglint.checks.reachability import PathState
+from calico_sglint.model.roles import ClusterNode
+from calico_sglint.profile.rulepack import PackRule
+from calico_sglint.source import Location
+from calico_sglint.terraform.values import Unknown
+
+FAILED, UNVERIFIED = "failed", "unverified"
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    protocol: str
+    from_port: int
+    to_port: int
+    source_sg: str
+    target_sg: str
+    missing: str  # "ingress", "egress" or "both"
+    source_groups: tuple[str, ...]
+    target_groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleToAdd:
+    """A rule that would open a path: `sglint fix` writes these."""
+
+    security_group: str
+    direction: str
+    protocol: str
+    from_port: int
+    to_port: int
+    peer: str  # an SG address; the rule's own SG means self
+    requirement: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Related:
+    location: Location
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: str
+    message: str
+    location: Location | None
+    root: str
+    status: str = FAILED
+    hint: str = ""
+    path: PathInfo | None = None
+    related: tuple[Related, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    fix: tuple[RuleToAdd, ...] = field(default=())
+    key: str = ""  # what the finding is about, independent of line numbers (for fingerprints)
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable id for a finding: same rule, root and subject -> same id, wherever lines move."""
+    text = "\x1f".join((finding.rule_id, finding.root, finding.key or finding.message))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def finding_order(finding: Finding) -> tuple[str, int, str, str]:
+    loc = finding.location
+    target = finding.path.target_sg + finding.path.source_sg if finding.path else ""
+    return (loc.file if loc else "", loc.line if loc else 0, finding.rule_id, target)
+
+
+@dataclass(frozen=True)
+class RequiredPath:
+    """One path a requirement asks for between two node groups, and its state in the graph."""
+
+    rule: PackRule
+    source: ClusterNode
+    target: ClusterNode
+    ports: tuple[int, int]
+    state: PathState

@@ -1,0 +1,1 @@
+"""Fix stage: failed path findings -> the minimal missing rules -> HCL patches."""

@@ -1,0 +1,1 @@
+"""Model stage: a `Configuration` -> security groups, rules, node groups, roles."""

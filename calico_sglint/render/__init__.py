@@ -1,0 +1,1 @@
+"""Report stage: findings and models as text, JSON, SARIF, GitHub, JUnit, Markdown, pictures."""

@@ -1,0 +1,44 @@
+"""The check result: per root module its model, cluster, profile, findings and paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calico_sglint.checks.findings import Finding, RequiredPath
+from calico_sglint.checks.suppress import Suppressed
+from calico_sglint.model.roles import Cluster
+from calico_sglint.model.types import Model
+from calico_sglint.profile.config import Config
+from calico_sglint.profile.rulepack import RulePack
+from calico_sglint.profile.settings import Profile
+from calico_sglint.source import Diagnostic
+from calico_sglint.terraform.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class RootResult:
+    model: Model
+    cluster: Cluster
+    profile: Profile
+    findings: tuple[Finding, ...]
+    pack: RulePack | None = None  # the packs in force for this root (its nearest config)
+    paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    roots: tuple[RootResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    config: Config
+    pack: RulePack
+    workspace: Workspace
+    suppressed: tuple[Suppressed, ...] = ()
+    baselined: int = 0  # findings left out because the baseline has them
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for root in self.roots for f in root.findings]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)

@@ -1,0 +1,181 @@
+"""Files -> parsed modules: parse every discovered module and the local modules they call.
+
+The result names the root modules (those no other scanned module calls), which the
+evaluator instantiates. A module with a file that does not parse is reported and left out;
+the other modules are still read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable, Mapping
+
+from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
+from calico_sglint.terraform.discover import ModuleDir, discover, module_at
+from calico_sglint.terraform.parse import parse_file
+from calico_sglint.terraform.syntax import File, Literal, Template
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """A `module` block: `path` is the called directory for local sources, else None."""
+
+    name: str
+    source: str
+    path: str | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class ParsedModule:
+    path: str  # absolute, resolved
+    display: str
+    files: tuple[File, ...]
+    tfvars: tuple[File, ...]
+    calls: tuple[ModuleCall, ...]
+
+
+@dataclass(frozen=True)
+class Workspace:
+    modules: Mapping[str, ParsedModule]  # scanned and called modules, by absolute path
+    scanned: tuple[str, ...]
+    roots: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+ParseMany = Callable[[list[tuple[str, str]]], list["File | InputError"]]
+
+
+def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
+    """Parse (path, display) pairs one after another."""
+    results: list[File | InputError] = []
+    for path, display in files:
+        try:
+            results.append(parse_file(path, display))
+        except InputError as err:
+            results.append(err)
+    return results
+
+
+def load_workspace(
+    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially
+) -> Workspace:
+    """Discover, parse and link the modules under `paths`."""
+    discovery = discover(paths, cwd)
+    diagnostics = [error_diagnostic(e) for e in discovery.errors]
+    modules: dict[str, ParsedModule] = {}
+    pending: list[ModuleDir] = list(discovery.modules)
+    known = {m.path for m in pending}
+    while pending:
+        batch, pending = pending, []
+        for module_dir, parsed in zip(batch, _parse_modules(batch, parse_many, diagnostics)):
+            if parsed is None:
+                continue
+            modules[module_dir.path] = parsed
+            for call in parsed.calls:
+                if call.path is None or call.path in known:
+                    continue
+                known.add(call.path)
+                called = module_at(call.path, cwd)
+                if called is None:
+                    diagnostics.append(
+                        Diagnostic(
+                            "error",
+                            f'module "{call.name}": source "{call.source}" has no *.tf files',
+                            call.location,
+                        )
+                    )
+                else:
+                    pending.append(called)
+    scanned = tuple(m.path for m in discovery.modules if m.path in modules)
+    roots = _roots(scanned, modules)
+    return Workspace(modules, scanned, roots, tuple(diagnostics))
+
+
+def _parse_modules(
+    batch: list[ModuleDir], parse_many: ParseMany, diagnostics: list[Diagnostic]
+) -> Iterable[ParsedModule | None]:
+    requests = [(path, _display(m, path)) for m in batch for path in m.tf_files + m.tfvars_files]
+    results = iter(parse_many(requests))
+    for module in batch:
+        files, tfvars, failed = [], [], False
+        for path in module.tf_files + module.tfvars_files:
+            result = next(results)
+            if isinstance(result, InputError):
+                diagnostics.append(error_diagnostic(result))
+                failed = True
+            elif path in module.tf_files:
+                files.append(result)
+            else:
+                tfvars.append(result)
+        for ignored in module.ignored_files:
+            diagnostics.append(
+                Diagnostic(
+                    "warning",
+                    "not read: sglint reads HCL *.tf files, not JSON or override files",
+                    Location(_display(module, ignored), 1, 1),
+                )
+            )
+        if failed:
+            diagnostics.append(
+                Diagnostic(
+                    "error",
+                    f"module {module.display} was not checked because a file did not parse",
+                    None,
+                )
+            )
+            yield None
+            continue
+        yield ParsedModule(
+            module.path, module.display, tuple(files), tuple(tfvars), _calls(module, files)
+        )
+
+
+def _display(module: ModuleDir, path: str) -> str:
+    name = os.path.basename(path)
+    return name if module.display in ("", ".") else f"{module.display}/{name}"
+
+
+def _calls(module: ModuleDir, files: list[File]) -> tuple[ModuleCall, ...]:
+    calls = []
+    for file in files:
+        for block in file.body.blocks_of("module"):
+            if not block.labels:
+                continue
+            location = Location(file.path, block.line, block.end_line)
+            source = _literal_string(block.body.attributes.get("source"))
+            if source is None:
+                calls.append(ModuleCall(block.labels[0], "", None, location))
+                continue
+            local = source.startswith("./") or source.startswith("../")
+            path = os.path.realpath(os.path.join(module.path, source)) if local else None
+            calls.append(ModuleCall(block.labels[0], source, path, location))
+    return tuple(calls)
+
+
+def _literal_string(attribute: object) -> str | None:
+    expr = getattr(attribute, "expr", None)
+    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], str):
+        return expr.parts[0]
+    if isinstance(expr, Literal) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def _roots(scanned: tuple[str, ...], modules: Mapping[str, ParsedModule]) -> tuple[str, ...]:
+    """Scanned modules that no other scanned module calls, directly or through others."""
+    called: set[str] = set()
+    for start in scanned:
+        stack = [c.path for c in modules[start].calls if c.path]
+        seen: set[str] = set()
+        while stack:
+            path = stack.pop()
+            if path in seen or path not in modules:
+                continue
+            seen.add(path)
+            if path != start:
+                called.add(path)
+            stack.extend(c.path for c in modules[path].calls if c.path)
+    roots = tuple(p for p in scanned if p not in called)
+    return roots or scanned[:1]  # a ring of modules calling each other: start somewhere
