@@ -29,7 +29,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, REPO
 from test_diagram import TYPHA_MERMAID
 from test_formats import SARIF_VALIDATOR

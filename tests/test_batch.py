@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXAMPLES, FIXTURES, REPO, write
 
+from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
+from calico_sglint.render.show import show_json, show_text
+from calico_sglint.render.text import report_json
+from calico_sglint.source import InputError
 from calico_sglint.terraform import batch
 from calico_sglint.terraform.cache import open_cache
-from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
-from calico_sglint.render.text import report_json
-from calico_sglint.render.show import show_json, show_text
-from calico_sglint.source import InputError
-from conftest import EXAMPLES, FIXTURES, REPO, write
 
 sys.path.insert(0, str(REPO / "bench"))
 from generate import generate  # noqa: E402
@@ -67,6 +67,7 @@ def test_every_way_of_parsing_gives_the_same_results(tree: str, tmp_path: Path, 
         assert outputs(replace(reference, **changes)) == expected, name
 
 
+@pytest.mark.slow
 def test_a_generated_monorepo_gives_the_same_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, always_parallel) -> None:  # type: ignore[no-untyped-def]
     generate(str(tmp_path / "mono"), 20)
     monkeypatch.chdir(tmp_path / "mono")
@@ -78,6 +79,7 @@ def test_a_generated_monorepo_gives_the_same_results(tmp_path: Path, monkeypatch
         assert outputs(replace(reference, **changes)) == expected, name
 
 
+@pytest.mark.slow
 def test_fork_and_spawn_workers_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, always_parallel) -> None:  # type: ignore[no-untyped-def]
     generate(str(tmp_path / "mono"), 3)
     monkeypatch.chdir(tmp_path / "mono")

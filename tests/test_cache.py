@@ -9,9 +9,10 @@ import pickle
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, FIXTURES, write
 
-from calico_sglint.terraform import batch
-from calico_sglint.terraform import cache
+from calico_sglint.source import InputError
+from calico_sglint.terraform import batch, cache
 from calico_sglint.terraform.cache import (
     ParseCache,
     Parsed,
@@ -26,8 +27,6 @@ from calico_sglint.terraform.cache import (
     parser_sources,
 )
 from calico_sglint.terraform.parse import parse_file
-from calico_sglint.source import InputError
-from conftest import EXAMPLES, FIXTURES, write
 
 SG = 'resource "aws_security_group" "a" {\n  name = "a"\n}\n'
 VARS = 'variable "n" {\n  default = 2\n}\n'

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import FIXTURES, REPO, write
 
 SCHEMA = json.loads((REPO / "docs" / "report.schema.json").read_text())

@@ -9,12 +9,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from calico_sglint.profile.config import Config, check_rule_ids, find_config, load_config
-from calico_sglint.profile.settings import Setting
-from calico_sglint.profile.rulepack import load_packs
-from calico_sglint.source import InputError
 from conftest import write
+
+from calico_sglint.profile.config import (
+    Config,
+    check_rule_ids,
+    find_config,
+    load_config,
+)
+from calico_sglint.profile.rulepack import load_packs
+from calico_sglint.profile.settings import Setting
+from calico_sglint.source import InputError
 
 PYPROJECT_TABLE = '[tool.calico-sglint]\nfail_on = "warning"\n'
 PYPROJECT_OTHER = '[project]\nname = "infra"\n\n[tool.black]\nline-length = 100\n'

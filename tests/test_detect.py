@@ -9,11 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from calico_sglint.profile import detect
-from calico_sglint.profile.detect import Found, Observation, SourceFile, detect_profile, observe_text
-from calico_sglint.pipeline import ReadOptions, read
 from conftest import FIXTURES, write
+
+from calico_sglint.pipeline import ReadOptions, read
+from calico_sglint.profile import detect
+from calico_sglint.profile.detect import (
+    Found,
+    Observation,
+    SourceFile,
+    detect_profile,
+    observe_text,
+)
 
 F = "f.yaml"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 import pydot
 import pytest
+from conftest import FIXTURES, REPO, write
 
 from calico_sglint.render.diagram import dot_string, mermaid_text, node_id
-from conftest import FIXTURES, REPO, write
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pydot on new pyparsing
 GRAPH_SCHEMA = json.loads((REPO / "docs" / "graph.schema.json").read_text())

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from conftest import write
+
 from calico_sglint.terraform.discover import discover, is_ignored_file
 from calico_sglint.terraform.workspace import load_workspace
-from conftest import write
 
 TF = 'resource "aws_security_group" "a" {}\n'
 

@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write
 
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
 from calico_sglint.terraform.values import Ref, TfSet, Unknown
 from calico_sglint.terraform.workspace import load_workspace
-from conftest import write
 
 
 def configure(root: Path, files: dict[str, str], inputs: VarInputs = VarInputs()) -> Configuration:

@@ -17,11 +17,16 @@ from typing import Any
 
 import hcl2
 import pytest
+from conftest import EXAMPLES, FIXTURES, write
 
-from calico_sglint.fix.patches import hcl_string, plan_fixes, render_patches, write_patches
+from calico_sglint.fix.patches import (
+    hcl_string,
+    plan_fixes,
+    render_patches,
+    write_patches,
+)
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import InputError
-from conftest import EXAMPLES, FIXTURES, write
 
 TERRAFORM = shutil.which("terraform")
 STYLES = ("rule", "vpc-rule", "inline")

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -121,6 +122,7 @@ def _standalone(group: Group, index: int, rule: Rule) -> str:
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layouts())
 def test_fix_then_check_leaves_nothing_fixable_and_fix_is_idempotent(layout: tuple[tuple[Group, ...], str, str]) -> None:

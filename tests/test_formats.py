@@ -14,7 +14,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import EXAMPLES, FIXTURES, REPO
 
+from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.render.formats import (
     ReportContext,
     escape_data,
@@ -26,9 +28,7 @@ from calico_sglint.render.formats import (
     repository_root,
     sarif,
 )
-from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import Location
-from conftest import EXAMPLES, FIXTURES, REPO
 
 # The OASIS SARIF 2.1.0 schema, as the project's shared/schemas/ has it; vendored so that a
 # clone anywhere can run the tests (test_the_vendored_sarif_schema_is_the_shared_one).

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write
 
-from calico_sglint.terraform.evaluate import evaluate_root
 from calico_sglint.checks.reachability import CLOSED, OPEN, UNKNOWN, Endpoint, SgGraph
 from calico_sglint.model.build import build_model
+from calico_sglint.terraform.evaluate import evaluate_root
 from calico_sglint.terraform.values import Unknown
 from calico_sglint.terraform.workspace import load_workspace
-from conftest import write
 
 EGRESS_ALL = """
 resource "aws_security_group_rule" "a_out" {

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, REPO
 
 from calico_sglint import cli
-from conftest import EXAMPLES, REPO
 
 HEAVY = ("networkx", "pydantic", "lark", "hcl2", "rich", "jinja2", "yaml", "calico_sglint.pipeline")
 

@@ -6,13 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import write
 
-from calico_sglint.terraform.evaluate import evaluate_root
-from calico_sglint.model.build import ALL_PORTS, build_model, normalize_protocol, port_range, resource_type
+from calico_sglint.model.build import (
+    ALL_PORTS,
+    build_model,
+    normalize_protocol,
+    port_range,
+    resource_type,
+)
 from calico_sglint.model.types import Model, Peer
+from calico_sglint.terraform.evaluate import evaluate_root
 from calico_sglint.terraform.values import Unknown
 from calico_sglint.terraform.workspace import load_workspace
-from conftest import write
 
 
 def model_of(root: Path, source: str) -> Model:

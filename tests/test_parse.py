@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from calico_sglint.terraform.parse import parse_expression, parse_file, parse_template, parse_text
 from calico_sglint.source import InputError
+from calico_sglint.terraform.parse import (
+    parse_expression,
+    parse_file,
+    parse_template,
+    parse_text,
+)
 from calico_sglint.terraform.syntax import (
     BinaryOp,
     Call,

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import EXAMPLES, REPO
 
 GIT = shutil.which("git")
@@ -38,7 +37,10 @@ def _head() -> str | None:
 
 
 HEAD = _head()
-pytestmark = pytest.mark.skipif(HEAD is None, reason="needs git and a committed .pre-commit-hooks.yaml")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(HEAD is None, reason="needs git and a committed .pre-commit-hooks.yaml"),
+]
 
 ENV = {
     **os.environ,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from calico_sglint.profile.rulepack import PackRule, load_packs
 from calico_sglint.profile.settings import (
     DEFAULTS,
     SETTINGS,
@@ -16,7 +17,6 @@ from calico_sglint.profile.settings import (
     normalize_encapsulation,
     resolve_profile,
 )
-from calico_sglint.profile.rulepack import PackRule, load_packs
 
 
 def table(profile: Profile) -> dict[str, tuple[Any, str]]:

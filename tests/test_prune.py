@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from calico_sglint.terraform.parse import parse_text
-from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
-from calico_sglint.terraform.prune import prune_body
-from calico_sglint.render.text import report_json
-from calico_sglint.render.show import show_json, show_text
-from calico_sglint.terraform.syntax import Body
 from conftest import write
+
+from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
+from calico_sglint.render.show import show_json, show_text
+from calico_sglint.render.text import report_json
+from calico_sglint.terraform.parse import parse_text
+from calico_sglint.terraform.prune import prune_body
+from calico_sglint.terraform.syntax import Body
 
 WANTED = frozenset({"aws_security_group", "aws_instance", "aws_security_group_rule"})
 

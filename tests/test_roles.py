@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Mapping
 
 import pytest
+from conftest import write
 
-from calico_sglint.terraform.evaluate import evaluate_root
-from calico_sglint.model.types import Model
 from calico_sglint.model.build import build_model
 from calico_sglint.model.roles import Cluster, assign_roles, role_of_text, words
+from calico_sglint.model.types import Model
+from calico_sglint.terraform.evaluate import evaluate_root
 from calico_sglint.terraform.workspace import load_workspace
-from conftest import write
 
 CP, W = "control-plane", "worker"
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write
 
 from calico_sglint.profile.rulepack import ExposedPort, PackRule, RulePack, load_packs
 from calico_sglint.source import InputError
-from conftest import write
 
 BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",

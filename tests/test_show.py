@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES
 
 SCENARIOS = sorted(p.parent.parent.name for p in FIXTURES.glob("*/expected/show.json"))

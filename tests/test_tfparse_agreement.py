@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import pytest
-
-from calico_sglint.model.build import normalize_protocol, port_range
 from conftest import EXAMPLES, FIXTURES, REPO
 
+from calico_sglint.model.build import normalize_protocol, port_range
+
 tfparse = pytest.importorskip("tfparse")
+pytestmark = pytest.mark.slow
 
 # (sg, direction, protocol, from_port, to_port, peer kind, peer value); peer kind is
 # "sg" (self included), "cidr", "prefix_list", or "none" for a rule that names no peer.
