@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location
-from calico_sglint.terraform import typeconstraints
+from calico_sglint.terraform import budget, typeconstraints
+from calico_sglint.terraform.budget import MAX_INSTANCES_PER_BLOCK, MAX_MODULE_DEPTH, Budget, BudgetExceeded
 from calico_sglint.terraform.configuration import (
     Configuration,
     EvalAttr,
@@ -51,12 +52,11 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
-    check_size,
     find_unknown,
     to_int,
     to_string,
 )
-from calico_sglint.terraform.workspace import ParsedModule, Workspace
+from calico_sglint.terraform.workspace import ModuleCall, ParsedModule, Workspace
 
 _RESOURCE_META = {"count", "for_each", "depends_on", "provider"}
 _RESOURCE_META_BLOCKS = {"lifecycle", "provisioner", "connection", "precondition", "postcondition"}
@@ -86,9 +86,15 @@ def evaluate_root(
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
-    for instance in _instances(root):
-        modules.append((instance.address, instance.parsed.display))
-        resources.extend(instance.resource_instances(wanted))
+    try:
+        with budget.active(run.budget):
+            for instance in _instances(root):
+                modules.append((instance.address, instance.parsed.display))
+                resources.extend(instance.resource_instances(wanted))
+    except BudgetExceeded as exceeded:
+        message = f"{exceeded.message}; sglint stopped evaluating this root module (see Limits in docs/configuration.md)"
+        run.diagnostics.append(Diagnostic("error", message, exceeded.location))
+        resources, modules = [], modules[:1]
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
@@ -120,6 +126,7 @@ class _Run:
         self.root_path = root_path
         self.inputs = inputs
         self.diagnostics: list[Diagnostic] = []
+        self.budget = Budget()
         self._texts: dict[str, str | None] = {}
         self._templates: dict[str, Template | None] = {}
 
@@ -176,9 +183,11 @@ class ModuleInstance(Names):
         address: str,
         inputs: Mapping[str, Callable[[], Any]] | None,
         expansion: Unknown | None,
+        callers: tuple[str, ...] = (),
     ) -> None:
         self.run = run
         self.parsed = module
+        self.callers = callers  # the directories of the modules above this one, root first
         self.address = address
         self.inputs = inputs  # None for the root module
         self.expansion_unknown = expansion
@@ -363,7 +372,19 @@ class ModuleInstance(Names):
     # --- count / for_each -----------------------------------------------------------------
 
     def _expansion(self, key: tuple[str, ...], block: Block, file: File) -> _Expansion:
-        return self._once(("expansion", *key), lambda: self._expand(block, file))  # type: ignore[no-any-return]
+        return self._once(("expansion", *key), lambda: self._charged(block, file))  # type: ignore[no-any-return]
+
+    def _charged(self, block: Block, file: File) -> _Expansion:
+        """The block's expansion, its instances charged to the run's budget (`budget.py`)."""
+        expansion = self._expand(block, file)
+        try:
+            self.run.budget.spend_instances(len(expansion.keys), f"{block.type} {'.'.join(block.labels)}")
+        except BudgetExceeded as exceeded:
+            attribute = block.body.attributes.get("count") or block.body.attributes.get("for_each")
+            line = attribute.line if attribute is not None else block.line
+            exceeded.location = exceeded.location or Location(file.path, line, line)
+            raise
+        return expansion
 
     def _expand(self, block: Block, file: File) -> _Expansion:
         attrs = block.body.attributes
@@ -376,7 +397,7 @@ class ModuleInstance(Names):
                 count = to_int(value)
                 if count < 0:
                     raise EvalError(f"count must not be negative (got {count})")
-                check_size(count, "count")
+                _check_instances(count, "count")
                 return _Expansion(tuple(range(count)), {}, "count")
             if "for_each" in attrs:
                 value = evaluate(attrs["for_each"].expr, scope)
@@ -394,13 +415,14 @@ class ModuleInstance(Names):
         if isinstance(value, (Unknown, Ref, ObjectLike)):
             return _unknown_expansion(find_unknown(value), attribute, file)
         if isinstance(value, dict):
+            _check_instances(len(value), "for_each")
             items = sorted(value.items())
-            check_size(len(items), "for_each")
             return _Expansion(tuple(k for k, _ in items), dict(items), "for_each")
         if isinstance(value, TfSet):
             culprit = find_unknown(list(value))
             if culprit is not None:
                 return _unknown_expansion(culprit, attribute, file)
+            _check_instances(len(value), "for_each")
             keys = [to_string(item) for item in value]
             return _Expansion(tuple(keys), {k: v for k, v in zip(keys, value)}, "for_each")
         if isinstance(value, (list, tuple)):
@@ -458,7 +480,24 @@ class ModuleInstance(Names):
             return OpaqueModule(address, reason)
         if call.path not in self.run.workspace.modules:
             return OpaqueModule(address, "the module's source could not be read")
+        refused = self._refused_call(call)
+        if refused is not None:
+            return OpaqueModule(address, refused)
         return ModuleObject(self._child(name, address))
+
+    def _refused_call(self, call: ModuleCall) -> str | None:
+        """Why a local module call is not followed: a module that calls itself (directly or
+        through others) would never end, and nesting is bounded (`budget.py`). Reported once
+        per call as an error at the call."""
+        chain = (*self.callers, self.parsed.path)
+        if call.path in chain:
+            reason = "the module calls itself (directly or through other modules), which Terraform rejects"
+        elif len(chain) > MAX_MODULE_DEPTH:
+            reason = f"modules are nested more than {MAX_MODULE_DEPTH} deep"
+        else:
+            return None
+        self.run.diagnostics.append(Diagnostic("error", f"module.{call.name}: {reason}; not evaluated", call.location))
+        return reason
 
     def _child(self, name: str, address: str) -> ModuleInstance:
         if (name, address) in self._children:
@@ -481,6 +520,7 @@ class ModuleInstance(Names):
             address,
             inputs,
             expansion.unknown or self.expansion_unknown,
+            (*self.callers, self.parsed.path),
         )
         self._children[(name, address)] = child
         return child
@@ -491,6 +531,8 @@ class ModuleInstance(Names):
         for name, (block, file) in self.calls.items():
             call = next(c for c in self.parsed.calls if c.name == name)
             if call.path is None or call.path not in self.run.workspace.modules:
+                continue
+            if self._refused_call(call) is not None:
                 continue
             base = self._prefixed(f"module.{name}")
             expansion = self._expansion(("module", name), block, file)
@@ -619,6 +661,11 @@ class ModuleInstance(Names):
             attrs, blocks = self._eval_body(content.body, inner, top_level=False)
             result.append(EvalBlock(type_, attrs, tuple(blocks), location))
         return result
+
+
+def _check_instances(count: int, what: str) -> None:
+    if count > MAX_INSTANCES_PER_BLOCK:
+        raise EvalError(f"{what} of {count} instances is more than sglint evaluates ({MAX_INSTANCES_PER_BLOCK})")
 
 
 def _unknown_expansion(unknown: Unknown | None, attribute: Attribute, file: File) -> _Expansion:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from calico_sglint.source import Location
-from calico_sglint.terraform import functions
+from calico_sglint.terraform import budget, functions
+from calico_sglint.terraform.budget import BudgetExceeded
 from calico_sglint.terraform.syntax import (
     BinaryOp,
     Call,
@@ -43,6 +44,7 @@ from calico_sglint.terraform.values import (
     TfSet,
     Unknown,
     check_size,
+    check_string,
     find_unknown,
     normalize_number,
     sorted_items,
@@ -108,7 +110,12 @@ def evaluate(expr: TemplatePart, scope: Scope) -> Any:
     handler = _HANDLERS.get(type(expr))
     if handler is None:  # pragma: no cover - every syntax node has a handler
         raise EvalError(f"cannot evaluate {type(expr).__name__}")
-    return handler(expr, scope)
+    try:
+        return handler(expr, scope)
+    except BudgetExceeded as exceeded:
+        if exceeded.location is None:  # the innermost expression names where it ran out
+            exceeded.location = scope.at(expr.line)
+        raise
 
 
 def unknown(expr: Expr, scope: Scope, reason: str) -> Unknown:
@@ -146,6 +153,11 @@ def _template(expr: Template, scope: Scope) -> Any:
         if isinstance(result, Unknown):
             return result
         pieces.append(result)
+    return _concatenate(pieces)
+
+
+def _concatenate(pieces: list[str]) -> str:
+    check_string(sum(map(len, pieces)), "template result")
     return "".join(pieces)
 
 
@@ -163,7 +175,8 @@ def _template_part(part: TemplatePart, scope: Scope) -> str | Unknown:
         if isinstance(collection, (Unknown, Ref, ObjectLike)):
             return find_unknown(collection)  # type: ignore[return-value]
         pieces = []
-        for key, value in _iterate(collection, "template for"):
+        for key, value in iterate(collection, "template for"):
+            budget.tick()
             inner = scope.bind(**{part.value_var: value})
             if part.key_var:
                 inner = inner.bind(**{part.key_var: key})
@@ -171,7 +184,7 @@ def _template_part(part: TemplatePart, scope: Scope) -> str | Unknown:
             if isinstance(result, Unknown):
                 return result
             pieces.append(result)
-        return "".join(pieces)
+        return _concatenate(pieces)
     value = evaluate(part, scope)
     culprit = find_unknown(value) if isinstance(value, (Unknown, Ref, ObjectLike)) else None
     if culprit is not None:
@@ -190,7 +203,7 @@ def _join_parts(parts: tuple[TemplatePart, ...], scope: Scope) -> str | Unknown:
         if isinstance(result, Unknown):
             return result
         pieces.append(result)
-    return "".join(pieces)
+    return _concatenate(pieces)
 
 
 # --- references --------------------------------------------------------------------------
@@ -406,7 +419,8 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
     items: list[Any] = []
     grouped: dict[str, list[Any]] = {}
     mapping: dict[str, Any] = {}
-    for key, value in _iterate(collection, "for expression"):
+    for key, value in iterate(collection, "for expression"):
+        budget.tick()
         inner = scope.bind(**{expr.value_var: value})
         if expr.key_var:
             inner = inner.bind(**{expr.key_var: key})
@@ -444,6 +458,7 @@ def _call(expr: Call, scope: Scope) -> Any:
     special = _SPECIAL_FUNCTIONS.get(expr.name)
     if special is not None:
         return special(expr, scope)
+    budget.tick()
     if not functions.is_supported(expr.name):
         return unknown(expr, scope, f"function {expr.name}() is not evaluated by sglint")
     args = [evaluate(arg, scope) for arg in expr.args]
