@@ -35,7 +35,8 @@ from calico_sglint.profile.rulepack import RulePack, load_packs
 from calico_sglint.profile import detect
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.result import CheckResult, RootResult
-from calico_sglint.source import Diagnostic, InputError
+from calico_sglint.source import Diagnostic, InputError, Location
+from calico_sglint.terraform.confine import ReadBoundary, boundary_for
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
@@ -60,6 +61,11 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    allow_read: tuple[str, ...] = ()  # --allow-read: directories outside the repository to read
+
+    def boundary(self) -> ReadBoundary:
+        """Where `file()` and profile detection may read: the repository, and `allow_read`."""
+        return boundary_for(self.paths, self.allow_read)
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
     models, configurations = [], []
+    boundary = options.boundary()
     for root in workspace.roots:
-        config = evaluate_root(workspace, root, inputs, wanted)
+        config = evaluate_root(workspace, root, inputs, wanted, boundary)
         models.append(build_model(config))
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
@@ -160,9 +167,10 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
-    found = detect.scan(options.read.paths) if result.workspace.roots else detect.Scan()
-    diagnostics = [*result.diagnostics, *found.diagnostics]
+    read_options, notes = _with_config_reads(options.read, config)
+    result = read(replace(read_options, extra_types=read_options.extra_types | {"helm_release"}))
+    found = detect.scan(options.read.paths, boundary=read_options.boundary()) if result.workspace.roots else detect.Scan()
+    diagnostics = [*notes, *result.diagnostics, *found.diagnostics]
     roots = []
     for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
@@ -187,6 +195,17 @@ def check(options: CheckOptions) -> CheckResult:
         tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, result.workspace,
         tuple(suppressed), baselined,
     )
+
+
+def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOptions, list[Diagnostic]]:
+    """`allow_read` from the config widens reads, except on CI: there the config comes with
+    the pull request, which must not grant itself `file("/proc/self/environ")`."""
+    if not config.allow_read:
+        return options, []
+    if options.env.get("CI") or options.env.get("GITHUB_ACTIONS"):
+        note = "allow_read in the config is ignored on CI (a pull request could widen what sglint reads); use --allow-read"
+        return options, [Diagnostic("warning", note, Location(config.file or "config", config.key_lines.get("allow_read", 0), 0))]
+    return replace(options, allow_read=options.allow_read + config.allow_read), []
 
 
 def _apply_suppressions(

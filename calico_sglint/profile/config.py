@@ -29,7 +29,9 @@ ROLE_VALUES = ("control-plane", "worker", "both", "none")
 FAIL_LEVELS = ("error", "warning", "info", "never")
 FIX_STYLES = ("auto", "rule", "vpc-rule", "inline")
 FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
-_TOP_LEVEL = ("profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output")
+_TOP_LEVEL = (
+    "profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "allow_read",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Config:
     fix_file: str | None = None
     format: str | None = None
     output: str | None = None
+    allow_read: tuple[str, ...] = ()  # directories outside the repository file() may read
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
 
@@ -167,6 +170,11 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
+    allow_read = data.get("allow_read", [])
+    if isinstance(allow_read, str):
+        allow_read = [allow_read]
+    if not isinstance(allow_read, list) or not all(isinstance(a, str) for a in allow_read):
+        raise fail("allow_read", "must be a list of directories", "allow_read")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
     if "disable" in data:
         key_lines["disable"] = line_of("disable")
@@ -182,6 +190,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_file=fix_file,
         format=output_format,
         output=os.path.join(base, output) if output else None,
+        allow_read=tuple(os.path.join(base, a) for a in allow_read),
         key_lines=key_lines,
     )
 

@@ -34,6 +34,7 @@ from calico_sglint.profile.yamldoc import (
 )
 from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform.configuration import Configuration, ResourceInstance
+from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
 from calico_sglint.terraform.discover import (
     display_path,
     is_walked_dir,
@@ -723,19 +724,21 @@ def _assign(target: Any, path: tuple[Any, ...], value: Any) -> None:
 # --- finding the files -------------------------------------------------------------------
 
 
-def scan(paths: Sequence[str], cwd: str | None = None) -> Scan:
-    """Read every candidate file once: cheap substring filter, then YAML."""
+def scan(paths: Sequence[str], cwd: str | None = None, boundary: ReadBoundary | None = None) -> Scan:
+    """Read every candidate file once: cheap substring filter, then YAML. Only files inside
+    `boundary` (default: the repository of `paths`, confine.py) are read, after resolving
+    symlinks; others are skipped with a warning that names the file, never its content."""
+    boundary = boundary or boundary_for(list(paths))
     files: list[SourceFile] = []
     diagnostics: list[Diagnostic] = []
     for path in candidate_files(paths):
         shown = display_path(path, cwd)
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8", errors="replace")
-        except OSError as err:
-            diagnostics.append(Diagnostic("warning", f"cannot read: {err.strerror or err}; skipped when "
+        data = boundary.read(path)
+        if isinstance(data, Refused):
+            diagnostics.append(Diagnostic("warning", f"not read: {data.reason}; skipped when "
                                           "detecting the Calico profile", Location(shown, 0, 0)))
             continue
+        text = data.decode("utf-8", errors="replace")
         if not any(token in text for token in TOKENS):
             continue
         found = observe_text(text, shown)

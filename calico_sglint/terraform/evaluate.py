@@ -30,11 +30,11 @@ from calico_sglint.terraform.expressions import (
     evaluate,
     iterate,
 )
+from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
 from calico_sglint.terraform.parse import (
     decode,
     parse_expression,
     parse_template,
-    read_bytes,
 )
 from calico_sglint.terraform.syntax import (
     Attribute,
@@ -77,12 +77,14 @@ def evaluate_root(
     root_path: str,
     inputs: VarInputs = VarInputs(),
     wanted: Mapping[str, frozenset[str] | None] | None = None,
+    boundary: ReadBoundary | None = None,
 ) -> Configuration:
     """Evaluate the root module at `root_path` and every local module it calls.
 
     `wanted` maps the resource types to build instances of to the top-level attributes and
-    blocks to evaluate (None: all of them); None evaluates every resource whole."""
-    run = _Run(workspace, root_path, inputs)
+    blocks to evaluate (None: all of them); None evaluates every resource whole. Files that
+    expressions read must lie inside `boundary` (default: the scanned paths' repository)."""
+    run = _Run(workspace, root_path, inputs, boundary)
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
@@ -121,14 +123,17 @@ def instance_address(base: str, key: int | str | None) -> str:
 class _Run:
     """State shared by all module instances of one root: inputs, diagnostics, file cache."""
 
-    def __init__(self, workspace: Workspace, root_path: str, inputs: VarInputs) -> None:
+    def __init__(
+        self, workspace: Workspace, root_path: str, inputs: VarInputs, boundary: ReadBoundary | None = None
+    ) -> None:
         self.workspace = workspace
         self.root_path = root_path
         self.inputs = inputs
         self.diagnostics: list[Diagnostic] = []
         self.budget = Budget()
-        self._texts: dict[str, str | None] = {}
-        self._templates: dict[str, Template | None] = {}
+        self.boundary = boundary or boundary_for(workspace.scanned or [root_path])
+        self._texts: dict[str, str | Refused] = {}
+        self._templates: dict[str, Template | Refused] = {}
 
     def warn(self, message: str, location: Location | None) -> None:
         self.diagnostics.append(Diagnostic("warning", message, location))
@@ -137,26 +142,31 @@ class _Run:
         """Terraform resolves relative file paths against the root module's directory."""
         return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.root_path, path))
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str) -> str | Refused:
+        """A file an expression reads, through the run's `ReadBoundary` (confine.py)."""
         full = self.resolve(path)
         if full not in self._texts:
-            try:
-                self._texts[full] = decode(read_bytes(full, path), path)
-            except InputError:
-                self._texts[full] = None
+            data = self.boundary.read(full)
+            if isinstance(data, Refused):
+                self._texts[full] = data
+            else:
+                try:
+                    self._texts[full] = decode(data, path)
+                except InputError as err:
+                    self._texts[full] = Refused(err.message)
         return self._texts[full]
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         full = self.resolve(path)
         if full not in self._templates:
             text = self.read_text(path)
             try:
-                self._templates[full] = None if text is None else parse_template(text, path, 1)
+                self._templates[full] = text if isinstance(text, Refused) else parse_template(text, path, 1)
             except InputError as err:
                 self.warn(f"template {path}: {err}", at)
-                self._templates[full] = None
+                self._templates[full] = Refused("the template does not parse")
         template = self._templates[full]
-        return None if template is None else (template, path)
+        return template if isinstance(template, Refused) else (template, path)
 
 
 @dataclass(frozen=True)
@@ -315,10 +325,10 @@ class ModuleInstance(Names):
             lambda address: self._module_object(name, address),
         )
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         return self.run.template(path, at)
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str) -> str | Refused:
         return self.run.read_text(path)
 
     # --- variables ------------------------------------------------------------------------

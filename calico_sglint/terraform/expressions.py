@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from calico_sglint.source import Location
 from calico_sglint.terraform import budget, functions
+from calico_sglint.terraform.confine import OUTSIDE, Refused
 from calico_sglint.terraform.budget import BudgetExceeded
 from calico_sglint.terraform.syntax import (
     BinaryOp,
@@ -75,13 +76,13 @@ class Names:
     def data(self, type_: str, name: str, at: Location) -> Any:
         raise EvalError(f"data sources cannot be referenced here (data.{type_}.{name})")
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         """The parsed template at `path` and its display name (for `templatefile`)."""
-        return None
+        return Refused("files cannot be read here")
 
-    def read_text(self, path: str) -> str | None:
-        """The content of a file the configuration reads (for `file`), or None."""
-        return None
+    def read_text(self, path: str) -> str | Refused:
+        """The content of a file the configuration reads (for `file`), or why not."""
+        return Refused("files cannot be read here")
 
 
 NO_NAMES = Names()
@@ -524,15 +525,15 @@ def _templatefile(expr: Call, scope: Scope) -> Any:
     if not isinstance(variables, dict):
         raise EvalError("templatefile(): the second argument must be a map")
     loaded = scope.names.template(path, scope.at(expr.line))
-    if loaded is None:
-        return unknown(expr, scope, f'template file "{path}" could not be read')
+    if isinstance(loaded, Refused):
+        return unknown(expr, scope, f"template file not read: {loaded.reason}")
     template, display = loaded
     template_scope = Scope(NO_NAMES, display, dict(variables))
     rendered = evaluate(template, template_scope)
     if not isinstance(rendered, str):
         return rendered
     source = scope.names.read_text(path)  # cached by the template() call above
-    aligned = source is not None and source.count("\n") == rendered.count("\n")
+    aligned = isinstance(source, str) and source.count("\n") == rendered.count("\n")
     return FileText(rendered, path, aligned)
 
 
@@ -541,8 +542,8 @@ def _file(expr: Call, scope: Scope) -> Any:
     if isinstance(path, Unknown):
         return path
     text = scope.names.read_text(path)
-    if text is None:
-        return unknown(expr, scope, f'file "{path}" could not be read')
+    if isinstance(text, Refused):
+        return unknown(expr, scope, f"file not read: {text.reason}")
     return FileText(text, path, True)
 
 
@@ -550,7 +551,10 @@ def _fileexists(expr: Call, scope: Scope) -> Any:
     path = _path_argument(expr, scope)
     if isinstance(path, Unknown):
         return path
-    return scope.names.read_text(path) is not None
+    text = scope.names.read_text(path)
+    if isinstance(text, Refused) and text.reason == OUTSIDE:
+        return unknown(expr, scope, f"file not looked at: {text.reason}")
+    return not isinstance(text, Refused)
 
 
 def _path_function(name: str) -> Callable[[Call, Scope], Any]:
@@ -563,7 +567,11 @@ def _path_function(name: str) -> Callable[[Call, Scope], Any]:
 
     def call(expr: Call, scope: Scope) -> Any:
         path = _path_argument(expr, scope)
-        return path if isinstance(path, Unknown) else operations[name](path)
+        if isinstance(path, Unknown):
+            return path
+        if name == "pathexpand" and path.startswith("~"):  # the runner's home is not ours to show
+            return unknown(expr, scope, "depends on the home directory of the machine running sglint")
+        return operations[name](path)
 
     return call
 
