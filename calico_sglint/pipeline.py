@@ -173,8 +173,9 @@ def check(options: CheckOptions) -> CheckResult:
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles)
-        findings, paths = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths)))
+        checked = run_checks(model, cluster, profile, root_pack)
+        roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
+                                checked.requirements))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)
