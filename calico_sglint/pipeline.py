@@ -22,6 +22,7 @@ from calico_sglint.checks.suppress import (
     suppression_problems,
     without_baseline,
 )
+from calico_sglint.model.attrtypes import check_types
 from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
 from calico_sglint.model.roles import assign_roles
 from calico_sglint.model.types import Model
@@ -92,7 +93,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     models, configurations = [], []
     boundary = options.boundary()
     for root in workspace.roots:
-        config = evaluate_root(workspace, root, inputs, wanted, boundary)
+        config = check_types(evaluate_root(workspace, root, inputs, wanted, boundary))
         models.append(build_model(config))
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
