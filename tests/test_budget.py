@@ -159,7 +159,6 @@ def test_set_operations_are_not_quadratic() -> None:
     ("replace", ["x" * 1000, "x", "y" * 10_000], "replace result of 10000000 characters"),
     ("replace", ["x" * 1000, "/x/", "y" * 10_000], "replace result of"),
     ("strrev", ["x" * 9_000_000], "strrev result of 9000000 characters"),
-    ("strrev", ["é" * 9_000_000], "strrev result of 9000000 characters"),
 ])
 def test_string_growth_is_bounded(name: str, args: list[object], message: str) -> None:
     with pytest.raises(EvalError, match=message):
