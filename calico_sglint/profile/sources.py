@@ -31,7 +31,7 @@ def scan(paths: Sequence[str], cwd: str | None = None, boundary: ReadBoundary | 
     boundary = boundary or boundary_for(list(paths))
     files: list[SourceFile] = []
     diagnostics: list[Diagnostic] = []
-    for path in candidate_files(paths):
+    for path in candidate_files(paths, boundary):
         shown = display_path(path, cwd)
         data = boundary.read(path)
         if isinstance(data, Refused):
@@ -47,9 +47,11 @@ def scan(paths: Sequence[str], cwd: str | None = None, boundary: ReadBoundary | 
     return Scan(tuple(files), tuple(diagnostics))
 
 
-def candidate_files(paths: Sequence[str]) -> list[str]:
+def candidate_files(paths: Sequence[str], boundary: ReadBoundary | None = None) -> list[str]:
     """YAML files under each scanned path, and in each directory above it up to the repository
-    root (its own files and its Ansible variable directories); absolute, resolved, sorted."""
+    root (its own files and its Ansible variable directories); absolute, resolved, sorted.
+    Directories above outside `boundary` (the parent of a scanned path outside a repository)
+    are not looked at."""
     found: set[str] = set()
     walked: set[str] = set()
     for raw in paths:
@@ -58,6 +60,8 @@ def candidate_files(paths: Sequence[str]) -> list[str]:
         top = os.path.realpath(raw if os.path.isdir(raw) else os.path.dirname(os.path.abspath(raw)))
         found.update(_walk(top, walked))
         for ancestor in ancestors(top):
+            if boundary is not None and not boundary.contains(ancestor):
+                continue
             found.update(_files_in(ancestor, in_vars=False))
             for name in (*sorted(VARS_DIRS), "inventory"):
                 sub = os.path.join(ancestor, name)
