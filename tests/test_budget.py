@@ -68,6 +68,14 @@ CASES = {
         '    to_port = 1\n    protocol = "tcp"\n  }\n}\n',
         "ingress tcp/40000-1 from nobody",
     ),
+    "heredoc-with-many-interpolations": (
+        'locals {\n  x = "a"\n  y = <<EOT\n' + "${local.x}" * 20_000 + '\nEOT\n}\n',
+        "main.tf:4: template has more than 10,000 interpolations and directives",
+    ),
+    "large-heredoc": (
+        "locals {\n  y = <<EOT\n" + ("x" * 99 + "\n") * 20_000 + "EOT\n}\n",
+        "main.tf: file is larger than 1 MiB, more than sglint parses",
+    ),
     "file-of-dev-stdin": (
         'resource "aws_security_group" "a" {\n  ingress {\n    from_port = 1\n    to_port = 1\n'
         '    protocol = "tcp"\n    cidr_blocks = [file("/dev/stdin")]\n  }\n}\n',
@@ -93,7 +101,10 @@ def _case_files(name: str) -> dict[str, str]:
     return {"root/main.tf": CASES[name][0], ".git/HEAD": "x"}
 
 
-STOPPED = ("module-calls-itself", "modules-calling-the-next-twice", "nested-for-a-million")  # exit 2
+STOPPED = (  # exit 2
+    "module-calls-itself", "modules-calling-the-next-twice", "nested-for-a-million", "heredoc-with-many-interpolations",
+    "large-heredoc",
+)
 EXPECTED = {name: line for name, (_, line) in CASES.items()} | {
     "modules-calling-the-next-twice": "main.tf:7: resource aws_security_group.s: more than 20,000 resource and module "
     "instances in one run; sglint stopped evaluating this root module",
