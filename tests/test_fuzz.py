@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from conftest import write
 from fuzzing import COMMANDS, REGRESSIONS, Case, cases, odd_modules, run
 
-BOUNDED_CASES = 240  # a few hundred, under a minute on a busy CI machine
+BOUNDED_CASES = 200  # a few hundred, under a minute on a busy CI machine
 
 
 def _fuzz(selected: list[Case], tmp_path: Path, capsys) -> list[str]:  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def test_mutated_fixtures_never_crash(tmp_path: Path, capsys, monkeypatch) -> No
     assert _fuzz(cases(BOUNDED_CASES), tmp_path, capsys) == []
 
 
-@settings(max_examples=int(os.environ.get("SGLINT_FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("SGLINT_FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(files=odd_modules())
 def test_valid_but_odd_terraform_never_crashes(files: dict[str, str], tmp_path_factory, capsys) -> None:  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("odd")
