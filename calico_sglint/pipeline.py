@@ -87,7 +87,7 @@ class ReadResult:
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), boundary=options.boundary())
     diagnostics = list(workspace.diagnostics)
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)

@@ -8,10 +8,11 @@ the other modules are still read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
+from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary
 from calico_sglint.terraform.discover import ModuleDir, discover, module_at
 from calico_sglint.terraform.parse import parse_file
 from calico_sglint.terraform.syntax import File, Literal, Template
@@ -59,9 +60,11 @@ def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
 
 
 def load_workspace(
-    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially
+    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially,
+    boundary: ReadBoundary | None = None,
 ) -> Workspace:
-    """Discover, parse and link the modules under `paths`."""
+    """Discover, parse and link the modules under `paths`. With a `boundary` (confine.py),
+    files that resolve outside it (symlinks) and local modules outside it are not read."""
     discovery = discover(paths, cwd)
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
@@ -69,6 +72,8 @@ def load_workspace(
     known = {m.path for m in pending}
     while pending:
         batch, pending = pending, []
+        if boundary is not None:
+            batch = [_inside(module, boundary, diagnostics) for module in batch]
         for module_dir, parsed in zip(batch, _parse_modules(batch, parse_many, diagnostics)):
             if parsed is None:
                 continue
@@ -77,6 +82,10 @@ def load_workspace(
                 if call.path is None or call.path in known:
                     continue
                 known.add(call.path)
+                if boundary is not None and not boundary.contains(call.path):
+                    message = f'module "{call.name}": source "{call.source}" is {OUTSIDE}; not read'
+                    diagnostics.append(Diagnostic("warning", message, call.location))
+                    continue
                 called = module_at(call.path, cwd)
                 if called is None:
                     diagnostics.append(
@@ -91,6 +100,21 @@ def load_workspace(
     scanned = tuple(m.path for m in discovery.modules if m.path in modules)
     roots = _roots(scanned, modules)
     return Workspace(modules, scanned, roots, tuple(diagnostics))
+
+
+def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnostic]) -> ModuleDir:
+    """`module` without the files that are symlinks to somewhere outside `boundary`."""
+    outside = [path for path in module.tf_files + module.tfvars_files if not boundary.contains(path)]
+    for path in outside:
+        message = f"not read: a link to a file {OUTSIDE}"
+        diagnostics.append(Diagnostic("warning", message, Location(_display(module, path), 0, 0)))
+    if not outside:
+        return module
+    return replace(
+        module,
+        tf_files=tuple(p for p in module.tf_files if p not in outside),
+        tfvars_files=tuple(p for p in module.tfvars_files if p not in outside),
+    )
 
 
 def _parse_modules(
