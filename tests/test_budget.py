@@ -43,7 +43,7 @@ CASES = {
         'locals {\n  l = [for i in range(1000) : [for j in range(1000) : j]]\n}\n'
         'resource "aws_security_group" "a" {\n  ingress {\n    from_port = length(flatten(local.l))\n'
         '    to_port = 1\n    protocol = "tcp"\n  }\n}\n',
-        "main.tf:2: range: more than 300,000 collection elements built in one run; sglint stopped "
+        "main.tf:2: for expression: more than 300,000 collection elements built in one run; sglint stopped "
         "evaluating this root module",
     ),
     "format-width": (
@@ -127,7 +127,7 @@ def test_a_budget_error_is_one_line_naming_file_and_line(tmp_path: Path, monkeyp
     result = sglint("check", "root", "--no-cache")
     assert result.code == 2
     assert result.stderr.splitlines() == [
-        "root/main.tf:2: range: more than 300,000 collection elements built in one run; sglint stopped "
+        "root/main.tf:2: for expression: more than 300,000 collection elements built in one run; sglint stopped "
         "evaluating this root module (see Limits in docs/configuration.md)"
     ]
 
@@ -277,3 +277,25 @@ def test_a_wrongly_typed_attribute_is_an_unknown_with_file_and_line(tmp_path: Pa
         "root/main.tf:7: warning: aws_security_group.a.ingress self: must be a bool, not a map (Terraform rejects it)",
         "root/main.tf:11: warning: aws_instance.w source_dest_check: must be a bool, not a list (Terraform rejects it)",
     ]
+
+
+def test_the_wall_clock_budget_stops_a_run() -> None:
+    from calico_sglint.terraform.budget import Budget, BudgetExceeded
+
+    spent = Budget(seconds=0.0)
+    with pytest.raises(BudgetExceeded, match="evaluation took longer than 0 s"):
+        for _ in range(256):
+            spent.tick()
+
+
+def test_budgets_are_per_run_not_per_process(tmp_path: Path, monkeypatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    """Two runs that build 200,000 elements each (ranges and fors) stay under the 300,000 of one run."""
+    write(tmp_path, {".git/HEAD": "x", "root/main.tf": (
+        'locals {\n  l = [for i in range(100) : [for j in range(1000) : j]]\n}\n'
+        'resource "aws_security_group" "a" {\n  ingress {\n    from_port = length(local.l)\n'
+        '    to_port = 1\n    protocol = "tcp"\n  }\n}\n'
+    )})
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        result = sglint("show", "root", "--no-cache")
+        assert result.code == 0 and "ingress tcp/100-1 from nobody" in result.stdout

@@ -447,6 +447,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
             )
         else:
             mapping[name] = element
+    check_size(len(items) + len(grouped) + len(mapping), "for expression")
     if expr.key is None:
         return items
     return dict(sorted(grouped.items())) if expr.group else dict(sorted(mapping.items()))
@@ -605,5 +606,5 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
 def iterate(collection: Any, what: str) -> list[tuple[Any, Any]]:
     """(key, value) pairs in Terraform's order: list index, map key, set element."""
     items = _iterate(collection, what)
-    check_size(len(items), what)
+    check_size(len(items), what, charge=False)
     return items

@@ -442,7 +442,7 @@ def _range(*params: Any) -> list[int | float]:
             raise EvalError(f"more than {RANGE_LIMIT} values were generated")
         result.append(_from_decimal(current))
         current += step
-    check_size(len(result), "range")
+    check_size(len(result), "range", charge=False)
     return result
 
 
@@ -577,7 +577,7 @@ def _setproduct(*sets: Any) -> list[Any] | TfSet:
     if len(sets) < 2:
         raise EvalError("at least two arguments are required")
     groups = [_elements(s) for s in sets]
-    check_size(math.prod(len(g) for g in groups), "setproduct result")
+    check_size(math.prod(len(g) for g in groups), "setproduct result", charge=False)
     product: list[list[Any]] = [[]]
     for group in groups:
         product = [[*combo, item] for combo in product for item in group]

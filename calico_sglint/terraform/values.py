@@ -300,12 +300,13 @@ def sorted_items(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
     return sorted(mapping.items(), key=lambda item: item[0])
 
 
-def check_size(count: int, what: str = "collection") -> None:
+def check_size(count: int, what: str = "collection", charge: bool = True) -> None:
     """Refuse to build absurdly large collections instead of hanging, and charge the run's
-    budget (`budget.py`) for the elements."""
+    budget (`budget.py`) for the elements (`charge=False`: only iterated, not built)."""
     if count > MAX_COLLECTION:
         raise EvalError(f"{what} of {count} elements is larger than {MAX_COLLECTION}")
-    budget.spend_elements(count, what)
+    if charge:
+        budget.spend_elements(count, what)
 
 
 def check_string(length: int, what: str = "string") -> None:
