@@ -28,6 +28,7 @@ app = typer.Typer(
         "  sglint check examples/typha-blocked\n\n"
         "  sglint check infra/ --encapsulation IPIP --format json\n\n"
         "  sglint fix examples/typha-blocked --diff\n\n"
+        "  sglint diff origin/main --format markdown\n\n"
         "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
         "  sglint explain calico-typha"
@@ -399,6 +400,79 @@ def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for text, style in lines:
         console.print(Text(text, style=style or ""))
+
+
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+
+
+@app.command()
+def diff(
+    base: str = typer.Argument(..., metavar="BASE", help="The git revision to compare with: a branch, tag or commit (e.g. origin/main)."),
+    paths: Optional[List[str]] = PathsArg,
+    head: Optional[str] = typer.Option(None, "--head", metavar="REF", help="Compare with this revision instead of the working tree."),
+    output_format: Optional[DiffFormat] = typer.Option(None, "--format", "-f", help="text (default), json, markdown or github."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
+    bgp: Optional[bool] = BgpOpt,
+    typha: Optional[bool] = TyphaOpt,
+    wireguard: Optional[bool] = WireguardOpt,
+    wireguard_v6: Optional[bool] = WireguardV6Opt,
+    vxlan_port: Optional[int] = VxlanPortOpt,
+    apiserver_port: Optional[int] = ApiserverPortOpt,
+    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
+    no_cache: bool = NoCacheOpt,
+) -> None:
+    """Say what a change does to the paths Calico needs: closed, opened, still missing.
+
+    Checks BASE (read from git objects, nothing is checked out) and the working tree (or
+    --head REF), with the profile detected on each side, and compares every required path,
+    exposure and cycle. Node groups and security groups are matched by Terraform address
+    (a rename is a removal and an addition unless a `moved` block says where it went).
+    Only root modules that read a changed directory are evaluated.
+
+    Exit 1 when the change closes a required path or adds an error-level finding; 0
+    otherwise, whatever was already broken on BASE (see `check` and --baseline for that);
+    2 on usage or input errors.
+
+    Formats: text (default), json (docs/diff.schema.json), markdown (a table and a mermaid
+    graph for a pull-request comment or job summary), github (annotations on the lines that
+    closed a path).
+
+    Examples:
+
+      sglint diff origin/main
+
+      sglint diff main infra/ --format markdown -o diff.md
+
+      sglint diff HEAD~1 --head HEAD --format json
+
+      sglint diff "$GITHUB_BASE_REF" --format github
+    """
+    from calico_sglint.diff.run import DiffOptions, run_diff
+    from calico_sglint.render.diffreport import render_diff
+    from calico_sglint.render.formats import report_context
+
+    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
+    options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
+    result = run_diff(DiffOptions(options, base, head))
+    _print_diagnostics(result.head.diagnostics)
+    if result.head.has_errors:
+        raise typer.Exit(EXIT_ERROR)
+    chosen = output_format.value if output_format else "text"
+    text = render_diff(chosen, result, report_context(paths or ["."]))
+    if chosen == "text" and not output:
+        _print_text([(line, "") for line in text.rstrip("\n").split("\n")], None)
+    else:
+        _emit(text, output)
+    raise typer.Exit(EXIT_FINDINGS if result.comparison.fails else EXIT_OK)
 
 
 @app.command()

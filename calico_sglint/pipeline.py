@@ -45,6 +45,7 @@ from calico_sglint.terraform.workspace import (
     Workspace,
     load_workspace,
     parse_serially,
+    roots_using,
 )
 
 
@@ -60,6 +61,9 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    # Evaluate only the root modules that read a module in one of these directories
+    # (absolute, resolved): `sglint diff` skips roots a change cannot touch. None: every root.
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
     workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    if options.touched is not None:
+        workspace = replace(workspace, roots=roots_using(workspace, options.touched))
     diagnostics = list(workspace.diagnostics)
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import AbstractSet, Callable, Iterable, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
 from calico_sglint.terraform.discover import ModuleDir, discover, module_at
@@ -167,15 +167,25 @@ def _roots(scanned: tuple[str, ...], modules: Mapping[str, ParsedModule]) -> tup
     """Scanned modules that no other scanned module calls, directly or through others."""
     called: set[str] = set()
     for start in scanned:
-        stack = [c.path for c in modules[start].calls if c.path]
-        seen: set[str] = set()
-        while stack:
-            path = stack.pop()
-            if path in seen or path not in modules:
-                continue
-            seen.add(path)
-            if path != start:
-                called.add(path)
-            stack.extend(c.path for c in modules[path].calls if c.path)
+        called |= module_closure(modules, start) - {start}
     roots = tuple(p for p in scanned if p not in called)
     return roots or scanned[:1]  # a ring of modules calling each other: start somewhere
+
+
+def module_closure(modules: Mapping[str, ParsedModule], start: str) -> set[str]:
+    """`start` and the read modules it calls, directly or through others (absolute paths)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        path = stack.pop()
+        if path in seen or path not in modules:
+            continue
+        seen.add(path)
+        stack.extend(c.path for c in modules[path].calls if c.path)
+    return seen
+
+
+def roots_using(workspace: Workspace, directories: AbstractSet[str]) -> tuple[str, ...]:
+    """The root modules that read a module in one of `directories` (absolute, resolved):
+    the only ones a change to files there can change."""
+    return tuple(r for r in workspace.roots if module_closure(workspace.modules, r) & directories)

@@ -1,0 +1,182 @@
+"""Read one side of a comparison from git objects: no checkout, no clone.
+
+`sglint diff` checks the repository as it was at a commit. Only the files sglint reads
+(Terraform, tfvars, YAML and JSON for the Calico profile, config files) are taken from the
+commit's tree (`git ls-tree`) and their blobs streamed with one `git cat-file --batch` into a
+private temporary directory; nothing else of the repository is written. The parse cache is
+keyed by content, so every file the change did not touch is a cache hit.
+
+Input is hostile (a fork's pull request): git runs with no pager, no external diff, no
+textconv and no optional locks; tree paths that would leave the directory (`..`, absolute,
+`.git`) are refused; symlinks and submodules are skipped (a symlink in a commit could point
+anywhere on the runner); a blob larger than what sglint would read is cut just past that
+limit, so the reader reports it as too large, exactly as on the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import IO, Iterable, Sequence
+
+from calico_sglint.profile.detect import VARS_DIRS, VARS_SUFFIXES, YAML_SUFFIXES
+from calico_sglint.source import InputError
+from calico_sglint.terraform.parse import MAX_FILE_BYTES
+
+TERRAFORM_SUFFIXES = (".tf", ".tfvars")
+CONFIG_NAMES = ("pyproject.toml",)  # .sglint.yaml is YAML
+_REGULAR_MODES = ("100644", "100755")
+_GIT_ENV = {
+    "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+    "GIT_EXTERNAL_DIFF": "",
+}
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    """A regular file of a commit's tree: its path in the repository and its blob."""
+
+    path: str  # relative to the repository root, forward slashes
+    blob: str
+
+
+def git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
+    """Run git in `repo` and return its stdout; `InputError` (exit 2) naming the command and
+    git's first line of complaint when it fails."""
+    env = {**os.environ, **_GIT_ENV}
+    try:
+        done = subprocess.run(
+            ["git", "--no-pager", "-c", "core.quotepath=off", *args], cwd=repo, input=stdin,
+            capture_output=True, env=env, check=False,
+        )
+    except OSError as err:
+        raise InputError(f"cannot run git: {err.strerror or err}") from None
+    if done.returncode != 0:
+        complaint = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"git {args[0]} failed: {complaint[0] if complaint else f'exit {done.returncode}'}")
+    return done.stdout
+
+
+def toplevel(directory: str) -> str:
+    """The root of the git working tree holding `directory`."""
+    try:
+        out = git(directory, "rev-parse", "--show-toplevel")
+    except InputError:
+        raise InputError("sglint diff needs a git repository; this directory is not in one", directory) from None
+    return os.path.realpath(out.decode("utf-8").strip())
+
+
+def resolve(repo: str, ref: str) -> str:
+    """The commit `ref` names (a branch, tag, sha, `HEAD~1`, `origin/main`)."""
+    if not ref or ref.startswith("-"):
+        raise InputError(f"{ref!r} is not a git revision")
+    try:
+        out = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except InputError:
+        raise InputError(f"unknown git revision {ref!r} (fetch it first, e.g. git fetch origin {ref})") from None
+    return out.decode("ascii").strip()
+
+
+def changed_files(repo: str, base: str, head: str | None) -> tuple[str, ...]:
+    """Repository paths that differ between `base` and `head` (None: the working tree,
+    untracked files included), both names of a renamed file."""
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", base]
+    names = _split(git(repo, *args, *([head] if head else [])))
+    if head is None:
+        names += _split(git(repo, "ls-files", "--others", "--exclude-standard", "-z"))
+    return tuple(sorted(set(names)))
+
+
+def tree_files(repo: str, commit: str) -> list[TreeFile]:
+    """The files of `commit` that sglint may read; symlinks and submodules left out."""
+    entries = []
+    for record in _split(git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)):
+        meta, _, path = record.partition("\t")
+        mode, kind, blob = meta.split(" ")
+        if kind == "blob" and mode in _REGULAR_MODES and is_read(path) and safe_path(path):
+            entries.append(TreeFile(path, blob))
+    return entries
+
+
+def is_read(path: str) -> bool:
+    """Whether sglint reads a file by this name: Terraform, YAML, config, Ansible variables."""
+    parts = path.split("/")
+    name = parts[-1]
+    suffix = os.path.splitext(name)[1].lower()
+    if name.endswith(TERRAFORM_SUFFIXES) or suffix in YAML_SUFFIXES or name in CONFIG_NAMES:
+        return True
+    in_vars = any(part in VARS_DIRS or part == "inventory" for part in parts[:-1])
+    return in_vars and suffix in VARS_SUFFIXES
+
+
+def safe_path(path: str) -> bool:
+    """A relative path that stays inside the directory it is written to."""
+    parts = path.split("/")
+    return not path.startswith("/") and all(p not in ("", ".", "..") and p.lower() != ".git" for p in parts)
+
+
+def materialize(repo: str, commit: str, directory: str) -> str:
+    """Write the files sglint reads of `commit` under `directory` (created, with an empty
+    `.git` so the tree's top is its repository root for config and profile lookups);
+    return the directory, resolved."""
+    os.makedirs(os.path.join(directory, ".git"), mode=0o700, exist_ok=True)
+    files = tree_files(repo, commit)
+    write_blobs(repo, files, directory)
+    return os.path.realpath(directory)
+
+
+def write_blobs(repo: str, files: Sequence[TreeFile], directory: str) -> None:
+    """Stream the blobs of `files` from one `git cat-file --batch` into `directory`."""
+    if not files:
+        return
+    env = {**os.environ, **_GIT_ENV}
+    with subprocess.Popen(
+        ["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, env=env,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        feeder = threading.Thread(target=_feed, args=(process.stdin, (f.blob for f in files)), daemon=True)
+        feeder.start()
+        try:
+            for file in files:
+                _copy_blob(process.stdout, file, directory)
+        finally:
+            feeder.join()
+    if process.returncode:
+        raise InputError(f"git cat-file failed (exit {process.returncode})")
+
+
+def _feed(stdin: IO[bytes], blobs: Iterable[str]) -> None:
+    try:
+        for blob in blobs:
+            stdin.write(blob.encode("ascii") + b"\n")
+        stdin.close()
+    except OSError:  # git stopped reading: the reader reports it
+        pass
+
+
+def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
+    header = stdout.readline().decode("ascii", "replace").split()
+    if len(header) != 3 or header[1] != "blob":
+        raise InputError(f"git cat-file: cannot read {file.path} ({' '.join(header) or 'no output'})")
+    size = int(header[2])
+    target = os.path.join(directory, *file.path.split("/"))
+    os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+    keep = MAX_FILE_BYTES + 1  # past the reader's limit: it refuses the file as too large
+    with open(target, "wb") as handle:
+        left = size
+        while left:
+            chunk = stdout.read(min(left, 1 << 20))
+            if not chunk:
+                raise InputError(f"git cat-file: {file.path} ended early")
+            if keep > 0:
+                handle.write(chunk[:keep])
+                keep -= len(chunk)
+            left -= len(chunk)
+    stdout.read(1)  # the newline after each blob
+
+
+def _split(output: bytes) -> list[str]:
+    return [item for item in output.decode("utf-8", "surrogateescape").split("\0") if item]
