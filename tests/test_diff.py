@@ -1,0 +1,388 @@
+"""`sglint diff` on real git repositories built in a temp dir: the incident, its fix, renames
+with and without `moved`, a Calico YAML change, a change outside any module, and errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from referencing import Registry, Resource
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+TYPHA_ALL_NODES = '''
+resource "aws_security_group_rule" "nodes_typha" {
+  type              = "ingress"
+  from_port         = 5473
+  to_port           = 5473
+  protocol          = "tcp"
+  security_group_id = aws_security_group.nodes.id
+  self              = true
+}
+'''
+TYPHA_WORKERS_ONLY = '''
+resource "aws_security_group_rule" "worker_typha" {
+  type              = "ingress"
+  from_port         = 5473
+  to_port           = 5473
+  protocol          = "tcp"
+  security_group_id = aws_security_group.worker.id
+  self              = true
+}
+'''
+TYPHA_MASTER_WORKER = '''
+resource "aws_security_group_rule" "master_typha_from_worker" {
+  type                     = "ingress"
+  from_port                = 5473
+  to_port                  = 5473
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.master.id
+  source_security_group_id = aws_security_group.worker.id
+}
+
+resource "aws_security_group_rule" "worker_typha_from_master" {
+  type                     = "ingress"
+  from_port                = 5473
+  to_port                  = 5473
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.worker.id
+  source_security_group_id = aws_security_group.master.id
+}
+'''
+
+
+def cluster_tf(typha: str, worker: str = "worker", moved: str = "") -> str:
+    """A control plane of one instance and three workers sharing a `nodes` group that opens
+    VXLAN, the kubelet and all egress between nodes; `typha` holds the TCP 5473 rules."""
+    return f'''resource "aws_security_group" "master" {{
+  name   = "k8s-master"
+  vpc_id = "vpc-1"
+}}
+
+resource "aws_security_group" "worker" {{
+  name   = "k8s-worker"
+  vpc_id = "vpc-1"
+}}
+
+resource "aws_security_group" "nodes" {{
+  name   = "k8s-nodes"
+  vpc_id = "vpc-1"
+}}
+
+resource "aws_security_group_rule" "nodes_egress" {{
+  type              = "egress"
+  from_port         = 0
+  to_port           = 0
+  protocol          = "-1"
+  security_group_id = aws_security_group.nodes.id
+  self              = true
+}}
+
+resource "aws_security_group_rule" "nodes_vxlan" {{
+  type              = "ingress"
+  from_port         = 4789
+  to_port           = 4789
+  protocol          = "udp"
+  security_group_id = aws_security_group.nodes.id
+  self              = true
+}}
+
+resource "aws_security_group_rule" "nodes_kubelet" {{
+  type              = "ingress"
+  from_port         = 10250
+  to_port           = 10250
+  protocol          = "tcp"
+  security_group_id = aws_security_group.nodes.id
+  self              = true
+}}
+
+resource "aws_security_group_rule" "master_api" {{
+  type                     = "ingress"
+  from_port                = 6443
+  to_port                  = 6443
+  protocol                 = "tcp"
+  security_group_id        = aws_security_group.master.id
+  source_security_group_id = aws_security_group.nodes.id
+}}
+{typha}
+resource "aws_instance" "master" {{
+  ami                    = "ami-1"
+  instance_type          = "m5.large"
+  vpc_security_group_ids = [aws_security_group.master.id, aws_security_group.nodes.id]
+}}
+
+resource "aws_instance" "{worker}" {{
+  count                  = 3
+  ami                    = "ami-1"
+  instance_type          = "m5.large"
+  vpc_security_group_ids = [aws_security_group.worker.id, aws_security_group.nodes.id]
+}}
+{moved}'''
+
+
+class Repo:
+    """A git repository in a temp dir, committed to with real `git`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "test@example.com")
+        self.git("config", "user.name", "test")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    def write(self, files: dict[str, str | None]) -> None:
+        for name, text in files.items():
+            path = self.root / name
+            if text is None:
+                path.unlink()
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+    def commit(self, files: dict[str, str | None], message: str) -> str:
+        self.write(files)
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    created = Repo(tmp_path / "repo")
+    monkeypatch.chdir(created.root)
+    return created
+
+
+def paths_of(report: dict[str, Any], change: str) -> list[tuple[str, str, str, str, int]]:
+    return sorted(
+        (p["rule_id"], p["source_node_group"], p["target_node_group"], p["protocol"], p["from_port"])
+        for p in report["paths"] if p["change"] == change
+    )
+
+
+def validate(report: dict[str, Any]) -> dict[str, Any]:
+    """Check `report` against docs/diff.schema.json (which refers to report.schema.json)."""
+    schemas = [json.loads((REPO / "docs" / name).read_text()) for name in ("diff.schema.json", "report.schema.json")]
+    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+    jsonschema.Draft202012Validator.check_schema(schemas[0])
+    jsonschema.Draft202012Validator(schemas[0], registry=registry).validate(report)
+    return report
+
+
+INCIDENT_CLOSED = [
+    ("calico-typha", "aws_instance.master", "aws_instance.worker", "tcp", 5473),
+    ("calico-typha", "aws_instance.worker", "aws_instance.master", "tcp", 5473),
+]
+
+
+def test_the_incident_closes_two_paths_and_fails(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)}, "typha only between workers")
+    result = sglint("diff", "HEAD~1", "--head", "HEAD", "--format", "json")
+    assert result.code == 1, result.stderr
+    report = validate(result.json())
+    assert paths_of(report, "closed") == INCIDENT_CLOSED
+    assert [p["change"] for p in report["paths"]] == ["closed", "closed"]
+    assert report["fails"] is True
+    assert report["roots"] == ["infra"]
+    closed = report["paths"][0]
+    assert (closed["base"], closed["head"], closed["missing"]) == ("open", "missing", "ingress")
+    assert closed["opened_by"] == [{
+        "address": "aws_security_group_rule.nodes_typha", "direction": "ingress",
+        "base_location": {"file": "infra/main.tf", "line": 52, "end_line": 59}, "head_location": None,
+    }]
+    assert report["summary"]["closed"] == 2 and report["summary"]["new-errors"] == 2
+
+
+def test_the_incident_in_the_working_tree_reads_as_text(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    result = sglint("diff", "main")
+    assert result.code == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [
+        f"sglint diff: main ({repo.git('rev-parse', '--short=7', 'main').strip()}) -> working tree",
+        "FAIL: this change closes 2 required paths and adds 2 error-level findings",
+    ]
+    assert "  aws_instance.master -> aws_instance.worker tcp/5473 [calico-typha]" in lines
+    assert "  aws_instance.worker -> aws_instance.master tcp/5473 [calico-typha]" in lines
+    assert lines[-1] == "1 root module compared: 2 closed"
+
+
+def test_fixing_the_incident_opens_the_paths_and_passes(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)}, "typha only between workers")
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY + TYPHA_MASTER_WORKER)}, "typha master <-> worker")
+    result = sglint("diff", "HEAD~1", "--head", "HEAD", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert paths_of(report, "opened") == INCIDENT_CLOSED
+    assert len(report["paths"]) == 2 and report["fails"] is False
+
+
+def test_a_changed_port_annotates_the_rule_that_closed_the_path(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES.replace("5473", "5474"))})
+    result = sglint("diff", "main", "--format", "github")
+    assert result.code == 1
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    # Both closed paths point at the rule's new text; the node group to itself too (3 workers).
+    assert annotations and all("file=infra/main.tf,line=52,endLine=59," in a for a in annotations)
+    assert len(annotations) == 3
+    assert result.stdout.splitlines()[-1] == "sglint diff: FAIL: this change closes 3 required paths and adds 3 error-level findings"
+
+
+def test_markdown_has_the_table_and_the_graph_with_closed_edges_highlighted(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    result = sglint("diff", "main", "--format", "markdown")
+    assert result.code == 1
+    text = result.stdout
+    assert "**FAIL: this change closes 2 required paths and adds 2 error-level findings**" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 🔴 closed |")]
+    assert len(rows) == 2 and "`aws_instance.master` | `aws_instance.worker` | tcp/5473" in rows[0]
+    graph = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert graph.count(" -.->|") == 2
+    assert "linkStyle 0,1 stroke:#d00,stroke-width:4px" in graph
+
+
+def rename_files(moved: bool) -> dict[str, str | None]:
+    block = '\nmoved {\n  from = aws_instance.worker\n  to   = aws_instance.workers\n}\n' if moved else ""
+    return {"infra/main.tf": cluster_tf(TYPHA_ALL_NODES, worker="workers", moved=block)}
+
+
+def test_a_rename_without_moved_is_a_removal_and_an_addition(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write(rename_files(moved=False))
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    removed = {(p["source_node_group"], p["target_node_group"]) for p in report["paths"] if p["change"] == "removed"}
+    added = {(p["source_node_group"], p["target_node_group"]) for p in report["paths"] if p["change"] == "added"}
+    assert removed == {("aws_instance.master", "aws_instance.worker"), ("aws_instance.worker", "aws_instance.master"),
+                       ("aws_instance.worker", "aws_instance.worker")}
+    assert added == {("aws_instance.master", "aws_instance.workers"), ("aws_instance.workers", "aws_instance.master"),
+                     ("aws_instance.workers", "aws_instance.workers")}
+    assert {p["change"] for p in report["paths"]} == {"removed", "added"}
+
+
+def test_a_rename_with_moved_changes_nothing(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write(rename_files(moved=True))
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert report["paths"] == []
+    assert report["renames"] == [{"from": "aws_instance.worker", "to": "aws_instance.workers"}]
+    assert report["verdict"] == "OK: nothing sglint checks changed"
+
+
+def installation(encapsulation: str) -> str:
+    return f"""apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata:
+  name: default
+spec:
+  calicoNetwork:
+    ipPools:
+      - cidr: 192.168.0.0/16
+        encapsulation: {encapsulation}
+"""
+
+
+def test_switching_calico_to_ipip_reports_the_new_paths_as_still_missing(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES), "infra/calico/installation.yaml": installation("VXLAN")}, "vxlan")
+    repo.write({"infra/calico/installation.yaml": installation("IPIP")})
+    result = sglint("diff", "main", "--format", "json")
+    report = validate(result.json())
+    still = paths_of(report, "still-missing")
+    pairs = [("aws_instance.master", "aws_instance.worker"), ("aws_instance.worker", "aws_instance.master"),
+             ("aws_instance.worker", "aws_instance.worker")]
+    assert still == sorted([("calico-bgp", s, t, "tcp", 179) for s, t in pairs]
+                           + [("calico-ipip", s, t, "4", 0) for s, t in pairs])
+    # IP-in-IP is newly required; BGP was already (the operator's default) and still is missing.
+    states = {(p["rule_id"], p["base"], p["head"]) for p in report["paths"] if p["change"] == "still-missing"}
+    assert states == {("calico-ipip", None, "missing"), ("calico-bgp", "missing", "missing")}
+    assert {p["rule_id"] for p in report["paths"] if p["change"] == "removed"} == {"calico-vxlan"}
+    assert report["changed_files"] == ["infra/calico/installation.yaml"]
+    # The switch asks for ports no rule opens: new error-level findings, so the change fails.
+    assert result.code == 1
+    assert [f["rule_id"] for f in report["new_errors"]] == ["calico-ipip"] * 3
+
+
+def test_a_change_outside_any_module_reports_nothing(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY), "README.md": "# infra\n"}, "cluster")
+    repo.commit({"README.md": "# infra\n\nMore words.\n", "scripts/deploy.sh": "echo hi\n"}, "docs")
+    result = sglint("diff", "HEAD~1", "--head", "HEAD")
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "OK: nothing sglint checks changed", "", "0 root modules compared; no required path changed",
+    ]
+
+
+def test_exposures_and_cycles_added(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    exposed = TYPHA_ALL_NODES + '''
+resource "aws_security_group_rule" "kubelet_world" {
+  type              = "ingress"
+  from_port         = 10250
+  to_port           = 10250
+  protocol          = "tcp"
+  security_group_id = aws_security_group.worker.id
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+'''
+    repo.write({"infra/main.tf": cluster_tf(exposed)})
+    result = sglint("diff", "main", "--format", "json")
+    report = validate(result.json())
+    assert [(c["change"], c["finding"]["rule_id"], c["finding"]["location"]["line"]) for c in report["exposures"]] == [
+        ("added", "sg-exposed", 61)
+    ]
+    assert report["cycles"] == [] and report["paths"] == []
+    assert result.code == 1  # sg-exposed is an error
+
+
+def test_an_unknown_revision_is_a_one_line_error(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    result = sglint("diff", "no-such-branch")
+    assert result.code == 2
+    assert result.stderr == "sglint: unknown git revision 'no-such-branch' (fetch it first, e.g. git fetch origin no-such-branch)\n"
+    assert sglint("diff", "--", "-x").code == 2
+
+
+def test_outside_a_repository_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    result = sglint("diff", "main")
+    assert result.code == 2
+    assert result.stderr.endswith("sglint diff needs a git repository; this directory is not in one\n")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_syntax_error_on_the_new_side_is_exit_2(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES) + "resource {\n"})
+    result = sglint("diff", "main")
+    assert result.code == 2
+    assert result.stderr.startswith("infra/main.tf:")
+
+
+def test_a_syntax_error_on_the_old_side_is_said_and_the_change_is_compared(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES) + "resource {\n"}, "broken")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert [d["location"]["file"] for d in report["base"]["diagnostics"] if d["location"]] == ["infra/main.tf"]
+    text = sglint("diff", "main").stdout
+    assert "note: the base (main (" in text and "could not be read completely" in text
