@@ -19,7 +19,7 @@ import os
 import subprocess
 import threading
 from dataclasses import dataclass
-from typing import IO, Iterable, Sequence
+from typing import IO, Callable, Iterable, Sequence
 
 from calico_sglint.profile.detect import VARS_DIRS, VARS_SUFFIXES, YAML_SUFFIXES
 from calico_sglint.source import InputError
@@ -117,14 +117,25 @@ def safe_path(path: str) -> bool:
     return not path.startswith("/") and all(p not in ("", ".", "..") and p.lower() != ".git" for p in parts)
 
 
-def materialize(repo: str, commit: str, directory: str) -> str:
-    """Write the files sglint reads of `commit` under `directory` (created, with an empty
-    `.git` so the tree's top is its repository root for config and profile lookups);
-    return the directory, resolved."""
-    os.makedirs(os.path.join(directory, ".git"), mode=0o700, exist_ok=True)
-    files = tree_files(repo, commit)
-    write_blobs(repo, files, directory)
-    return os.path.realpath(directory)
+class Snapshot:
+    """A commit's files that sglint reads, written on demand under a private directory
+    (with an empty `.git`, so its top is the repository root for config and profile
+    lookups). Stateful by design: `sglint diff` writes what one side needs, then more when
+    that side's modules call directories it did not write yet."""
+
+    def __init__(self, repo: str, commit: str, directory: str) -> None:
+        self.repo, self.commit = repo, commit
+        self.files = tree_files(repo, commit)
+        self.written: set[str] = set()
+        os.makedirs(os.path.join(directory, ".git"), mode=0o700, exist_ok=True)
+        self.root = os.path.realpath(directory)
+
+    def write(self, wanted: Callable[[str], bool]) -> int:
+        """Write the files not written yet whose repository path is `wanted`; how many."""
+        todo = [f for f in self.files if f.path not in self.written and wanted(f.path)]
+        write_blobs(self.repo, todo, self.root)
+        self.written.update(f.path for f in todo)
+        return len(todo)
 
 
 def write_blobs(repo: str, files: Sequence[TreeFile], directory: str) -> None:

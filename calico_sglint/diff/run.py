@@ -12,10 +12,11 @@ profile or the settings of every root.
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from calico_sglint.diff import gitread
 from calico_sglint.diff.compare import Comparison, compare
@@ -23,8 +24,10 @@ from calico_sglint.diff.renames import Renames, moved_renames
 from calico_sglint.pipeline import CheckOptions, check
 from calico_sglint.result import RootResult
 from calico_sglint.source import Diagnostic, InputError
+from calico_sglint.terraform.workspace import Workspace, module_closure
 
 WORKING_TREE = "working tree"
+TERRAFORM = gitread.TERRAFORM_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class SideResult:
     roots: tuple[RootResult, ...]
     diagnostics: tuple[Diagnostic, ...]
     renames: Renames = Renames()  # its `moved` blocks
+    module_dirs: frozenset[str] = frozenset()  # repository dirs of the modules its roots read
 
     @property
     def has_errors(self) -> bool:
@@ -54,8 +58,22 @@ class DiffResult:
     changed: tuple[str, ...]  # repository paths of the files sglint reads that the change touches
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where a side is checked from: its tree (the repository's top on that side) and the
+    directory mirroring the user's working directory."""
+
+    repo: str  # the real repository, where the user's absolute paths point
+    tree: str
+    prefix: str  # the working directory relative to the repository root
+
+    @property
+    def cwd(self) -> str:
+        return os.path.normpath(os.path.join(self.tree, self.prefix))
+
+
 def run_diff(options: DiffOptions) -> DiffResult:
-    """Check the old and the new side of a change and compare them."""
+    """Check the new and then the old side of a change and compare them."""
     repo = gitread.toplevel(os.getcwd())
     prefix = os.path.relpath(os.path.realpath(os.getcwd()), repo)
     base_commit = gitread.resolve(repo, options.base)
@@ -64,15 +82,29 @@ def run_diff(options: DiffOptions) -> DiffResult:
     shared = _absolute_files(options.check)
     touched = _touched(changed, shared, repo)
     with tempfile.TemporaryDirectory(prefix="sglint-diff-") as scratch:
-        base_tree = gitread.materialize(repo, base_commit, os.path.join(scratch, "base"))
-        base = _check_side(shared, base_tree, repo, prefix, touched, f"{options.base} ({base_commit[:7]})", old=True)
         if head_commit is None:
-            head = _check_side(shared, repo, repo, prefix, touched, WORKING_TREE, old=False)
+            head = _check_side(shared, _Where(repo, repo, prefix), touched, WORKING_TREE)
         else:
-            head_tree = gitread.materialize(repo, head_commit, os.path.join(scratch, "head"))
+            snapshot = gitread.Snapshot(repo, head_commit, os.path.join(scratch, "head"))
+            snapshot.write(lambda path: True)
             label = f"{options.head} ({head_commit[:7]})"
-            head = _check_side(shared, head_tree, repo, prefix, touched, label, old=False)
+            head = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, label)
+        snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
+        snapshot.write(_needed(touched, head.module_dirs))
+        base = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, f"{options.base} ({base_commit[:7]})",
+                           snapshot)
     return DiffResult(base, head, compare(base.roots, head.roots, head.renames), changed)
+
+
+def _needed(touched: frozenset[str] | None, head_dirs: frozenset[str]) -> Callable[[str], bool]:
+    """Which files of the old side to write: every file sglint reads when every root is
+    compared; else the Terraform of the changed directories and of the modules the new
+    side's compared roots read, and every other file (YAML, config: few, and they decide
+    the profile). Modules only the old side calls are added when its modules name them."""
+    if touched is None:
+        return lambda path: True
+    dirs = touched | head_dirs
+    return lambda path: not path.endswith(TERRAFORM) or posixpath.dirname(path) in dirs
 
 
 def _absolute_files(options: CheckOptions) -> CheckOptions:
@@ -100,39 +132,79 @@ def _touched(changed: Sequence[str], options: CheckOptions, repo: str) -> frozen
 
 
 def _check_side(
-    options: CheckOptions, tree: str, repo: str, prefix: str, touched: frozenset[str] | None,
-    label: str, old: bool,
+    options: CheckOptions, where: _Where, touched: frozenset[str] | None, label: str,
+    snapshot: gitread.Snapshot | None = None,
 ) -> SideResult:
-    """Check one side from `tree` (the repository's top on that side)."""
-    cwd = os.path.normpath(os.path.join(tree, prefix))
-    if old:
-        os.makedirs(cwd, exist_ok=True)
-    paths = [_on_side(p, repo, tree) for p in options.read.paths]
-    with _inside(cwd):
-        if old:
-            paths = [p for p in paths if os.path.exists(p)]
+    """Check one side. The old side (`snapshot`) may lack a path the user named (added by
+    the change: nothing there) and may call modules not written yet (written, then again)."""
+    if snapshot is not None:
+        os.makedirs(where.cwd, exist_ok=True)
+    paths = [_on_side(p, where) for p in options.read.paths]
+    dirs = None if touched is None else frozenset(os.path.realpath(os.path.join(where.tree, d)) for d in touched)
+    with _inside(where.cwd):
+        if snapshot is not None:
+            paths = [p for p in paths if _holds_terraform(p, where.tree, snapshot)]
             if not paths:
                 return SideResult(label, (), ())
-        dirs = None if touched is None else frozenset(os.path.realpath(os.path.join(tree, d)) for d in touched)
         side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs))
         try:
             result = check(side)
+            while snapshot is not None and snapshot.write(_in_dirs(_unread_calls(result.workspace, where.tree))):
+                result = check(side)
         except InputError as err:
-            if not old:
+            if snapshot is None:
                 raise
             return SideResult(label, (), (Diagnostic("error", str(err)),))
     renames = moved_renames(result.workspace.modules.values(), [r.model for r in result.roots])
-    return SideResult(label, result.roots, result.diagnostics, renames)
+    return SideResult(label, result.roots, result.diagnostics, renames, _read_dirs(result.workspace, where.tree))
 
 
-def _on_side(path: str, repo: str, tree: str) -> str:
+def _holds_terraform(path: str, tree: str, snapshot: gitread.Snapshot) -> bool:
+    """Whether the old side has Terraform to read at `path` (a directory the change added,
+    or whose modules it cannot change, has none written)."""
+    if os.path.isfile(path):
+        return True
+    inside = _repo_dir(os.path.realpath(path), tree)
+    if inside is None:
+        return os.path.exists(path)
+    under = "" if inside == "" else inside + "/"
+    return any(f.startswith(under) and f.endswith(".tf") for f in snapshot.written)
+
+
+def _unread_calls(workspace: Workspace, tree: str) -> set[str]:
+    """Repository dirs that modules call but that were not read (on the old side: not
+    written yet)."""
+    missing = {
+        call.path for module in workspace.modules.values() for call in module.calls
+        if call.path and call.path not in workspace.modules
+    }
+    return {d for d in (_repo_dir(path, tree) for path in missing) if d is not None}
+
+
+def _in_dirs(dirs: set[str]) -> Callable[[str], bool]:
+    return lambda path: posixpath.dirname(path) in dirs
+
+
+def _read_dirs(workspace: Workspace, tree: str) -> frozenset[str]:
+    """Repository dirs of every module the compared roots read."""
+    modules = {m for root in workspace.roots for m in module_closure(workspace.modules, root)}
+    return frozenset(d for d in (_repo_dir(m, tree) for m in modules) if d is not None)
+
+
+def _repo_dir(path: str, tree: str) -> str | None:
+    relative = os.path.relpath(path, tree)
+    if relative.startswith(".."):
+        return None
+    return "" if relative == "." else relative.replace(os.sep, "/")
+
+
+def _on_side(path: str, where: _Where) -> str:
     """A path the user gave, on one side: relative paths stay relative to the mirrored
     working directory; absolute ones inside the repository move to the side's tree."""
     if not os.path.isabs(path):
         return path
-    real = os.path.realpath(path)
-    inside = os.path.relpath(real, repo)
-    return path if inside.startswith("..") else os.path.join(tree, inside)
+    inside = os.path.relpath(os.path.realpath(path), where.repo)
+    return path if inside.startswith("..") else os.path.join(where.tree, inside)
 
 
 @contextmanager
