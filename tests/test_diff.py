@@ -386,3 +386,25 @@ def test_a_syntax_error_on_the_old_side_is_said_and_the_change_is_compared(repo:
     assert [d["location"]["file"] for d in report["base"]["diagnostics"] if d["location"]] == ["infra/main.tf"]
     text = sglint("diff", "main").stdout
     assert "note: the base (main (" in text and "could not be read completely" in text
+
+
+def test_one_changed_module_of_a_monorepo_is_all_that_is_read_from_git_and_evaluated(
+    repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    from generate import generate
+
+    generate(str(repo.root), 10)
+    repo.commit({}, "ten clusters")
+    changed = repo.root / "clusters" / "c0003" / "locals.tf"
+    changed.write_text(changed.read_text().replace("port = 4789 }", "port = 4790 }", 1))
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 1, result.stderr
+    report = validate(result.json())
+    assert report["roots"] == ["clusters/c0003"]
+    assert report["changed_files"] == ["clusters/c0003/locals.tf"]
+    module_files = len(list((repo.root / "clusters" / "c0003").iterdir()))
+    assert report["base"]["files_from_git"] == module_files == 13
+    assert report["head"]["files_from_git"] is None
+    assert [(p["change"], p["rule_id"], p["protocol"], p["from_port"]) for p in report["paths"]
+            if p["change"] == "closed"] == [("closed", "calico-vxlan", "udp", 4789)]

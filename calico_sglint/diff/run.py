@@ -44,6 +44,7 @@ class SideResult:
     diagnostics: tuple[Diagnostic, ...]
     renames: Renames = Renames()  # its `moved` blocks
     module_dirs: frozenset[str] = frozenset()  # repository dirs of the modules its roots read
+    from_git: int | None = None  # files written from git objects (None: the working tree)
 
     @property
     def has_errors(self) -> bool:
@@ -88,7 +89,8 @@ def run_diff(options: DiffOptions) -> DiffResult:
             snapshot = gitread.Snapshot(repo, head_commit, os.path.join(scratch, "head"))
             snapshot.write(lambda path: True)
             label = f"{options.head} ({head_commit[:7]})"
-            head = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, label)
+            head = replace(_check_side(shared, _Where(repo, snapshot.root, prefix), touched, label),
+                           from_git=len(snapshot.written))
         snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
         snapshot.write(_needed(touched, head.module_dirs))
         base = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, f"{options.base} ({base_commit[:7]})",
@@ -145,7 +147,7 @@ def _check_side(
         if snapshot is not None:
             paths = [p for p in paths if _holds_terraform(p, where.tree, snapshot)]
             if not paths:
-                return SideResult(label, (), ())
+                return SideResult(label, (), (), from_git=len(snapshot.written))
         side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs))
         try:
             result = check(side)
@@ -154,9 +156,10 @@ def _check_side(
         except InputError as err:
             if snapshot is None:
                 raise
-            return SideResult(label, (), (Diagnostic("error", str(err)),))
+            return SideResult(label, (), (Diagnostic("error", str(err)),), from_git=len(snapshot.written))
     renames = moved_renames(result.workspace.modules.values(), [r.model for r in result.roots])
-    return SideResult(label, result.roots, result.diagnostics, renames, _read_dirs(result.workspace, where.tree))
+    written = len(snapshot.written) if snapshot is not None else None
+    return SideResult(label, result.roots, result.diagnostics, renames, _read_dirs(result.workspace, where.tree), written)
 
 
 def _holds_terraform(path: str, tree: str, snapshot: gitread.Snapshot) -> bool:

@@ -227,7 +227,7 @@ def path_json(change: PathChange) -> dict[str, Any]:
 
 
 def _side_json(side: SideResult) -> dict[str, Any]:
-    return {"label": side.label, "diagnostics": [d.to_json() for d in side.diagnostics]}
+    return {"label": side.label, "files_from_git": side.from_git, "diagnostics": [d.to_json() for d in side.diagnostics]}
 
 
 def _change_json(change: FindingChange) -> dict[str, Any]:
