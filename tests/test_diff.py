@@ -388,14 +388,15 @@ def test_a_syntax_error_on_the_old_side_is_said_and_the_change_is_compared(repo:
     assert "note: the base (main (" in text and "could not be read completely" in text
 
 
-def test_one_changed_module_of_a_monorepo_is_all_that_is_read_from_git_and_evaluated(
+@pytest.mark.slow
+def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
     repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.syspath_prepend(str(REPO / "bench"))
     from generate import generate
 
-    generate(str(repo.root), 10)
-    repo.commit({}, "ten clusters")
+    generate(str(repo.root), 4)
+    repo.commit({}, "four clusters")
     changed = repo.root / "clusters" / "c0003" / "locals.tf"
     changed.write_text(changed.read_text().replace("port = 4789 }", "port = 4790 }", 1))
     result = sglint("diff", "main", "--format", "json")
