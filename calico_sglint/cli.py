@@ -259,9 +259,9 @@ def check(
     """
     from dataclasses import replace
 
+    from calico_sglint.checks.findings import fails
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.formats import report_context
-    from calico_sglint.render.text import fails
+    from calico_sglint.render.context import report_context
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
@@ -345,6 +345,7 @@ def fix(
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
     """
+    from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         plan_fixes,
         render_patches,
@@ -353,7 +354,6 @@ def fix(
         write_patches,
     )
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.text import fails, summary
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
