@@ -458,7 +458,7 @@ def diff(
     """
     from calico_sglint.diff.run import DiffOptions, run_diff
     from calico_sglint.render.diffreport import render_diff
-    from calico_sglint.render.formats import report_context
+    from calico_sglint.render.context import report_context
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)

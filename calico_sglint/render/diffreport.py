@@ -32,16 +32,10 @@ from calico_sglint.diff.compare import (
 )
 from calico_sglint.diff.run import DiffResult, SideResult
 from calico_sglint.render.diagram import mermaid_text, node_id
-from calico_sglint.render.formats import (
-    GITHUB_COMMANDS,
-    MAX_MERMAID_EDGES,
-    MAX_MARKDOWN_ROWS,
-    ReportContext,
-    md_code,
-    md_escape,
-    workflow_command,
-)
-from calico_sglint.render.text import finding_json
+from calico_sglint.render.context import ReportContext
+from calico_sglint.render.github import GITHUB_COMMANDS, workflow_command
+from calico_sglint.render.jsonreport import finding_json
+from calico_sglint.render.markdown import MAX_MARKDOWN_ROWS, MAX_MERMAID_EDGES, md_code, md_escape
 from calico_sglint.render.wording import traffic_text
 from calico_sglint.source import Diagnostic, diagnostic_lines
 
