@@ -457,7 +457,7 @@ def diff(
       sglint diff "$GITHUB_BASE_REF" --format github
     """
     from calico_sglint.diff.run import DiffOptions, run_diff
-    from calico_sglint.render.diffreport import render_diff
+    from calico_sglint.render.diffformats import render_diff
     from calico_sglint.render.context import report_context
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)

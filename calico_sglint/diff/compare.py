@@ -25,7 +25,7 @@ from typing import Iterable, Sequence
 
 from calico_sglint.checks.findings import FAILED, Finding, RequiredPath
 from calico_sglint.checks.reachability import CLOSED, OPEN
-from calico_sglint.diff.renames import Renames
+from calico_sglint.diff.renames import NO_RENAMES, Renames
 from calico_sglint.model.types import Model, Rule
 from calico_sglint.result import RootResult
 from calico_sglint.source import Location
@@ -88,7 +88,7 @@ class Comparison:
     findings: tuple[FindingChange, ...]  # other structural findings added or removed
     new_errors: tuple[Finding, ...]  # error-level findings the old side did not have
     roots: tuple[str, ...]  # the root modules compared (those the change can touch)
-    renames: Renames = Renames()
+    renames: Renames = NO_RENAMES
 
     def of(self, change: str) -> list[PathChange]:
         return [p for p in self.paths if p.change == change]
@@ -99,7 +99,7 @@ class Comparison:
         return bool(self.of(CLOSED_CHANGE) or self.new_errors)
 
 
-def compare(base: Sequence[RootResult], head: Sequence[RootResult], renames: Renames = Renames()) -> Comparison:
+def compare(base: Sequence[RootResult], head: Sequence[RootResult], renames: Renames = NO_RENAMES) -> Comparison:
     """The differences between the check results of the old side and the new side."""
     base_findings = [_renamed_finding(f, renames) for r in base for f in r.findings]
     head_findings = [f for r in head for f in r.findings]
@@ -143,7 +143,7 @@ def _path_changes(
     base_findings: list[Finding], head_findings: list[Finding],
 ) -> list[PathChange]:
     old = {_path_key(r, p, renames): _Side(r, p) for r in base for p in r.paths}
-    new = {_path_key(r, p, Renames()): _Side(r, p) for r in head for p in r.paths}
+    new = {_path_key(r, p, NO_RENAMES): _Side(r, p) for r in head for p in r.paths}
     changes = []
     for key in [*new, *(k for k in old if k not in new)]:
         before, after = old.get(key), new.get(key)

@@ -42,6 +42,8 @@ class Renames:
         return _ADDRESS.sub(lambda match: self.address(match.group(0)), text)
 
 
+NO_RENAMES = Renames()
+
 # Terraform addresses inside free text: dotted names with optional instance keys.
 _ADDRESS = re.compile(r'(?<![\w.\-])[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*|\[(?:\d+|"[^"\]]*")\])+')
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence
 
 from calico_sglint.diff import gitread
 from calico_sglint.diff.compare import Comparison, compare
-from calico_sglint.diff.renames import Renames, moved_renames
+from calico_sglint.diff.renames import NO_RENAMES, Renames, moved_renames
 from calico_sglint.pipeline import CheckOptions, check
 from calico_sglint.result import RootResult
 from calico_sglint.source import Diagnostic, InputError
@@ -42,7 +42,7 @@ class SideResult:
     label: str  # "main (1a2b3c4)", "working tree"
     roots: tuple[RootResult, ...]
     diagnostics: tuple[Diagnostic, ...]
-    renames: Renames = Renames()  # its `moved` blocks
+    renames: Renames = NO_RENAMES  # its `moved` blocks
     module_dirs: frozenset[str] = frozenset()  # repository dirs of the modules its roots read
     from_git: int | None = None  # files written from git objects (None: the working tree)
 
