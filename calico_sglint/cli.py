@@ -175,17 +175,21 @@ ALSO_HELP = (
 )
 
 
-def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tuple[str, str]]:
-    """Parse `--also FORMAT=FILE` pairs; a usage error (exit 2) when one is malformed."""
+def _also_reports(
+    also: Optional[List[str]], output: Optional[str], formats: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
+    """Parse `--also FORMAT=FILE` pairs (FORMAT one of `formats`, default check's); a usage
+    error (exit 2) when one is malformed."""
     from calico_sglint.render.formats import CHECK_FORMATS
 
+    formats = formats or CHECK_FORMATS
     pairs: list[tuple[str, str]] = []
     for item in also or ():
         name, sep, file = item.partition("=")
         name = name.strip().lower()
-        if not sep or name not in CHECK_FORMATS or not file:
+        if not sep or name not in formats or not file:
             raise typer.BadParameter(
-                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(CHECK_FORMATS)}", param_hint="--also"
+                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(formats)}", param_hint="--also"
             )
         if file in [f for _, f in pairs] or file == output:
             raise typer.BadParameter(f"{file!r} is named twice", param_hint="--also")
@@ -416,6 +420,7 @@ def diff(
     head: Optional[str] = typer.Option(None, "--head", metavar="REF", help="Compare with this revision instead of the working tree."),
     output_format: Optional[DiffFormat] = typer.Option(None, "--format", "-f", help="text (default), json, markdown or github."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. --also markdown=diff.md.", show_default=False),
     encapsulation: Optional[Encapsulation] = EncapsulationOpt,
     bgp: Optional[bool] = BgpOpt,
     typha: Optional[bool] = TyphaOpt,
@@ -454,20 +459,24 @@ def diff(
 
       sglint diff HEAD~1 --head HEAD --format json
 
-      sglint diff "$GITHUB_BASE_REF" --format github
+      sglint diff "origin/$GITHUB_BASE_REF" --format github --also markdown=diff.md
     """
     from calico_sglint.diff.run import DiffOptions, run_diff
-    from calico_sglint.render.diffformats import render_diff
     from calico_sglint.render.context import report_context
+    from calico_sglint.render.diffformats import DIFF_FORMATS, render_diff
 
+    extra = _also_reports(also, output, tuple(DIFF_FORMATS))
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
     result = run_diff(DiffOptions(options, base, head))
     _print_diagnostics(result.head.diagnostics)
     if result.head.has_errors:
         raise typer.Exit(EXIT_ERROR)
+    context = report_context(paths or ["."])
+    for name, file in extra:
+        _emit(render_diff(name, result, context), file)
     chosen = output_format.value if output_format else "text"
-    text = render_diff(chosen, result, report_context(paths or ["."]))
+    text = render_diff(chosen, result, context)
     if chosen == "text" and not output:
         _print_text([(line, "") for line in text.rstrip("\n").split("\n")], None)
     else:
