@@ -85,7 +85,7 @@ class Api:
             request.add_header("Authorization", f"Bearer {self.token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the runner's API URL
+        with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode("utf-8")
         return json.loads(text) if text else None
 

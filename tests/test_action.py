@@ -377,17 +377,17 @@ class _CommentHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return json.loads(self.rfile.read(length))["body"] if length else ""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._body()
         self._answer(200, list(self.server.comments.values()))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self._body()
         number = max(self.server.comments) + 1
         self.server.comments[number] = {"id": number, "body": body, "user": {"type": "Bot"}}
         self._answer(201, self.server.comments[number])
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         body = self._body()
         number = int(self.path.rsplit("/", 1)[1])
         self.server.comments[number]["body"] = body
