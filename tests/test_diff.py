@@ -409,3 +409,71 @@ def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
     assert report["head"]["files_from_git"] is None
     assert [(p["change"], p["rule_id"], p["protocol"], p["from_port"]) for p in report["paths"]
             if p["change"] == "closed"] == [("closed", "calico-vxlan", "udp", 4789)]
+
+
+def test_a_moved_block_in_a_called_module_applies_under_its_instance(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    call = 'module "k8s" {\n  source = "./modules/k8s"\n}\n'
+    repo.commit({"infra/main.tf": call, "infra/modules/k8s/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster module")
+    moved = '\nmoved {\n  from = aws_instance.worker\n  to   = aws_instance.workers\n}\n'
+    repo.write({"infra/modules/k8s/main.tf": cluster_tf(TYPHA_ALL_NODES, worker="workers", moved=moved)})
+    result = sglint("diff", "main", "infra", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert report["renames"] == [{"from": "module.k8s.aws_instance.worker", "to": "module.k8s.aws_instance.workers"}]
+    assert report["roots"] == ["infra"] and report["paths"] == []
+
+
+EXPOSED_KUBELET = '''
+resource "aws_security_group_rule" "kubelet_world" {
+  type              = "ingress"
+  from_port         = 10250
+  to_port           = 10250
+  protocol          = "tcp"
+  security_group_id = aws_security_group.worker.id
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+'''
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_renamed_security_group_keeps_its_exposure_only_with_moved(repo: Repo, sglint, moved: bool) -> None:  # type: ignore[no-untyped-def]
+    before = cluster_tf(TYPHA_ALL_NODES + EXPOSED_KUBELET)
+    repo.commit({"infra/main.tf": before}, "exposed kubelet")
+    after = before.replace("aws_security_group.worker", "aws_security_group.workers").replace(
+        'resource "aws_security_group" "worker"', 'resource "aws_security_group" "workers"')
+    block = "\nmoved {\n  from = aws_security_group.worker\n  to   = aws_security_group.workers\n}\n"
+    repo.write({"infra/main.tf": after + (block if moved else "")})
+    result = sglint("diff", "main", "--format", "json")
+    report = validate(result.json())
+    exposures = [(c["change"], c["finding"]["message"].split(" admits ")[0]) for c in report["exposures"]]
+    if moved:
+        assert (result.code, exposures, report["paths"]) == (0, [], [])
+    else:  # a new group exposing the kubelet, and the old one gone
+        assert exposures == [("added", "aws_security_group.workers"), ("removed", "aws_security_group.worker")]
+        assert result.code == 1
+
+
+def test_a_new_root_module_is_compared_with_nothing(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "one cluster")
+    repo.write({"staging/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    result = sglint("diff", "main", "--format", "json")
+    report = validate(result.json())
+    assert report["roots"] == ["staging"]
+    assert {(p["change"], p["base"], p["head"]) for p in report["paths"]} == {
+        ("still-missing", None, "missing"), ("added", None, "open")}
+    assert paths_of(report, "still-missing") == INCIDENT_CLOSED
+    assert result.code == 1  # two new error-level findings
+    only_new = sglint("diff", "main", "staging", "--format", "json")
+    assert only_new.json()["base"]["files_from_git"] == 0 and only_new.json()["roots"] == ["staging"]
+
+
+def test_from_a_subdirectory_paths_are_relative_to_it(repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    monkeypatch.chdir(repo.root / "infra")
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 1
+    report = result.json()
+    assert report["roots"] == ["."]
+    assert {p["location"]["file"] for p in report["paths"]} == {"main.tf"}
+    assert {o["base_location"]["file"] for p in report["paths"] for o in p["opened_by"]} == {"main.tf"}
