@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass
 from typing import IO, Callable, Iterable, Sequence
 
-from calico_sglint.profile.detect import VARS_DIRS, VARS_SUFFIXES, YAML_SUFFIXES
+from calico_sglint.profile.observations import VARS_DIRS, VARS_SUFFIXES, YAML_SUFFIXES
 from calico_sglint.source import InputError
 from calico_sglint.terraform.parse import MAX_FILE_BYTES
 
