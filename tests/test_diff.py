@@ -477,3 +477,27 @@ def test_from_a_subdirectory_paths_are_relative_to_it(repo: Repo, sglint, monkey
     assert report["roots"] == ["."]
     assert {p["location"]["file"] for p in report["paths"]} == {"main.tf"}
     assert {o["base_location"]["file"] for p in report["paths"] for o in p["opened_by"]} == {"main.tf"}
+
+
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (CORPUS / "kops-privatecalico").is_dir(), reason="no ../shared/corpus beside this checkout")
+def test_narrowing_a_kops_rule_closes_bgp_from_nodes_to_masters(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    """Real kops output (IPIP CrossSubnet, BGP on, no Typha): a pull request that narrows the
+    nodes -> masters TCP 1-2379 rule to 1-178 closes BGP, and nothing else."""
+    text = (CORPUS / "kops-privatecalico" / "kubernetes.tf").read_text()
+    repo.commit({"kubernetes.tf": text}, "kops")
+    rule = 'resource "aws_security_group_rule" "from-nodes-privatecalico-example-com-ingress-tcp-1to2379-masters'
+    start = text.index(rule)
+    narrowed = text[:start] + text[start:].replace("to_port                  = 2379", "to_port                  = 178", 1)
+    repo.write({"kubernetes.tf": narrowed})
+    result = sglint("diff", "main", "--encapsulation", "IPIPCrossSubnet", "--bgp", "--no-typha", "--format", "json")
+    assert result.code == 1, result.stderr
+    report = validate(result.json())
+    closed = [(p["rule_id"], p["source_sg"], p["target_sg"], p["from_port"]) for p in report["paths"] if p["change"] == "closed"]
+    assert closed == [("calico-bgp", "aws_security_group.nodes-privatecalico-example-com",
+                       "aws_security_group.masters-privatecalico-example-com", 179)]
+    assert [o["address"] for o in report["paths"][0]["opened_by"]] == [
+        "aws_security_group_rule.from-nodes-privatecalico-example-com-ingress-tcp-1to2379-masters-privatecalico-example-com"]
