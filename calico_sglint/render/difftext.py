@@ -33,6 +33,7 @@ HEADINGS = {
     ADDED: "newly required, open", REMOVED: "no longer required",
 }
 SHOWN_IN_TEXT = (CLOSED_CHANGE, OPENED, STILL_MISSING, BECAME_UNVERIFIED)  # the rest: counts only
+MAX_TEXT_ITEMS = 20  # per section: a ten-second read, not an inventory
 
 
 def render(result: DiffResult, context: ReportContext) -> str:
@@ -87,16 +88,23 @@ def diff_lines(result: DiffResult) -> list[str]:
         if not paths:
             continue
         lines += ["", f"{HEADINGS[change]} ({len(paths)}):"]
-        for path in paths:
+        for path in paths[:MAX_TEXT_ITEMS]:
             lines.append(f"  {path_text(path, many)}")
             detail = path_detail(path)
             if detail:
                 lines.append(f"      {detail}")
+        lines += _more(len(paths))
     for title, changes in structural_sections(comparison):
         lines += ["", f"{title} ({len(changes)}):"]
-        lines += [f"  {finding_line(c.finding)}" for c in changes]
+        lines += [f"  {finding_line(c.finding)}" for c in changes[:MAX_TEXT_ITEMS]]
+        lines += _more(len(changes))
     lines += ["", counts_line(comparison)]
     return lines
+
+
+def _more(count: int) -> list[str]:
+    hidden = count - MAX_TEXT_ITEMS
+    return [f"  ... and {hidden} more (--format json lists every one)"] if hidden > 0 else []
 
 
 def structural_sections(comparison: Comparison) -> list[tuple[str, list[FindingChange]]]:
