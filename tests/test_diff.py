@@ -11,9 +11,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from referencing import Registry, Resource
-
 from conftest import REPO
+from referencing import Registry, Resource
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
