@@ -5,12 +5,14 @@ edits one module in the working tree (the VXLAN port of one rule map: a change t
 paths) and runs, round after round:
 
   diff cold    `sglint diff main` with an empty cache directory
+  check cold   `sglint check .` on the whole tree, empty cache: what a full first check costs
   diff warm    `sglint diff main` with the cache a previous run wrote
-  check warm   `sglint check .` on the whole tree, warm: what a full check costs
+  check warm   `sglint check .` on the whole tree, warm
 
-Every run is a whole process; the report gives the median wall time and peak RSS, and what
-`diff --format json` compared (the root modules evaluated, the closed paths). The diff
-must evaluate only the changed module on each side: the run fails otherwise.
+Every run is a whole process; the report gives the median wall time, the median CPU time
+(user + system of the process tree: what a busy machine inflates least) and the peak RSS,
+and what `diff --format json` compared (the root modules evaluated, the closed paths). The
+diff must evaluate only the changed module on each side: the run fails otherwise.
 
     python bench/diff.py                      # N = 100, 5 rounds
     python bench/diff.py --modules 1000 --rounds 3
@@ -22,17 +24,35 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from generate import generate  # noqa: E402  (bench/ is not a package)
-from run import Series, run_once  # noqa: E402
+from run import Sample, Series  # noqa: E402
 
 CHANGED = "clusters/c0003/locals.tf"
+
+
+class Timed(Series):
+    """A series that also keeps each run's CPU time."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.cpu: list[float] = []
+
+    def run(self, command: list[str], env: dict[str, str], cwd: str) -> None:
+        """One whole-process run: wall time, CPU time and peak RSS of its process tree."""
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        self.samples.append(Sample(time.perf_counter() - start, int(usage.ru_maxrss), os.waitstatus_to_exitcode(status), ""))
+        self.cpu.append(usage.ru_utime + usage.ru_stime)
 
 
 def git(tree: str, *args: str) -> None:
@@ -74,18 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     if done.returncode != 1 or report["roots"] != ["clusters/c0003"] or not closed:
         print(f"unexpected diff result: exit {done.returncode}, roots {report['roots']}", file=sys.stderr)
         return 1
-    run_once([*sglint, "check", "."], dict(env, SGLINT_CACHE_DIR=warm), tree)  # fill for check
-    series = {name: Series(name) for name in ("diff cold", "diff warm", "check warm")}
+    subprocess.run([*sglint, "check", "."], cwd=tree, env=dict(env, SGLINT_CACHE_DIR=warm), capture_output=True, check=False)
+    series = {name: Timed(name) for name in ("diff cold", "check cold", "diff warm", "check warm")}
     for _ in range(args.rounds):
-        cold = tempfile.mkdtemp(prefix="sglint-cold-", dir=workdir)
-        series["diff cold"].samples.append(run_once([*sglint, "diff", "main"], dict(env, SGLINT_CACHE_DIR=cold), tree))
-        shutil.rmtree(cold)
-        series["diff warm"].samples.append(run_once([*sglint, "diff", "main"], dict(env, SGLINT_CACHE_DIR=warm), tree))
-        series["check warm"].samples.append(run_once([*sglint, "check", "."], dict(env, SGLINT_CACHE_DIR=warm), tree))
+        for name, command in (("diff", ["diff", "main"]), ("check", ["check", "."])):
+            cold = tempfile.mkdtemp(prefix="sglint-cold-", dir=workdir)
+            series[f"{name} cold"].run([*sglint, *command], dict(env, SGLINT_CACHE_DIR=cold), tree)
+            shutil.rmtree(cold)
+            series[f"{name} warm"].run([*sglint, *command], dict(env, SGLINT_CACHE_DIR=warm), tree)
     print(f"{args.modules} modules, {CHANGED} edited; diff compared {report['roots']}, "
-          f"{len(closed)} closed paths; {args.rounds} rounds")
+          f"{len(closed)} closed paths, {report['base']['files_from_git']} files read from git; {args.rounds} rounds")
     for item in series.values():
-        print(f"  {item.label:<11} {item.median:6.2f} s median   {item.peak_rss_mb:6.0f} MB peak")
+        print(f"  {item.label:<11} {item.median:6.2f} s wall  {statistics.median(item.cpu):6.2f} s CPU"
+              f"  {item.peak_rss_mb:5.0f} MB peak  (median)")
     return 0
 
 
