@@ -4,6 +4,7 @@ with and without `moved`, a Calico YAML change, a change outside any module, and
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -500,3 +501,32 @@ def test_narrowing_a_kops_rule_closes_bgp_from_nodes_to_masters(repo: Repo, sgli
                        "aws_security_group.masters-privatecalico-example-com", 179)]
     assert [o["address"] for o in report["paths"][0]["opened_by"]] == [
         "aws_security_group_rule.from-nodes-privatecalico-example-com-ingress-tcp-1to2379-masters-privatecalico-example-com"]
+
+
+def test_a_linked_shared_file_is_read_on_the_old_side_too(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.write({"shared/typha.tf": TYPHA_ALL_NODES, "infra/main.tf": cluster_tf("")})
+    (repo.root / "infra" / "typha.tf").symlink_to("../shared/typha.tf")
+    repo.commit({}, "typha rules shared by every environment")
+    repo.write({"infra/main.tf": "# reviewed\n" + cluster_tf("")})
+    result = sglint("diff", "main", "infra", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert (report["roots"], report["paths"]) == (["infra"], [])
+    assert report["base"]["files_from_git"] == 3  # main.tf, the link and what it points to
+
+
+def test_links_that_leave_the_snapshot_are_not_written(repo: Repo, tmp_path: Path) -> None:
+    from calico_sglint.diff.gitread import Snapshot
+
+    (tmp_path / "outside.tf").write_text('resource "aws_security_group" "secret" {}\n')
+    repo.write({"infra/main.tf": cluster_tf("")})
+    links = {"infra/escape.tf": "../../outside.tf", "infra/up": "..", "infra/chain.tf": "up/../outside.tf",
+             "infra/inside.tf": "main.tf", "top": "/etc"}
+    for name, target in links.items():
+        (repo.root / name).symlink_to(target)
+    commit = repo.commit({}, "links")
+    snapshot = Snapshot(str(repo.root), commit, str(tmp_path / "snapshot"))
+    snapshot.write(lambda path: True)
+    present = {name for name in links if os.path.lexists(os.path.join(snapshot.root, name))}
+    assert present == {"infra/up", "infra/inside.tf"}
+    assert open(os.path.join(snapshot.root, "infra", "inside.tf")).read() == cluster_tf("")

@@ -8,14 +8,17 @@ keyed by content, so every file the change did not touch is a cache hit.
 
 Input is hostile (a fork's pull request): git runs with no pager, no external diff, no
 textconv and no optional locks; tree paths that would leave the directory (`..`, absolute,
-`.git`) are refused; symlinks and submodules are skipped (a symlink in a commit could point
-anywhere on the runner); a blob larger than what sglint would read is cut just past that
-limit, so the reader reports it as too large, exactly as on the working tree.
+`.git`) are refused; a symlink is written only when it resolves inside the directory (a
+shared `providers.tf` or a modules directory linked into each environment), never one that
+could point anywhere on the runner; submodules are skipped; a blob larger than what sglint
+would read is cut just past that limit, so the reader reports it as too large, exactly as on
+the working tree.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ from calico_sglint.terraform.parse import MAX_FILE_BYTES
 TERRAFORM_SUFFIXES = (".tf", ".tfvars")
 CONFIG_NAMES = ("pyproject.toml",)  # .sglint.yaml is YAML
 _REGULAR_MODES = ("100644", "100755")
+_SYMLINK_MODE = "120000"
 _GIT_ENV = {
     "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
     "GIT_EXTERNAL_DIFF": "",
@@ -40,6 +44,7 @@ class TreeFile:
 
     path: str  # relative to the repository root, forward slashes
     blob: str
+    link: bool = False  # a symlink: the blob holds its target
 
 
 def git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
@@ -90,12 +95,17 @@ def changed_files(repo: str, base: str, head: str | None) -> tuple[str, ...]:
 
 
 def tree_files(repo: str, commit: str) -> list[TreeFile]:
-    """The files of `commit` that sglint may read; symlinks and submodules left out."""
+    """The files of `commit` that sglint may read, and every symlink (to a file it reads or
+    to a directory); submodules left out."""
     entries = []
     for record in _split(git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)):
         meta, _, path = record.partition("\t")
         mode, kind, blob = meta.split(" ")
-        if kind == "blob" and mode in _REGULAR_MODES and is_read(path) and safe_path(path):
+        if kind != "blob" or not safe_path(path):
+            continue
+        if mode == _SYMLINK_MODE:
+            entries.append(TreeFile(path, blob, link=True))
+        elif mode in _REGULAR_MODES and is_read(path):
             entries.append(TreeFile(path, blob))
     return entries
 
@@ -131,11 +141,28 @@ class Snapshot:
         self.root = os.path.realpath(directory)
 
     def write(self, wanted: Callable[[str], bool]) -> int:
-        """Write the files not written yet whose repository path is `wanted`; how many."""
+        """Write the files not written yet whose repository path is `wanted` (and the files
+        symlinks among them point to); how many."""
         todo = [f for f in self.files if f.path not in self.written and wanted(f.path)]
         write_blobs(self.repo, todo, self.root)
         self.written.update(f.path for f in todo)
-        return len(todo)
+        self._drop_escaping_links()
+        targets = {link_target(f.path, os.readlink(os.path.join(self.root, f.path))) for f in todo if f.link
+                   if os.path.islink(os.path.join(self.root, f.path))}
+        more = self.write(lambda path: path in targets) if targets - self.written else 0
+        return len(todo) + more
+
+    def _drop_escaping_links(self) -> None:
+        """Remove every symlink that resolves outside the directory, checked on the real file
+        system once all are written (a later link can redirect an earlier one)."""
+        links = [os.path.join(self.root, f.path) for f in self.files if f.link and f.path in self.written]
+        changed = True
+        while changed:
+            changed = False
+            for link in links:
+                if os.path.islink(link) and os.path.commonpath([self.root, os.path.realpath(link)]) != self.root:
+                    os.unlink(link)
+                    changed = True
 
 
 def write_blobs(repo: str, files: Sequence[TreeFile], directory: str) -> None:
@@ -168,6 +195,11 @@ def _feed(stdin: IO[bytes], blobs: Iterable[str]) -> None:
         pass
 
 
+def link_target(path: str, target: str) -> str:
+    """The repository path a symlink at `path` names (lexically)."""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+
+
 def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
     header = stdout.readline().decode("ascii", "replace").split()
     if len(header) != 3 or header[1] != "blob":
@@ -175,6 +207,10 @@ def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
     size = int(header[2])
     target = os.path.join(directory, *file.path.split("/"))
     os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+    if file.link:
+        _make_link(stdout.read(size), target)
+        stdout.read(1)
+        return
     keep = MAX_FILE_BYTES + 1  # past the reader's limit: it refuses the file as too large
     with open(target, "wb") as handle:
         left = size
@@ -187,6 +223,14 @@ def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
                 keep -= len(chunk)
             left -= len(chunk)
     stdout.read(1)  # the newline after each blob
+
+
+def _make_link(data: bytes, path: str) -> None:
+    """A symlink at `path` to the relative target `data` (`Snapshot.write` then removes
+    every link that resolves outside its directory)."""
+    target = data.decode("utf-8", "surrogateescape")
+    if target and not os.path.isabs(target) and len(data) <= 4096:
+        os.symlink(target, path)
 
 
 def _split(output: bytes) -> list[str]:
