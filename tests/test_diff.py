@@ -529,4 +529,4 @@ def test_links_that_leave_the_snapshot_are_not_written(repo: Repo, tmp_path: Pat
     snapshot.write(lambda path: True)
     present = {name for name in links if os.path.lexists(os.path.join(snapshot.root, name))}
     assert present == {"infra/up", "infra/inside.tf"}
-    assert open(os.path.join(snapshot.root, "infra", "inside.tf")).read() == cluster_tf("")
+    assert Path(snapshot.root, "infra", "inside.tf").read_text() == cluster_tf("")
