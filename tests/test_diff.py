@@ -255,6 +255,9 @@ def test_markdown_has_the_table_and_the_graph_with_closed_edges_highlighted(repo
     graph = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert graph.count(" -.->|") == 2
     assert "linkStyle 0,1 stroke:#d00,stroke-width:4px" in graph
+    # For context, the paths between those groups that stay open, thin and grey.
+    assert 'infra_aws_instance_worker -->|"open: udp/4789, tcp/6443"| infra_aws_instance_master' in graph
+    assert "linkStyle 2,3,4 stroke:#bbb,stroke-width:1px" in graph
 
 
 def rename_files(moved: bool) -> dict[str, str | None]:

@@ -6,8 +6,9 @@ unverified)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Sequence
 
+from calico_sglint.checks.reachability import OPEN
 from calico_sglint.diff.compare import (
     ADDED,
     BECAME_UNVERIFIED,
@@ -17,7 +18,6 @@ from calico_sglint.diff.compare import (
     STILL_MISSING,
     STILL_UNVERIFIED,
     Comparison,
-    PathChange,
 )
 from calico_sglint.diff.run import DiffResult, SideResult
 from calico_sglint.render.context import ReportContext
@@ -39,6 +39,7 @@ from calico_sglint.render.markdown import (
     md_escape,
 )
 from calico_sglint.render.wording import traffic_text
+from calico_sglint.result import RootResult
 
 _MARKS = {CLOSED_CHANGE: "🔴 closed", OPENED: "🟢 opened", STILL_MISSING: "⚪ still missing",
           BECAME_UNVERIFIED: "🟠 became unverified", STILL_UNVERIFIED: "still unverified",
@@ -73,7 +74,7 @@ def render(result: DiffResult, context: ReportContext) -> str:
         lines += [f"**{title.capitalize()}**", ""]
         lines += [f"- {md_escape(finding_line(c.finding))}" for c in changes[:MAX_MARKDOWN_ROWS]]
         lines.append("")
-    graph = diff_mermaid(comparison)
+    graph = diff_mermaid(comparison, result.head.roots)
     if graph:
         lines += ["```mermaid", graph.rstrip("\n"), "```"]
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -94,19 +95,32 @@ _EDGE_STYLE = {
     STILL_UNVERIFIED: ("-.->", "stroke:#d80,stroke-width:1px,stroke-dasharray:2 4"),
     ADDED: ("-->", "stroke:#2a2,stroke-width:1px"),
     REMOVED: ("-.->", "stroke:#999,stroke-width:1px,stroke-dasharray:3 3"),
+    "unchanged": ("-->", "stroke:#bbb,stroke-width:1px"),
 }
 
 
-def diff_mermaid(comparison: Comparison) -> str:
-    """The node groups of the changed paths; one edge per (source, target, change), thick
-    for closed, opened and became-unverified ones. Empty when no path changed."""
-    grouped: dict[tuple[str, str, str, str], list[PathChange]] = defaultdict(list)
+UNCHANGED = "unchanged"
+
+
+def diff_mermaid(comparison: Comparison, head: Sequence[RootResult] = ()) -> str:
+    """The node groups of the changed paths, one edge per (source, target, change): thick
+    for closed, opened and became-unverified paths, thin for the rest, and thin grey for the
+    paths between those groups that are open on both sides. Empty when no path changed."""
+    grouped: dict[tuple[str, str, str, str], list[tuple[str, int, int]]] = defaultdict(list)
     for path in comparison.paths:
-        grouped[(path.root, path.source, path.target, path.change)].append(path)
+        grouped[(path.root, path.source, path.target, path.change)].append((path.protocol, *path.ports))
     if not grouped:
         return ""
+    shown = {(root, address) for root, source, target, _ in grouped for address in (source, target)}
+    changed = {p.key for p in comparison.paths}
+    for head_root in head:
+        for required in head_root.paths:
+            edge = (head_root.model.root, required.source.group.address, required.target.group.address)
+            key = (*edge, required.rule.id, *required.ports)
+            if required.state.state == OPEN and {edge[:2], (edge[0], edge[2])} <= shown and _change_key(key) not in changed:
+                grouped[(*edge, UNCHANGED)].append((required.rule.protocol, *required.ports))
     ids: dict[tuple[str, str], str] = {}
-    lines = ["flowchart LR", "  %% thick: changed by this change (red closed, green opened, orange unverified); thin: unchanged"]
+    lines = ["flowchart LR", "  %% thick: what this change did (red closed, green opened, orange unverified); grey: open before and after"]
     for root, source, target, _ in grouped:
         for address in (source, target):
             if (root, address) not in ids:
@@ -114,9 +128,10 @@ def diff_mermaid(comparison: Comparison) -> str:
                 label = f"{root}: {address}" if len(comparison.roots) > 1 else address
                 lines.append(f'  {ids[(root, address)]}["{mermaid_text(label)}"]')
     styles: dict[str, list[str]] = defaultdict(list)
-    for index, ((root, source, target, change), paths) in enumerate(list(grouped.items())[:MAX_MERMAID_EDGES]):
+    for index, ((root, source, target, change), traffic) in enumerate(list(grouped.items())[:MAX_MERMAID_EDGES]):
         arrow, _ = _EDGE_STYLE[change]
-        label = f"{HEADINGS[change]}: " + ", ".join(_traffic_labels(paths))
+        names = dict.fromkeys(traffic_text(*t) for t in traffic)
+        label = f"{HEADINGS.get(change, 'open')}: " + ", ".join(names)
         lines.append(f'  {ids[(root, source)]} {arrow}|"{mermaid_text(label)}"| {ids[(root, target)]}')
         styles[change].append(str(index))
     for change, indexes in styles.items():
@@ -124,5 +139,7 @@ def diff_mermaid(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _traffic_labels(paths: Iterable[PathChange]) -> list[str]:
-    return list(dict.fromkeys(traffic_text(p.protocol, *p.ports) for p in paths))
+def _change_key(key: tuple[str, str, str, str, int, int]) -> tuple[str, str, str, str, int, int]:
+    """(root, source, target, rule, low, high) as `PathChange.key` orders it."""
+    root, source, target, rule, low, high = key
+    return (root, rule, source, target, low, high)
