@@ -533,3 +533,36 @@ def test_links_that_leave_the_snapshot_are_not_written(repo: Repo, tmp_path: Pat
     present = {name for name in links if os.path.lexists(os.path.join(snapshot.root, name))}
     assert present == {"infra/up", "infra/inside.tf"}
     assert Path(snapshot.root, "infra", "inside.tf").read_text() == cluster_tf("")
+
+
+def test_a_port_from_a_variable_without_a_value_makes_the_paths_unverified(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    unknown = 'variable "typha_port" {\n  type = number\n}\n' + TYPHA_ALL_NODES.replace("= 5473", "= var.typha_port")
+    repo.write({"infra/main.tf": cluster_tf(unknown)})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr  # unverified is not closed: said, not failed
+    report = validate(result.json())
+    assert {p["change"] for p in report["paths"]} == {"became-unverified"}
+    assert paths_of(report, "became-unverified") == sorted([*INCIDENT_CLOSED, (
+        "calico-typha", "aws_instance.worker", "aws_instance.worker", "tcp", 5473)])
+    assert all(p["unknowns"] == ["var.typha_port"] for p in report["paths"])
+    text = sglint("diff", "main").stdout
+    assert "became unverified (3):" in text and "depends on var.typha_port" in text
+
+
+def test_inline_rules_naming_each_other_introduce_a_cycle(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    inline = (
+        '  ingress {\n    from_port       = 179\n    to_port         = 179\n    protocol        = "tcp"\n'
+        '    security_groups = [aws_security_group.{peer}.id]\n  }\n'
+    )
+    text = cluster_tf(TYPHA_ALL_NODES)
+    for group, peer in (("master", "worker"), ("worker", "master")):
+        head = f'resource "aws_security_group" "{group}" {{\n'
+        text = text.replace(head, head + inline.replace("{peer}", peer))
+    repo.write({"infra/main.tf": text})
+    result = sglint("diff", "main", "--format", "json")
+    report = validate(result.json())
+    assert [(c["change"], c["finding"]["rule_id"]) for c in report["cycles"]] == [("added", "sg-cycle")]
+    assert result.code == 1
+    assert "cycles introduced (1):" in sglint("diff", "main").stdout
