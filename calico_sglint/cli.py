@@ -427,7 +427,9 @@ def diff(
     chosen = output_format or "text"
     text = render_diff(chosen, result, context)
     if chosen == "text" and not output:
-        _print_text([(line, "") for line in text.rstrip("\n").split("\n")], None)
+        from calico_sglint.render.difftext import styled
+
+        _print_text(styled(text), None)
     else:
         _emit(text, output)
     raise typer.Exit(EXIT_FINDINGS if result.comparison.fails else EXIT_OK)

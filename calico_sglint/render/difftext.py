@@ -40,6 +40,15 @@ def render(result: DiffResult, context: ReportContext) -> str:
     return "\n".join(diff_lines(result)) + "\n"
 
 
+_STYLES = {"FAIL:": "bold red", "OK:": "green", "closed (": "red", "opened (": "green"}
+
+
+def styled(text: str) -> list[tuple[str, str]]:
+    """The text report's lines with a terminal style: the verdict, closed and opened."""
+    return [(line, next((style for start, style in _STYLES.items() if line.startswith(start)), ""))
+            for line in text.rstrip("\n").split("\n")]
+
+
 def verdict(comparison: Comparison) -> str:
     """One sentence: does the change break something, and what."""
     closed, errors = len(comparison.of(CLOSED_CHANGE)), len(comparison.new_errors)
