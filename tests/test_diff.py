@@ -566,3 +566,12 @@ def test_inline_rules_naming_each_other_introduce_a_cycle(repo: Repo, sglint) ->
     assert [(c["change"], c["finding"]["rule_id"]) for c in report["cycles"]] == [("added", "sg-cycle")]
     assert result.code == 1
     assert "cycles introduced (1):" in sglint("diff", "main").stdout
+
+
+def test_an_exposing_rule_renamed_exposes_nothing_new(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES + EXPOSED_KUBELET)}, "exposed kubelet")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES + EXPOSED_KUBELET.replace("kubelet_world", "kubelet_internet"))})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert (report["exposures"], report["new_errors"]) == ([], [])

@@ -245,6 +245,11 @@ def _renamed_finding(finding: Finding, renames: Renames) -> Finding:
 
 
 def _finding_key(finding: Finding) -> tuple[str, str, str]:
+    """What a finding is about. An exposure is the group, ports and networks its message
+    names, whichever resource declares the rule (its key also names the resource, so that
+    suppressions stay put): restyling or renaming the rule exposes nothing new."""
+    if finding.rule_id == EXPOSURE_RULE:
+        return (finding.root, finding.rule_id, finding.message)
     return (finding.root, finding.rule_id, finding.key or finding.message)
 
 
