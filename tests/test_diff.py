@@ -575,3 +575,14 @@ def test_an_exposing_rule_renamed_exposes_nothing_new(repo: Repo, sglint) -> Non
     assert result.code == 0, result.stderr
     report = validate(result.json())
     assert (report["exposures"], report["new_errors"]) == ([], [])
+
+
+def test_files_a_module_reads_are_there_on_the_old_side(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    typha = TYPHA_ALL_NODES.replace("= 5473", "= local.ports.typha")
+    reads = 'locals {\n  ports = jsondecode(file("${path.module}/files/ports.json"))\n}\n' + typha
+    repo.commit({"infra/main.tf": cluster_tf(reads), "infra/files/ports.json": '{"typha": 5473}\n'}, "ports from a file")
+    repo.write({"infra/main.tf": "# reviewed\n" + cluster_tf(reads)})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 0, result.stderr
+    report = validate(result.json())
+    assert report["paths"] == [] and report["base"]["files_from_git"] == 2

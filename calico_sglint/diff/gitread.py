@@ -1,9 +1,10 @@
 """Read one side of a comparison from git objects: no checkout, no clone.
 
 `sglint diff` checks the repository as it was at a commit. Only the files sglint reads
-(Terraform, tfvars, YAML and JSON for the Calico profile, config files) are taken from the
-commit's tree (`git ls-tree`) and their blobs streamed with one `git cat-file --batch` into a
-private temporary directory; nothing else of the repository is written. The parse cache is
+(Terraform, tfvars, YAML and JSON for the Calico profile, config files, and the files beside
+a module that `file()` and `templatefile()` may read) are taken from the commit's tree (`git
+ls-tree`) and their blobs streamed with one `git cat-file --batch` into a private temporary
+directory; nothing else of the repository is written. The parse cache is
 keyed by content, so every file the change did not touch is a cache hit.
 
 Input is hostile (a fork's pull request): git runs with no pager, no external diff, no
@@ -22,7 +23,7 @@ import posixpath
 import subprocess
 import threading
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable, Sequence
+from typing import IO, AbstractSet, Callable, Iterable, Sequence
 
 from calico_sglint.profile.observations import VARS_DIRS, VARS_SUFFIXES, YAML_SUFFIXES
 from calico_sglint.source import InputError
@@ -30,6 +31,8 @@ from calico_sglint.terraform.parse import MAX_FILE_BYTES
 
 TERRAFORM_SUFFIXES = (".tf", ".tfvars")
 CONFIG_NAMES = ("pyproject.toml",)  # .sglint.yaml is YAML
+BESIDE_DEPTH = 2  # templates/ or files/user-data/ below a module
+MAX_BESIDE = 1024 * 1024  # a template larger than this is not one
 _REGULAR_MODES = ("100644", "100755")
 _SYMLINK_MODE = "120000"
 _GIT_ENV = {
@@ -95,19 +98,40 @@ def changed_files(repo: str, base: str, head: str | None) -> tuple[str, ...]:
 
 
 def tree_files(repo: str, commit: str) -> list[TreeFile]:
-    """The files of `commit` that sglint may read, and every symlink (to a file it reads or
-    to a directory); submodules left out."""
-    entries = []
-    for record in _split(git(repo, "ls-tree", "-r", "-z", "--full-tree", commit)):
+    """The files of `commit` sglint may read: by name (`is_read`), files beside a module
+    (`beside`: templates that `file()` and `templatefile()` read), and every symlink (to a
+    file or a directory); submodules left out."""
+    entries, sizes = [], {}
+    for record in _split(git(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)):
         meta, _, path = record.partition("\t")
-        mode, kind, blob = meta.split(" ")
+        mode, kind, blob, size = meta.split()
         if kind != "blob" or not safe_path(path):
             continue
         if mode == _SYMLINK_MODE:
             entries.append(TreeFile(path, blob, link=True))
-        elif mode in _REGULAR_MODES and is_read(path):
+        elif mode in _REGULAR_MODES:
             entries.append(TreeFile(path, blob))
-    return entries
+            sizes[path] = int(size)
+    modules = module_dirs(entries)
+    return [e for e in entries if e.link or is_read(e.path) or (sizes[e.path] <= MAX_BESIDE and beside(e.path, modules))]
+
+
+def module_dirs(files: Iterable[TreeFile]) -> frozenset[str]:
+    """The directories holding Terraform files ("" for the top)."""
+    return frozenset(posixpath.dirname(f.path) for f in files if f.path.endswith(".tf"))
+
+
+def beside(path: str, dirs: AbstractSet[str]) -> bool:
+    """Whether `path` is in one of `dirs` or at most BESIDE_DEPTH directories below one (a
+    module's `templates/`), not below a hidden directory."""
+    directory = posixpath.dirname(path)
+    for _ in range(BESIDE_DEPTH + 1):
+        if directory in dirs:
+            return True
+        if not directory or posixpath.basename(directory).startswith("."):
+            return False
+        directory = posixpath.dirname(directory)
+    return False
 
 
 def is_read(path: str) -> bool:

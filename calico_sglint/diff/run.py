@@ -99,14 +99,20 @@ def run_diff(options: DiffOptions) -> DiffResult:
 
 
 def _needed(touched: frozenset[str] | None, head_dirs: frozenset[str]) -> Callable[[str], bool]:
-    """Which files of the old side to write: every file sglint reads when every root is
-    compared; else the Terraform of the changed directories and of the modules the new
-    side's compared roots read, and every other file (YAML, config: few, and they decide
-    the profile). Modules only the old side calls are added when its modules name them."""
+    """Which files of the old side to write: all of them (`gitread.tree_files`) when every
+    root is compared; else what lies in or below the changed directories and the modules
+    the new side's compared roots read (their Terraform and templates), and every YAML and
+    config file (few, and they decide the profile). Modules only the old side calls are
+    added when its modules name them."""
     if touched is None:
         return lambda path: True
     dirs = touched | head_dirs
-    return lambda path: not path.endswith(TERRAFORM) or posixpath.dirname(path) in dirs
+    def wanted(path: str) -> bool:
+        if path.endswith(TERRAFORM):
+            return posixpath.dirname(path) in dirs
+        return gitread.is_read(path) or gitread.beside(path, dirs)
+
+    return wanted
 
 
 def _absolute_files(options: CheckOptions) -> CheckOptions:
@@ -185,7 +191,7 @@ def _unread_calls(workspace: Workspace, tree: str) -> set[str]:
 
 
 def _in_dirs(dirs: set[str]) -> Callable[[str], bool]:
-    return lambda path: posixpath.dirname(path) in dirs
+    return _needed(frozenset(dirs), frozenset())
 
 
 def _read_dirs(workspace: Workspace, tree: str) -> frozenset[str]:
