@@ -129,3 +129,21 @@ def test_the_text_report_lists_twenty_per_section_then_counts() -> None:
                           "      missing: ingress on aws_security_group.m"]
     assert lines[-3:] == ["  ... and 5 more (--format json lists every one)", "", "1 root module compared: 25 closed"]
     assert len(lines) == 4 + 2 * 20 + 3
+
+
+@pytest.mark.parametrize(
+    ("path", "near"),
+    [
+        ("infra/user-data.sh", True),
+        ("infra/templates/values.yaml.tpl", True),
+        ("infra/files/nodes/cloud-init.txt", True),
+        ("infra/a/b/c/too-deep.txt", False),
+        ("infra/.hidden/x.tpl", False),
+        ("docs/README.md", False),
+        ("infrastructure/x.tpl", False),
+    ],
+)
+def test_files_beside_a_module_are_those_at_most_two_directories_below_it(path: str, near: bool) -> None:
+    from calico_sglint.diff.gitread import beside
+
+    assert beside(path, {"infra"}) is near
