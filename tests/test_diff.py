@@ -586,3 +586,17 @@ def test_files_a_module_reads_are_there_on_the_old_side(repo: Repo, sglint) -> N
     assert result.code == 0, result.stderr
     report = validate(result.json())
     assert report["paths"] == [] and report["base"]["files_from_git"] == 2
+
+
+def test_a_module_already_broken_elsewhere_does_not_stop_the_comparison(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES), "legacy/main.tf": "resource {\n"}, "a broken module")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 1, result.stderr
+    assert paths_of(validate(result.json()), "closed") == INCIDENT_CLOSED
+    warnings = result.stderr.splitlines()
+    assert warnings and all("warning:" in line and "(not compared: the change does not touch it)" in line for line in warnings)
+    assert any(line.startswith("legacy/main.tf:") for line in warnings)
+    assert any("module legacy was not checked" in line for line in warnings)
+    repo.write({"legacy/main.tf": "resource {\n\n"})  # now the change touches it: an input error
+    assert sglint("diff", "main").code == 2

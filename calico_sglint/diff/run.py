@@ -24,7 +24,7 @@ from calico_sglint.diff.renames import NO_RENAMES, Renames, moved_renames
 from calico_sglint.pipeline import CheckOptions, check
 from calico_sglint.result import RootResult
 from calico_sglint.source import Diagnostic, InputError
-from calico_sglint.terraform.workspace import Workspace, module_closure
+from calico_sglint.terraform.workspace import NOT_CHECKED, Workspace, module_closure
 
 WORKING_TREE = "working tree"
 TERRAFORM = gitread.TERRAFORM_SUFFIXES
@@ -91,11 +91,49 @@ def run_diff(options: DiffOptions) -> DiffResult:
             label = f"{options.head} ({head_commit[:7]})"
             head = replace(_check_side(shared, _Where(repo, snapshot.root, prefix), touched, label),
                            from_git=len(snapshot.written))
+        head = replace(head, diagnostics=_outside_the_change(head.diagnostics, touched, prefix))
         snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
         snapshot.write(_needed(touched, head.module_dirs))
         base = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, f"{options.base} ({base_commit[:7]})",
                            snapshot)
     return DiffResult(base, head, compare(base.roots, head.roots, head.renames), changed)
+
+
+def _outside_the_change(
+    diagnostics: tuple[Diagnostic, ...], touched: frozenset[str] | None, prefix: str
+) -> tuple[Diagnostic, ...]:
+    """Errors of the new side about modules the change does not touch, as warnings: a
+    module that was already broken is not compared and does not stop the comparison
+    (`check` reports it). Errors in changed directories, and other errors, stay errors."""
+    if touched is None:
+        return diagnostics
+    kept = []
+    for diagnostic in diagnostics:
+        directory = _error_dir(diagnostic, prefix)
+        if directory is not None and directory not in touched:
+            diagnostic = replace(diagnostic, severity="warning",
+                                 message=f"{diagnostic.message} (not compared: the change does not touch it)")
+        kept.append(diagnostic)
+    return tuple(kept)
+
+
+def _error_dir(diagnostic: Diagnostic, prefix: str) -> str | None:
+    """The repository directory an error is about: its file's, or the module's that was
+    not checked; None for warnings and errors about no module."""
+    if diagnostic.severity != "error":
+        return None
+    message = diagnostic.message
+    if diagnostic.location is not None:
+        shown = posixpath.dirname(diagnostic.location.file)
+    elif message.startswith(_NOT_CHECKED_HEAD) and message.endswith(_NOT_CHECKED_TAIL):
+        shown = message[len(_NOT_CHECKED_HEAD):len(message) - len(_NOT_CHECKED_TAIL)]
+    else:
+        return None
+    directory = posixpath.normpath(posixpath.join(prefix, shown))
+    return "" if directory == "." else directory
+
+
+_NOT_CHECKED_HEAD, _NOT_CHECKED_TAIL = NOT_CHECKED.split("{}")
 
 
 def _needed(touched: frozenset[str] | None, head_dirs: frozenset[str]) -> Callable[[str], bool]:

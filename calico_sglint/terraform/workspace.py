@@ -44,6 +44,8 @@ class Workspace:
     diagnostics: tuple[Diagnostic, ...]
 
 
+NOT_CHECKED = "module {} was not checked because a file did not parse"  # `sglint diff` recognises it
+
 ParseMany = Callable[[list[tuple[str, str]]], list["File | InputError"]]
 
 
@@ -121,7 +123,7 @@ def _parse_modules(
             diagnostics.append(
                 Diagnostic(
                     "error",
-                    f"module {module.display} was not checked because a file did not parse",
+                    NOT_CHECKED.format(module.display),
                     None,
                 )
             )
