@@ -586,6 +586,11 @@ def test_files_a_module_reads_are_there_on_the_old_side(repo: Repo, sglint) -> N
     assert result.code == 0, result.stderr
     report = validate(result.json())
     assert report["paths"] == [] and report["base"]["files_from_git"] == 2
+    repo.write({"infra/main.tf": cluster_tf(reads), "infra/files/ports.json": '{"typha": 5474}\n'})  # only the file
+    moved = sglint("diff", "main", "--format", "json")
+    assert moved.code == 1
+    assert moved.json()["changed_files"] == ["infra/files/ports.json"]
+    assert {p["change"] for p in moved.json()["paths"]} == {"closed"}
 
 
 def test_a_module_already_broken_elsewhere_does_not_stop_the_comparison(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]

@@ -124,14 +124,20 @@ def module_dirs(files: Iterable[TreeFile]) -> frozenset[str]:
 def beside(path: str, dirs: AbstractSet[str]) -> bool:
     """Whether `path` is in one of `dirs` or at most BESIDE_DEPTH directories below one (a
     module's `templates/`), not below a hidden directory."""
+    return module_of(path, dirs) is not None
+
+
+def module_of(path: str, dirs: AbstractSet[str]) -> str | None:
+    """The nearest of `dirs` holding `path`, at most BESIDE_DEPTH directories up, not
+    through a hidden directory; None when there is none."""
     directory = posixpath.dirname(path)
     for _ in range(BESIDE_DEPTH + 1):
         if directory in dirs:
-            return True
+            return directory
         if not directory or posixpath.basename(directory).startswith("."):
-            return False
+            return None
         directory = posixpath.dirname(directory)
-    return False
+    return None
 
 
 def is_read(path: str) -> bool:
@@ -160,14 +166,16 @@ class Snapshot:
     def __init__(self, repo: str, commit: str, directory: str) -> None:
         self.repo, self.commit = repo, commit
         self.files = tree_files(repo, commit)
+        self.module_dirs = module_dirs(self.files)
         self.written: set[str] = set()
         os.makedirs(os.path.join(directory, ".git"), mode=0o700, exist_ok=True)
         self.root = os.path.realpath(directory)
 
     def write(self, wanted: Callable[[str], bool]) -> int:
-        """Write the files not written yet whose repository path is `wanted` (and the files
-        symlinks among them point to); how many."""
-        todo = [f for f in self.files if f.path not in self.written and wanted(f.path)]
+        """Write the files not written yet whose repository path is `wanted`, every symlink
+        (few, and a linked directory may hold modules) and the files they point to; how
+        many."""
+        todo = [f for f in self.files if f.path not in self.written and (f.link or wanted(f.path))]
         write_blobs(self.repo, todo, self.root)
         self.written.update(f.path for f in todo)
         self._drop_escaping_links()

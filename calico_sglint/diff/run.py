@@ -16,7 +16,7 @@ import posixpath
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Sequence
+from typing import AbstractSet, Callable, Iterator, Sequence
 
 from calico_sglint.diff import gitread
 from calico_sglint.diff.compare import Comparison, compare
@@ -79,10 +79,13 @@ def run_diff(options: DiffOptions) -> DiffResult:
     prefix = os.path.relpath(os.path.realpath(os.getcwd()), repo)
     base_commit = gitread.resolve(repo, options.base)
     head_commit = gitread.resolve(repo, options.head) if options.head else None
-    changed = tuple(f for f in gitread.changed_files(repo, base_commit, head_commit) if gitread.is_read(f))
     shared = _absolute_files(options.check)
-    touched = _touched(changed, shared, repo)
     with tempfile.TemporaryDirectory(prefix="sglint-diff-") as scratch:
+        base_snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
+        changed = gitread.changed_files(repo, base_commit, head_commit)
+        modules = base_snapshot.module_dirs | {posixpath.dirname(f) for f in changed if f.endswith(".tf")}
+        changed = tuple(f for f in changed if gitread.is_read(f) or gitread.beside(f, modules))
+        touched = _touched(changed, shared, repo, modules)
         if head_commit is None:
             head = _check_side(shared, _Where(repo, repo, prefix), touched, WORKING_TREE)
         else:
@@ -92,10 +95,9 @@ def run_diff(options: DiffOptions) -> DiffResult:
             head = replace(_check_side(shared, _Where(repo, snapshot.root, prefix), touched, label),
                            from_git=len(snapshot.written))
         head = replace(head, diagnostics=_outside_the_change(head.diagnostics, touched, prefix))
-        snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
-        snapshot.write(_needed(touched, head.module_dirs))
-        base = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, f"{options.base} ({base_commit[:7]})",
-                           snapshot)
+        base_snapshot.write(_needed(touched, head.module_dirs))
+        base = _check_side(shared, _Where(repo, base_snapshot.root, prefix), touched,
+                           f"{options.base} ({base_commit[:7]})", base_snapshot)
     return DiffResult(base, head, compare(base.roots, head.roots, head.renames), changed)
 
 
@@ -168,13 +170,24 @@ def _absolute_files(options: CheckOptions) -> CheckOptions:
     )
 
 
-def _touched(changed: Sequence[str], options: CheckOptions, repo: str) -> frozenset[str] | None:
-    """Repository directories whose Terraform changed, when only Terraform changed; None when
-    a YAML, config or variables file named by --var-file changed (every root may change)."""
+def _touched(
+    changed: Sequence[str], options: CheckOptions, repo: str, modules: AbstractSet[str]
+) -> frozenset[str] | None:
+    """The module directories the change touches: those of changed Terraform, and the
+    modules that changed templates lie beside. None when a YAML, config or variables file
+    named by --var-file changed: every root may change."""
     var_files = {os.path.realpath(f) for f in options.read.var_files}
-    if any(not f.endswith((".tf", ".tfvars")) or os.path.join(repo, f) in var_files for f in changed):
-        return None
-    return frozenset(os.path.dirname(f) for f in changed)
+    dirs = set()
+    for path in changed:
+        if os.path.join(repo, path) in var_files:
+            return None
+        if path.endswith(TERRAFORM):
+            dirs.add(posixpath.dirname(path))
+        elif gitread.is_read(path):
+            return None
+        else:
+            dirs.add(gitread.module_of(path, modules) or posixpath.dirname(path))
+    return frozenset(dirs)
 
 
 def _check_side(
