@@ -391,13 +391,14 @@ def test_a_syntax_error_on_the_old_side_is_said_and_the_change_is_compared(repo:
     assert "note: the base (main (" in text and "could not be read completely" in text
 
 
-@pytest.mark.slow
 def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
-    repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     monkeypatch.syspath_prepend(str(REPO / "bench"))
     from generate import generate
 
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SGLINT_CACHE_DIR", str(cache))
     generate(str(repo.root), 4)
     repo.commit({}, "four clusters")
     changed = repo.root / "clusters" / "c0003" / "locals.tf"
@@ -412,6 +413,8 @@ def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
     assert report["head"]["files_from_git"] is None
     assert [(p["change"], p["rule_id"], p["protocol"], p["from_port"]) for p in report["paths"]
             if p["change"] == "closed"] == [("closed", "calico-vxlan", "udp", 4789)]
+    # Parsed: the changed module on each side (one cache pack each), none of the other three.
+    assert len([p for p in (cache / "parsed").rglob("*") if p.is_file()]) == 2
 
 
 def test_a_moved_block_in_a_called_module_applies_under_its_instance(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
@@ -594,7 +597,9 @@ def test_files_a_module_reads_are_there_on_the_old_side(repo: Repo, sglint) -> N
 
 
 def test_a_module_already_broken_elsewhere_does_not_stop_the_comparison(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
-    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES), "legacy/main.tf": "resource {\n"}, "a broken module")
+    # It calls a module: it might call the changed one, so it is read (and does not parse).
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES), "legacy/main.tf": 'module "old" {\nresource {\n'},
+                "a broken module")
     repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
     result = sglint("diff", "main", "--format", "json")
     assert result.code == 1, result.stderr
@@ -603,5 +608,5 @@ def test_a_module_already_broken_elsewhere_does_not_stop_the_comparison(repo: Re
     assert warnings and all("warning:" in line and "(not compared: the change does not touch it)" in line for line in warnings)
     assert any(line.startswith("legacy/main.tf:") for line in warnings)
     assert any("module legacy was not checked" in line for line in warnings)
-    repo.write({"legacy/main.tf": "resource {\n\n"})  # now the change touches it: an input error
+    repo.write({"legacy/main.tf": 'module "old" {\n'})  # now the change touches it: an input error
     assert sglint("diff", "main").code == 2

@@ -147,3 +147,25 @@ def test_files_beside_a_module_are_those_at_most_two_directories_below_it(path: 
     from calico_sglint.diff.gitread import beside
 
     assert beside(path, {"infra"}) is near
+
+
+def test_only_the_touched_modules_and_possible_callers_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    from calico_sglint.terraform.workspace import load_workspace
+
+    files = {
+        "changed/main.tf": 'resource "aws_security_group" "a" {}\n',
+        "caller/main.tf": '# calls the changed module\nmodule "sg" {\n  source = "../changed"\n}\n',
+        "unrelated/main.tf": '# this module has no module blocks\nlocals {\n  module = "x"\n}\n',
+        "heredoc/main.tf": 'locals {\n  doc = <<EOT\n  module "not_really" {}\nEOT\n}\n',
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir()
+        (tmp_path / name).write_text(text)
+    only = {os.path.realpath(tmp_path / "changed")}
+    workspace = load_workspace([str(tmp_path)], cwd=str(tmp_path), only=only)
+    assert sorted(os.path.basename(p) for p in workspace.scanned) == ["caller", "changed", "heredoc"]  # heredoc: a false alarm
+    assert [os.path.basename(r) for r in workspace.roots] == ["caller", "heredoc"]
+    everything = load_workspace([str(tmp_path)], cwd=str(tmp_path))
+    assert len(everything.scanned) == 4

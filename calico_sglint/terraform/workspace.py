@@ -8,7 +8,8 @@ the other modules are still read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import AbstractSet, Callable, Iterable, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
@@ -61,10 +62,16 @@ def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
 
 
 def load_workspace(
-    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially
+    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially,
+    only: AbstractSet[str] | None = None,
 ) -> Workspace:
-    """Discover, parse and link the modules under `paths`."""
+    """Discover, parse and link the modules under `paths`. With `only` (directories,
+    absolute and resolved), scan just the modules there and those that may call one (a file
+    has a line opening a `module` block): no other module can read them, so the rest is
+    left unread."""
     discovery = discover(paths, cwd)
+    if only is not None:
+        discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
     pending: list[ModuleDir] = list(discovery.modules)
@@ -93,6 +100,24 @@ def load_workspace(
     scanned = tuple(m.path for m in discovery.modules if m.path in modules)
     roots = _roots(scanned, modules)
     return Workspace(modules, scanned, roots, tuple(diagnostics))
+
+
+# A line that may open a `module` block: top-level blocks start their line, so a file without
+# one holds none (a comment or a heredoc that has one is only a false alarm).
+_MODULE_LINE = re.compile(rb'^[ \t]*module[ \t]+["\w]', re.MULTILINE)
+
+
+def _may_call(module: ModuleDir) -> bool:
+    """Whether a module may hold a `module` block (or has a file that cannot be read,
+    which parsing will report)."""
+    for path in module.tf_files:
+        try:
+            with open(path, "rb") as handle:
+                if _MODULE_LINE.search(handle.read()):
+                    return True
+        except OSError:
+            return True
+    return False
 
 
 def _parse_modules(
