@@ -360,7 +360,6 @@ def incident_pr(tmp_path: Path) -> tuple[Path, str]:
     return repo.root, base
 
 
-@pytest.mark.slow
 def test_on_a_pull_request_the_diff_fails_the_job_and_goes_to_the_summary(  # type: ignore[no-untyped-def]
     runner, incident_pr: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -421,7 +420,6 @@ class _CommentHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.slow
 def test_the_pull_request_comment_is_written_once_then_updated(  # type: ignore[no-untyped-def]
     runner, incident_pr: tuple[Path, str], tmp_path: Path
 ) -> None:
