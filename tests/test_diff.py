@@ -17,114 +17,55 @@ from referencing import Registry, Resource
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-TYPHA_ALL_NODES = '''
-resource "aws_security_group_rule" "nodes_typha" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.nodes.id
-  self              = true
-}
-'''
-TYPHA_WORKERS_ONLY = '''
-resource "aws_security_group_rule" "worker_typha" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-'''
-TYPHA_MASTER_WORKER = '''
-resource "aws_security_group_rule" "master_typha_from_worker" {
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.worker.id
-}
+def rule(name: str, kind: str, ports: tuple[int, int], protocol: str, group: str, peer: str) -> str:
+    """An aws_security_group_rule block as `terraform fmt` writes it; `peer` is "self", a
+    group's name, or a CIDR."""
+    if peer == "self":
+        source = {"self": "true"}
+    elif "/" in peer:
+        source = {"cidr_blocks": f'["{peer}"]'}
+    else:
+        source = {"source_security_group_id": f"aws_security_group.{peer}.id"}
+    values = {"type": f'"{kind}"', "from_port": str(ports[0]), "to_port": str(ports[1]),
+              "protocol": f'"{protocol}"', "security_group_id": f"aws_security_group.{group}.id", **source}
+    width = max(map(len, values))
+    body = "".join(f"  {key:<{width}} = {value}\n" for key, value in values.items())
+    return f'\nresource "aws_security_group_rule" "{name}" {{\n{body}}}\n'
 
-resource "aws_security_group_rule" "worker_typha_from_master" {
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.worker.id
-  source_security_group_id = aws_security_group.master.id
-}
-'''
+
+TYPHA = (5473, 5473)
+TYPHA_ALL_NODES = rule("nodes_typha", "ingress", TYPHA, "tcp", "nodes", "self")
+TYPHA_WORKERS_ONLY = rule("worker_typha", "ingress", TYPHA, "tcp", "worker", "self")
+TYPHA_MASTER_WORKER = (rule("master_typha_from_worker", "ingress", TYPHA, "tcp", "master", "worker")
+                       + rule("worker_typha_from_master", "ingress", TYPHA, "tcp", "worker", "master"))
+EXPOSED_KUBELET = rule("kubelet_world", "ingress", (10250, 10250), "tcp", "worker", "0.0.0.0/0")
+
+
+def group(name: str) -> str:
+    return f'resource "aws_security_group" "{name}" {{\n  name   = "k8s-{name}"\n  vpc_id = "vpc-1"\n}}\n'
+
+
+def instances(name: str, count: int, groups: str) -> str:
+    count_line = f"  count                  = {count}\n" if count > 1 else ""
+    return (f'\nresource "aws_instance" "{name}" {{\n{count_line}  ami                    = "ami-1"\n'
+            f'  instance_type          = "m5.large"\n'
+            f"  vpc_security_group_ids = [aws_security_group.{groups}.id, aws_security_group.nodes.id]\n}}\n")
 
 
 def cluster_tf(typha: str, worker: str = "worker", moved: str = "") -> str:
     """A control plane of one instance and three workers sharing a `nodes` group that opens
     VXLAN, the kubelet and all egress between nodes; `typha` holds the TCP 5473 rules."""
-    return f'''resource "aws_security_group" "master" {{
-  name   = "k8s-master"
-  vpc_id = "vpc-1"
-}}
-
-resource "aws_security_group" "worker" {{
-  name   = "k8s-worker"
-  vpc_id = "vpc-1"
-}}
-
-resource "aws_security_group" "nodes" {{
-  name   = "k8s-nodes"
-  vpc_id = "vpc-1"
-}}
-
-resource "aws_security_group_rule" "nodes_egress" {{
-  type              = "egress"
-  from_port         = 0
-  to_port           = 0
-  protocol          = "-1"
-  security_group_id = aws_security_group.nodes.id
-  self              = true
-}}
-
-resource "aws_security_group_rule" "nodes_vxlan" {{
-  type              = "ingress"
-  from_port         = 4789
-  to_port           = 4789
-  protocol          = "udp"
-  security_group_id = aws_security_group.nodes.id
-  self              = true
-}}
-
-resource "aws_security_group_rule" "nodes_kubelet" {{
-  type              = "ingress"
-  from_port         = 10250
-  to_port           = 10250
-  protocol          = "tcp"
-  security_group_id = aws_security_group.nodes.id
-  self              = true
-}}
-
-resource "aws_security_group_rule" "master_api" {{
-  type                     = "ingress"
-  from_port                = 6443
-  to_port                  = 6443
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.nodes.id
-}}
-{typha}
-resource "aws_instance" "master" {{
-  ami                    = "ami-1"
-  instance_type          = "m5.large"
-  vpc_security_group_ids = [aws_security_group.master.id, aws_security_group.nodes.id]
-}}
-
-resource "aws_instance" "{worker}" {{
-  count                  = 3
-  ami                    = "ami-1"
-  instance_type          = "m5.large"
-  vpc_security_group_ids = [aws_security_group.worker.id, aws_security_group.nodes.id]
-}}
-{moved}'''
+    return (
+        "\n".join(group(name) for name in ("master", "worker", "nodes"))
+        + rule("nodes_egress", "egress", (0, 0), "-1", "nodes", "self")
+        + rule("nodes_vxlan", "ingress", (4789, 4789), "udp", "nodes", "self")
+        + rule("nodes_kubelet", "ingress", (10250, 10250), "tcp", "nodes", "self")
+        + rule("master_api", "ingress", (6443, 6443), "tcp", "master", "nodes")
+        + typha
+        + instances("master", 1, "master")
+        + instances(worker, 3, "worker")
+        + moved
+    )
 
 
 class Repo:
@@ -336,16 +277,7 @@ def test_a_change_outside_any_module_reports_nothing(repo: Repo, sglint) -> None
 
 def test_exposures_and_cycles_added(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
     repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
-    exposed = TYPHA_ALL_NODES + '''
-resource "aws_security_group_rule" "kubelet_world" {
-  type              = "ingress"
-  from_port         = 10250
-  to_port           = 10250
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-'''
+    exposed = TYPHA_ALL_NODES + EXPOSED_KUBELET
     repo.write({"infra/main.tf": cluster_tf(exposed)})
     result = sglint("diff", "main", "--format", "json")
     report = validate(result.json())
@@ -428,17 +360,6 @@ def test_a_moved_block_in_a_called_module_applies_under_its_instance(repo: Repo,
     assert report["renames"] == [{"from": "module.k8s.aws_instance.worker", "to": "module.k8s.aws_instance.workers"}]
     assert report["roots"] == ["infra"] and report["paths"] == []
 
-
-EXPOSED_KUBELET = '''
-resource "aws_security_group_rule" "kubelet_world" {
-  type              = "ingress"
-  from_port         = 10250
-  to_port           = 10250
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-'''
 
 
 @pytest.mark.parametrize("moved", [False, True])
