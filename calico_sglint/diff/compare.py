@@ -157,25 +157,29 @@ def _path_changes(
         finding = _finding_for(head_findings if after else base_findings, key, shown.path)
         if head_state not in (None, OPEN_STATE) and finding is None:
             continue  # suppressed (sglint:ignore or the config): the user decided
-        changes.append(_path_change(key, change, base_state, head_state, shown, finding, before, after, renames))
+        changes.append(_path_change(key, change, before, after, finding, renames))
     return sorted(changes, key=lambda c: (CHANGES.index(c.change), c.key))
 
 
 def _path_change(
-    key: tuple[str, str, str, str, int, int], change: str, base_state: str | None, head_state: str | None,
-    shown: _Side, finding: Finding | None, before: _Side | None, after: _Side | None, renames: Renames,
+    key: tuple[str, str, str, str, int, int], change: str, before: _Side | None, after: _Side | None,
+    finding: Finding | None, renames: Renames,
 ) -> PathChange:
-    info = finding.path if finding else None
-    state = shown.path.state
+    """One path's change, shown as the new side has it (the old side's when it is gone)."""
+    shown = after or before
+    assert shown is not None
+    info, state = (finding.path if finding else None), shown.path.state
+    head_state = path_state(after.path) if after else None
     unknowns = tuple(dict.fromkeys(u.expr for side in (state.ingress, state.egress) for u in side.unknowns))
     openers: tuple[Opener, ...] = ()
     if change == CLOSED_CHANGE and before is not None and after is not None:
         openers = _openers(before.path, after.path, after.root.model, renames)
+    source, target = shown.path.source.group, shown.path.target.group
     return PathChange(
         key[0], key[1], shown.path.rule.severity, key[2], key[3], shown.path.rule.protocol, shown.path.ports,
-        change, base_state, head_state,
-        info.source_sg if info else _first_sg(shown.path.source.group.security_groups, shown.path.source.group.address),
-        info.target_sg if info else _first_sg(shown.path.target.group.security_groups, shown.path.target.group.address),
+        change, path_state(before.path) if before else None, head_state,
+        info.source_sg if info else _first_sg(source.security_groups, source.address),
+        info.target_sg if info else _first_sg(target.security_groups, target.address),
         state.missing if after else None,
         finding.location if finding and after else None,
         openers, unknowns if head_state == UNVERIFIED else (),
