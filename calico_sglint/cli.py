@@ -375,6 +375,7 @@ def diff(
     base: str = typer.Argument(..., metavar="BASE", help="The git revision to compare with: a branch, tag or commit (e.g. origin/main)."),
     paths: Optional[List[str]] = PathsArg,
     head: Optional[str] = typer.Option(None, "--head", metavar="REF", help="Compare with this revision instead of the working tree."),
+    merge_base: bool = typer.Option(False, "--merge-base", help="Compare with where HEAD (or --head) forked from BASE, as a pull request does: changes made on BASE since are not counted."),
     output_format: Optional[str] = typer.Option(None, "--format", "-f", click_type=_choice(DIFF_FORMAT_NAMES), help="text (default), json, markdown or github."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. --also markdown=diff.md.", show_default=False),
@@ -403,7 +404,7 @@ def diff(
 
     Examples:
 
-      sglint diff origin/main
+      sglint diff origin/main --merge-base     (on a branch: what the branch changes)
 
       sglint diff main infra/ --format markdown -o diff.md
 
@@ -417,7 +418,7 @@ def diff(
 
     extra = _also_reports(also, output, DIFF_FORMAT_NAMES)
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
-    result = run_diff(DiffOptions(options, base, head))
+    result = run_diff(DiffOptions(options, base, head, merge_base))
     _print_diagnostics(result.head.diagnostics)
     if result.head.has_errors:
         raise typer.Exit(EXIT_ERROR)

@@ -531,3 +531,19 @@ def test_a_module_already_broken_elsewhere_does_not_stop_the_comparison(repo: Re
     assert any("module legacy was not checked" in line for line in warnings)
     repo.write({"legacy/main.tf": 'module "old" {\n'})  # now the change touches it: an input error
     assert sglint("diff", "main").code == 2
+
+
+def test_with_merge_base_changes_made_on_the_base_branch_since_are_not_counted(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)}, "typha only between workers")
+    repo.git("checkout", "-q", "main")
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES + EXPOSED_KUBELET)}, "meanwhile on main")
+    repo.git("checkout", "-q", "feature")
+    tip = sglint("diff", "main", "--format", "json").json()
+    assert [c["change"] for c in tip["exposures"]] == ["removed"]  # main's own change, reversed
+    forked = sglint("diff", "main", "--merge-base", "--format", "json")
+    assert forked.code == 1
+    report = validate(forked.json())
+    assert report["exposures"] == [] and paths_of(report, "closed") == INCIDENT_CLOSED
+    assert report["base"]["label"] == f"the merge base with main ({repo.git('rev-parse', '--short=7', 'main~1').strip()})"

@@ -87,6 +87,14 @@ def resolve(repo: str, ref: str) -> str:
     return out.decode("ascii").strip()
 
 
+def merge_base(repo: str, base: str, head: str) -> str:
+    """The best common ancestor of two commits: where a branch forked from `base`."""
+    try:
+        return git(repo, "merge-base", base, head).decode("ascii").strip()
+    except InputError:
+        raise InputError(f"{base[:7]} and {head[:7]} have no common ancestor (fetch more history?)") from None
+
+
 def changed_files(repo: str, base: str, head: str | None) -> tuple[str, ...]:
     """Repository paths that differ between `base` and `head` (None: the working tree,
     untracked files included), both names of a renamed file."""

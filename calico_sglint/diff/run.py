@@ -35,6 +35,7 @@ class DiffOptions:
     check: CheckOptions  # paths and files as the user named them, from the working directory
     base: str  # a git revision
     head: str | None = None  # a git revision; None: the working tree
+    merge_base: bool = False  # compare with where HEAD (or --head) forked from `base`
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ def run_diff(options: DiffOptions) -> DiffResult:
     prefix = os.path.relpath(os.path.realpath(os.getcwd()), repo)
     base_commit = gitread.resolve(repo, options.base)
     head_commit = gitread.resolve(repo, options.head) if options.head else None
+    if options.merge_base:
+        base_commit = gitread.merge_base(repo, base_commit, head_commit or gitread.resolve(repo, "HEAD"))
     shared = _absolute_files(options.check)
     with tempfile.TemporaryDirectory(prefix="sglint-diff-") as scratch:
         base_snapshot = gitread.Snapshot(repo, base_commit, os.path.join(scratch, "base"))
@@ -97,8 +100,13 @@ def run_diff(options: DiffOptions) -> DiffResult:
         head = replace(head, diagnostics=_outside_the_change(head.diagnostics, touched, prefix))
         base_snapshot.write(_needed(touched, head.module_dirs))
         base = _check_side(shared, _Where(repo, base_snapshot.root, prefix), touched,
-                           f"{options.base} ({base_commit[:7]})", base_snapshot)
+                           _base_label(options, base_commit), base_snapshot)
     return DiffResult(base, head, compare(base.roots, head.roots, head.renames), changed)
+
+
+def _base_label(options: DiffOptions, commit: str) -> str:
+    named = f"the merge base with {options.base}" if options.merge_base else options.base
+    return f"{named} ({commit[:7]})"
 
 
 def _outside_the_change(
