@@ -472,6 +472,9 @@ def test_a_port_from_a_variable_without_a_value_makes_the_paths_unverified(repo:
     assert all(p["unknowns"] == ["var.typha_port"] for p in report["paths"])
     text = sglint("diff", "main").stdout
     assert "became unverified (3):" in text and "depends on var.typha_port" in text
+    warnings = [line for line in sglint("diff", "main", "-f", "github").stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 3
+    assert all("title=calico-typha%3A path unverified::this change makes" in w and "var.typha_port" in w for w in warnings)
 
 
 def test_inline_rules_naming_each_other_introduce_a_cycle(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]

@@ -1,11 +1,17 @@
 """`sglint diff --format github`: annotations on the lines that closed a path (where the
-rule that opened it is now, else the group that lost it) and on new error-level findings,
-the new side's input problems, then the verdict."""
+rule that opened it is now, else the group that lost it), warnings where a path became
+unverified, annotations on new error-level findings and the new side's input problems, then
+the verdict."""
 
 from __future__ import annotations
 
 from calico_sglint.checks.findings import Finding
-from calico_sglint.diff.compare import ADDED, CLOSED_CHANGE, Comparison
+from calico_sglint.diff.compare import (
+    ADDED,
+    BECAME_UNVERIFIED,
+    CLOSED_CHANGE,
+    Comparison,
+)
 from calico_sglint.diff.run import DiffResult
 from calico_sglint.render.context import ReportContext
 from calico_sglint.render.difftext import path_detail, path_text, verdict
@@ -28,6 +34,9 @@ def render(result: DiffResult, context: ReportContext) -> str:
         spots: list[Location | None] = [o.head for o in change.openers if o.head] or [change.location]
         for spot in dict.fromkeys(spots):
             lines.append(workflow_command("error", message, spot, title, context))
+    for change in result.comparison.of(BECAME_UNVERIFIED):
+        message = f"this change makes {path_text(change, many)} unverified: {path_detail(change)}"
+        lines.append(workflow_command("warning", message, change.location, f"{change.rule_id}: path unverified", context))
     path_rules = {c.rule_id for c in result.comparison.paths}
     for finding in result.comparison.new_errors:
         if finding.path is not None and finding.rule_id in path_rules and _is_closed(finding, result.comparison):
