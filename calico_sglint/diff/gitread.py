@@ -35,10 +35,13 @@ BESIDE_DEPTH = 2  # templates/ or files/user-data/ below a module
 MAX_BESIDE = 1024 * 1024  # a template larger than this is not one
 _REGULAR_MODES = ("100644", "100755")
 _SYMLINK_MODE = "120000"
-_GIT_ENV = {
-    "GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
-    "GIT_EXTERNAL_DIFF": "",
-}
+_GIT_ENV = {"GIT_PAGER": "cat", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+_GIT_UNSET = ("GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS")
+
+
+def _git_env() -> dict[str, str]:
+    """The environment git runs in: no pager, prompt, optional locks or external diff."""
+    return {**{k: v for k, v in os.environ.items() if k not in _GIT_UNSET}, **_GIT_ENV}
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class TreeFile:
 def git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
     """Run git in `repo` and return its stdout; `InputError` (exit 2) naming the command and
     git's first line of complaint when it fails."""
-    env = {**os.environ, **_GIT_ENV}
+    env = _git_env()
     try:
         done = subprocess.run(
             ["git", "--no-pager", "-c", "core.quotepath=off", *args], cwd=repo, input=stdin,
@@ -209,7 +212,7 @@ def write_blobs(repo: str, files: Sequence[TreeFile], directory: str) -> None:
     """Stream the blobs of `files` from one `git cat-file --batch` into `directory`."""
     if not files:
         return
-    env = {**os.environ, **_GIT_ENV}
+    env = _git_env()
     with subprocess.Popen(
         ["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL, env=env,
