@@ -347,6 +347,13 @@ def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
             if p["change"] == "closed"] == [("closed", "calico-vxlan", "udp", 4789)]
     # Parsed: the changed module on each side (one cache pack each), none of the other three.
     assert len([p for p in (cache / "parsed").rglob("*") if p.is_file()]) == 2
+    repo.commit({}, "vxlan port")  # the same change as two commits: both sides from git
+    commits = sglint("diff", "HEAD~1", "--head", "HEAD", "clusters", "--format", "json")
+    assert commits.code == 1
+    assert (commits.json()["base"]["files_from_git"], commits.json()["head"]["files_from_git"]) == (13, 13)
+    assert commits.json()["paths"] == report["paths"]
+    one_file = sglint("diff", "HEAD~1", "--head", "HEAD", "clusters/c0003/locals.tf", "--format", "json")
+    assert one_file.json()["paths"] == report["paths"]
 
 
 def test_a_moved_block_in_a_called_module_applies_under_its_instance(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]

@@ -182,6 +182,12 @@ class Snapshot:
         os.makedirs(os.path.join(directory, ".git"), mode=0o700, exist_ok=True)
         self.root = os.path.realpath(directory)
 
+    def callers(self, test: Callable[[bytes], bool]) -> frozenset[str]:
+        """The directories with a Terraform file whose content passes `test` (one that may
+        call a module), read without writing anything."""
+        terraform = [f for f in self.files if f.path.endswith(".tf") and not f.link]
+        return frozenset(posixpath.dirname(p) for p in blobs_matching(self.repo, terraform, test))
+
     def write(self, wanted: Callable[[str], bool]) -> int:
         """Write the files not written yet whose repository path is `wanted`, every symlink
         (few, and a linked directory may hold modules) and the files they point to; how
@@ -210,19 +216,47 @@ class Snapshot:
 
 def write_blobs(repo: str, files: Sequence[TreeFile], directory: str) -> None:
     """Stream the blobs of `files` from one `git cat-file --batch` into `directory`."""
+    _cat(repo, files, lambda stdout, file, size: _copy_blob(stdout, file, size, directory))
+
+
+def blobs_matching(repo: str, files: Sequence[TreeFile], test: Callable[[bytes], bool]) -> set[str]:
+    """The paths of `files` whose content passes `test` (read, not written; each blob is
+    held only while it is tested, cut past the reader's limit)."""
+    found: set[str] = set()
+
+    def check(stdout: IO[bytes], file: TreeFile, size: int) -> None:
+        data = stdout.read(min(size, MAX_FILE_BYTES + 1))
+        left = size - len(data)
+        while left > 0:  # the rest of a huge blob, not kept
+            chunk = stdout.read(min(left, 1 << 20))
+            if not chunk:
+                raise InputError(f"git cat-file: {file.path} ended early")
+            left -= len(chunk)
+        if test(data):
+            found.add(file.path)
+
+    _cat(repo, files, check)
+    return found
+
+
+def _cat(repo: str, files: Sequence[TreeFile], handle: Callable[[IO[bytes], TreeFile, int], None]) -> None:
+    """One `git cat-file --batch` over `files`: `handle` reads each blob's `size` bytes."""
     if not files:
         return
-    env = _git_env()
     with subprocess.Popen(
         ["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, env=env,
+        stderr=subprocess.DEVNULL, env=_git_env(),
     ) as process:
         assert process.stdin is not None and process.stdout is not None
         feeder = threading.Thread(target=_feed, args=(process.stdin, (f.blob for f in files)), daemon=True)
         feeder.start()
         try:
             for file in files:
-                _copy_blob(process.stdout, file, directory)
+                header = process.stdout.readline().decode("ascii", "replace").split()
+                if len(header) != 3 or header[1] != "blob":
+                    raise InputError(f"git cat-file: cannot read {file.path} ({' '.join(header) or 'no output'})")
+                handle(process.stdout, file, int(header[2]))
+                process.stdout.read(1)  # the newline after each blob
         finally:
             feeder.join()
     if process.returncode:
@@ -243,16 +277,11 @@ def link_target(path: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
 
 
-def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
-    header = stdout.readline().decode("ascii", "replace").split()
-    if len(header) != 3 or header[1] != "blob":
-        raise InputError(f"git cat-file: cannot read {file.path} ({' '.join(header) or 'no output'})")
-    size = int(header[2])
+def _copy_blob(stdout: IO[bytes], file: TreeFile, size: int, directory: str) -> None:
     target = os.path.join(directory, *file.path.split("/"))
     os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
     if file.link:
         _make_link(stdout.read(size), target)
-        stdout.read(1)
         return
     keep = MAX_FILE_BYTES + 1  # past the reader's limit: it refuses the file as too large
     with open(target, "wb") as handle:
@@ -265,7 +294,6 @@ def _copy_blob(stdout: IO[bytes], file: TreeFile, directory: str) -> None:
                 handle.write(chunk[:keep])
                 keep -= len(chunk)
             left -= len(chunk)
-    stdout.read(1)  # the newline after each blob
 
 
 def _make_link(data: bytes, path: str) -> None:

@@ -24,7 +24,7 @@ from calico_sglint.diff.renames import NO_RENAMES, Renames, moved_renames
 from calico_sglint.pipeline import CheckOptions, check
 from calico_sglint.result import RootResult
 from calico_sglint.source import Diagnostic, InputError
-from calico_sglint.terraform.workspace import NOT_CHECKED, Workspace, module_closure
+from calico_sglint.terraform.workspace import NOT_CHECKED, Workspace, may_open_module_block, module_closure
 
 WORKING_TREE = "working tree"
 TERRAFORM = gitread.TERRAFORM_SUFFIXES
@@ -93,14 +93,14 @@ def run_diff(options: DiffOptions) -> DiffResult:
             head = _check_side(shared, _Where(repo, repo, prefix), touched, WORKING_TREE)
         else:
             snapshot = gitread.Snapshot(repo, head_commit, os.path.join(scratch, "head"))
-            snapshot.write(lambda path: True)
+            callers = frozenset() if touched is None else snapshot.callers(may_open_module_block)
+            snapshot.write(_needed(touched, callers))
             label = f"{options.head} ({head_commit[:7]})"
-            head = replace(_check_side(shared, _Where(repo, snapshot.root, prefix), touched, label),
-                           from_git=len(snapshot.written))
+            head = _check_side(shared, _Where(repo, snapshot.root, prefix), touched, label, snapshot, old=False)
         head = replace(head, diagnostics=_outside_the_change(head.diagnostics, touched, prefix))
         base_snapshot.write(_needed(touched, head.module_dirs))
         base = _check_side(shared, _Where(repo, base_snapshot.root, prefix), touched,
-                           _base_label(options, base_commit), base_snapshot)
+                           _base_label(options, base_commit), base_snapshot, old=True)
     return DiffResult(base, head, compare(base.roots, head.roots, head.renames), changed)
 
 
@@ -200,31 +200,48 @@ def _touched(
 
 def _check_side(
     options: CheckOptions, where: _Where, touched: frozenset[str] | None, label: str,
-    snapshot: gitread.Snapshot | None = None,
+    snapshot: gitread.Snapshot | None = None, old: bool = False,
 ) -> SideResult:
-    """Check one side. The old side (`snapshot`) may lack a path the user named (added by
-    the change: nothing there) and may call modules not written yet (written, then again)."""
+    """Check one side, from the working tree or a `snapshot` written from git, which may
+    call modules not written yet (written, then checked again). The old side may lack a path
+    the user named (added by the change: nothing there) and may not read (a diagnostic)."""
     if snapshot is not None:
         os.makedirs(where.cwd, exist_ok=True)
     paths = [_on_side(p, where) for p in options.read.paths]
     dirs = None if touched is None else frozenset(os.path.realpath(os.path.join(where.tree, d)) for d in touched)
+    written = (lambda: len(snapshot.written)) if snapshot is not None else (lambda: None)
     with _inside(where.cwd):
-        if snapshot is not None:
+        if old and snapshot is not None:
             paths = [p for p in paths if _holds_terraform(p, where.tree, snapshot)]
             if not paths:
-                return SideResult(label, (), (), from_git=len(snapshot.written))
+                return SideResult(label, (), (), from_git=written())
+        elif snapshot is not None:
+            _make_path_dirs(paths, where.tree, snapshot)
         side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs))
         try:
             result = check(side)
             while snapshot is not None and snapshot.write(_in_dirs(_unread_calls(result.workspace, where.tree))):
                 result = check(side)
         except InputError as err:
-            if snapshot is None:
+            if not old:
                 raise
-            return SideResult(label, (), (Diagnostic("error", str(err)),), from_git=len(snapshot.written))
+            return SideResult(label, (), (Diagnostic("error", str(err)),), from_git=written())
     renames = moved_renames(result.workspace.modules.values(), [r.model for r in result.roots])
-    written = len(snapshot.written) if snapshot is not None else None
-    return SideResult(label, result.roots, result.diagnostics, renames, _read_dirs(result.workspace, where.tree), written)
+    return SideResult(label, result.roots, result.diagnostics, renames, _read_dirs(result.workspace, where.tree), written())
+
+
+def _make_path_dirs(paths: Sequence[str], tree: str, snapshot: gitread.Snapshot) -> None:
+    """What the user named, on a side written sparingly: a file's module is written whole;
+    a directory the commit has but nothing was written in (no module there can change) is
+    made, so that it is walked, not missing."""
+    for path in paths:
+        inside = _repo_dir(os.path.realpath(path), tree)
+        if inside is None or os.path.exists(path):
+            continue
+        if any(f.path == inside for f in snapshot.files):
+            snapshot.write(lambda name: posixpath.dirname(name) == posixpath.dirname(inside))
+        elif any(f.path.startswith(inside + "/" if inside else "") for f in snapshot.files):
+            os.makedirs(path, exist_ok=True)
 
 
 def _holds_terraform(path: str, tree: str, snapshot: gitread.Snapshot) -> bool:

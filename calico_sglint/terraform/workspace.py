@@ -107,13 +107,18 @@ def load_workspace(
 _MODULE_LINE = re.compile(rb'^[ \t]*module[ \t]+["\w]', re.MULTILINE)
 
 
+def may_open_module_block(text: bytes) -> bool:
+    """Whether a Terraform file may hold a `module` block."""
+    return _MODULE_LINE.search(text) is not None
+
+
 def _may_call(module: ModuleDir) -> bool:
     """Whether a module may hold a `module` block (or has a file that cannot be read,
     which parsing will report)."""
     for path in module.tf_files:
         try:
             with open(path, "rb") as handle:
-                if _MODULE_LINE.search(handle.read()):
+                if may_open_module_block(handle.read()):
                     return True
         except OSError:
             return True
