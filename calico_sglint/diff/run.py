@@ -24,7 +24,12 @@ from calico_sglint.diff.renames import NO_RENAMES, Renames, moved_renames
 from calico_sglint.pipeline import CheckOptions, check
 from calico_sglint.result import RootResult
 from calico_sglint.source import Diagnostic, InputError
-from calico_sglint.terraform.workspace import NOT_CHECKED, Workspace, may_open_module_block, module_closure
+from calico_sglint.terraform.workspace import (
+    NOT_CHECKED,
+    Workspace,
+    may_open_module_block,
+    module_closure,
+)
 
 WORKING_TREE = "working tree"
 TERRAFORM = gitread.TERRAFORM_SUFFIXES
@@ -239,7 +244,7 @@ def _make_path_dirs(paths: Sequence[str], tree: str, snapshot: gitread.Snapshot)
         if inside is None or os.path.exists(path):
             continue
         if any(f.path == inside for f in snapshot.files):
-            snapshot.write(lambda name: posixpath.dirname(name) == posixpath.dirname(inside))
+            snapshot.write(_in_dirs({posixpath.dirname(inside)}))
         elif any(f.path.startswith(inside + "/" if inside else "") for f in snapshot.files):
             os.makedirs(path, exist_ok=True)
 
