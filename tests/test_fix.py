@@ -225,6 +225,7 @@ def test_refusals_say_why_and_the_finding_stays(tmp_path: Path, run) -> None:  #
 
 def test_modules_outside_the_scanned_paths_are_not_touched(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
+    (tmp_path / "repo" / ".git").mkdir()  # the modules beside live/ are inside the repository
     live = tmp_path / "repo" / "live"
     live.mkdir()
     (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
