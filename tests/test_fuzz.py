@@ -38,13 +38,27 @@ def test_mutated_fixtures_never_crash(tmp_path: Path, capsys, monkeypatch) -> No
     assert _fuzz(cases(BOUNDED_CASES), tmp_path, capsys) == []
 
 
-@settings(max_examples=int(os.environ.get("SGLINT_FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(files=odd_modules())
-def test_valid_but_odd_terraform_never_crashes(files: dict[str, str], tmp_path_factory, capsys) -> None:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("odd")
+_UNCHECKED = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+def _odd_case(files: dict[str, str], root: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     write(root, files)
     for command in COMMANDS:
         assert run(command, root, capsys) is None, files["main.tf"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=_UNCHECKED)
+@given(files=odd_modules())
+def test_valid_but_odd_terraform_never_crashes(files: dict[str, str], tmp_path_factory, capsys) -> None:  # type: ignore[no-untyped-def]
+    _odd_case(files, tmp_path_factory.mktemp("odd"), capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.fuzz
+@settings(max_examples=int(os.environ.get("SGLINT_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=_UNCHECKED)
+@given(files=odd_modules())
+def test_long_odd_terraform_run(files: dict[str, str], tmp_path_factory, capsys) -> None:  # type: ignore[no-untyped-def]
+    _odd_case(files, tmp_path_factory.mktemp("odd"), capsys)
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in REGRESSIONS.iterdir()) if REGRESSIONS.is_dir() else [])
