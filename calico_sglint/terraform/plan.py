@@ -1,0 +1,300 @@
+"""Plan reader: `terraform show -json PLANFILE` -> the `Configuration` the HCL evaluator makes.
+
+Terraform has already evaluated every variable, module (registry ones too), count, for_each
+and function; only values known after apply are missing. So each resource instance of
+`planned_values` becomes a `ResourceInstance` with its planned values as is, except:
+
+- ids, names and arns of resources in the plan become `Ref`s (what the HCL evaluator gives for
+  `aws_security_group.master.id`), so a known `sg-...` id still names its group;
+- a value Terraform does not know yet (`after_unknown`) is recovered from the `references`
+  of its expression in the `configuration` section (`planrefs`), and stays an `Unknown`
+  naming the expression where they do not say enough;
+- nested blocks (lists of objects) become blocks; resources being destroyed are left out.
+
+Locations come from the `.tf` sources when given (`plansource`), else the plan file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from calico_sglint.source import Diagnostic, Location
+from calico_sglint.terraform.configuration import Configuration, EvalAttr, EvalBlock, ResourceInstance
+from calico_sglint.terraform.planfile import Plan, PlanInstance
+from calico_sglint.terraform.planrefs import Resolver
+from calico_sglint.terraform.plansource import Origin, SourceMap
+from calico_sglint.terraform.syntax import Block
+from calico_sglint.terraform.values import Ref, TfSet, Unknown
+
+# Attributes whose strings may be ids or names of resources in the plan.
+REFERENCE_ATTRIBUTES = frozenset({
+    "security_group_id", "source_security_group_id", "referenced_security_group_id",
+    "security_groups", "vpc_security_group_ids", "security_group_names", "launch_configuration",
+    "id", "name", "launch_template_id", "launch_template_name", "subnet_id", "subnet_ids",
+    "vpc_zone_identifier", "network_interface_id",
+})
+# Attributes holding one value; every other recovered attribute holds a list.
+_LISTS = frozenset({
+    "security_groups", "vpc_security_group_ids", "security_group_names", "cidr_blocks",
+    "ipv6_cidr_blocks", "prefix_list_ids", "subnet_ids", "vpc_zone_identifier",
+})
+# Types whose ids and names are mapped back to their address.
+_NAMED_TYPES = frozenset({
+    "aws_security_group", "aws_launch_template", "aws_launch_configuration", "aws_subnet",
+    "aws_network_interface",
+})
+# Nested blocks the model reads, recognised even when Terraform knows none of their values.
+_BLOCKS = frozenset({
+    "ingress", "egress", "network_interface", "network_interfaces", "launch_template",
+    "mixed_instances_policy", "scaling_config", "tag", "tag_specifications",
+})
+# Data sources kept as resources: the model reads a subnet's CIDR the same way either way.
+DATA_TYPES = frozenset({"aws_subnet"})
+
+
+def read_plan(
+    plan: Plan,
+    sources: SourceMap,
+    root: str,
+    wanted: Mapping[str, frozenset[str] | None] | None = None,
+) -> Configuration:
+    """The resource instances of `plan` of the `wanted` types, with planned values."""
+    reader = _Reader(plan, sources)
+    resources = []
+    for instance in plan.instances.values():
+        if wanted is not None and instance.type not in wanted:
+            continue
+        if instance.mode == "data" and instance.type not in DATA_TYPES:
+            continue
+        resources.append(reader.instance(instance))
+    diagnostics = list(reader.diagnostics)
+    if plan.errored:
+        at = Location(sources.plan_display, 1, 1)
+        diagnostics.insert(0, Diagnostic("warning", "Terraform reported errors while planning: the plan may be incomplete", at))
+    modules = tuple((m, sources.module_dir(m)) for m in plan.modules)
+    return Configuration(root, tuple(resources), modules, tuple(dict.fromkeys(diagnostics)))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Where a value being converted sits: its instance, attribute path and expression."""
+
+    instance: PlanInstance
+    path: str  # attribute path for messages: `ingress.security_groups`
+    location: Location
+    expression: Any  # its `configuration` expression (a dict, a list of block dicts, or None)
+    configured: bool  # the configuration sets it (False: a computed attribute nobody set)
+
+
+class _Reader:
+    def __init__(self, plan: Plan, sources: SourceMap) -> None:
+        self.plan = plan
+        self.sources = sources
+        self.resolver = Resolver(plan)
+        self.diagnostics: list[Diagnostic] = []
+        self.named: dict[str, Ref] = {}
+        for instance in plan.instances.values():
+            if instance.type not in _NAMED_TYPES:
+                continue
+            for attribute in ("id", "name"):
+                value = instance.values.get(attribute)
+                if isinstance(value, str) and value and (attribute == "id" or instance.type != "aws_security_group"):
+                    self.named.setdefault(value, Ref(instance.address, attribute))
+
+    def instance(self, instance: PlanInstance) -> ResourceInstance:
+        origin = self.sources.origin(instance)
+        config = self.plan.config_resource(instance)
+        expressions = config.get("expressions") if isinstance(config, Mapping) else None
+        body = self._block(
+            "resource", instance, instance.values, instance.unknown, expressions, "", origin, origin.block,
+            config is not None,
+        )
+        return ResourceInstance(
+            address=instance.address, resource=instance.resource, mode=instance.mode, type=instance.type,
+            name=instance.name, key=instance.key, module=instance.module, module_dir=origin.module_dir, body=body,
+        )
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def _block(
+        self, type_: str, instance: PlanInstance, values: Mapping[str, Any], unknown: Any, expressions: Any,
+        prefix: str, origin: Origin, source: Block | None, has_config: bool,
+    ) -> EvalBlock:
+        attrs: dict[str, EvalAttr] = {}
+        blocks: list[EvalBlock] = []
+        masks = unknown if isinstance(unknown, Mapping) else {}
+        exprs = expressions if isinstance(expressions, Mapping) else {}
+        for name in [*values, *(k for k in masks if k not in values)]:
+            mask = True if unknown is True else masks.get(name, False)
+            expr = exprs.get(name)
+            location = _attribute_location(source, name, origin.location)
+            context = _Context(instance, f"{prefix}{name}", location, expr, expr is not None or not has_config)
+            value = values.get(name)
+            if _is_blocks(value) or (mask is True and expr is not None and (isinstance(expr, list) or name in _BLOCKS)):
+                blocks.extend(self._blocks(name, value, mask, context, origin, source))
+                continue
+            converted = self._value(name, value, mask, context)
+            if converted is not _ABSENT:
+                attrs[name] = EvalAttr(converted, location)
+        return EvalBlock(type_, attrs, tuple(blocks), origin.location)
+
+    def _blocks(
+        self, name: str, value: Any, mask: Any, context: _Context, origin: Origin, source: Block | None
+    ) -> list[EvalBlock]:
+        """Nested blocks: planned elements, or (when Terraform does not know them) the blocks
+        of the configuration, or one block standing for an unknown number of them."""
+        expr = context.expression
+        nested = source.body.blocks_of(name) if source is not None else []
+        shared = expr if isinstance(expr, Mapping) else None
+        if mask is True:
+            if isinstance(expr, list):
+                return [self._config_block(name, e, context, origin, _nth(nested, i, len(expr))) for i, e in enumerate(expr)]
+            return [self._unknown_blocks(name, context, origin)]
+        items = value if isinstance(value, list) else []
+        masks = mask if isinstance(mask, list) else [mask] * len(items)
+        result = []
+        for index, item in enumerate(items):
+            item_expr = expr[index] if isinstance(expr, list) and len(expr) == len(items) else None
+            has_config = item_expr is not None or shared is not None
+            block_source = _nth(nested, index, len(items))
+            where = Origin(_block_location(block_source, origin.location), origin.module_dir, block_source)
+            element_mask = masks[index] if index < len(masks) else False
+            block = self._block(
+                name, context.instance, item, element_mask, item_expr, f"{context.path}.", where, block_source,
+                has_config,
+            )
+            if shared is not None and element_mask:
+                block = self._shared(block, element_mask, shared, context, sum(1 for m in masks if m))
+            result.append(block)
+        return result
+
+    def _config_block(self, name: str, expressions: Any, context: _Context, origin: Origin, source: Block | None) -> EvalBlock:
+        """A block Terraform does not know, from its configuration expressions."""
+        exprs = expressions if isinstance(expressions, Mapping) else {}
+        location = _block_location(source, origin.location)
+        attrs = {}
+        for attribute, expr in exprs.items():
+            if isinstance(expr, Mapping):
+                sub = _Context(context.instance, f"{context.path}.{attribute}", location, expr, True)
+                value = self._recover(attribute, sub)
+                attrs[attribute] = EvalAttr(value, _attribute_location(source, attribute, location))
+        return EvalBlock(name, attrs, (), location)
+
+    def _unknown_blocks(self, name: str, context: _Context, origin: Origin) -> EvalBlock:
+        """One block standing for blocks Terraform does not know yet: its peers are the
+        groups the expression references, its ports and protocol unknown."""
+        unknown = Unknown(f"{context.instance.address}.{name}", _after_apply(context.expression), context.location)
+        attrs = {a: EvalAttr(unknown, context.location) for a in ("protocol", "from_port", "to_port")}
+        peers = [c for c in self.resolver.expression(context.expression, context.instance.module, context.instance.key)
+                 if isinstance(c, Ref)]
+        if peers:
+            attrs["security_groups"] = EvalAttr(peers, context.location)
+        return EvalBlock(name, attrs, (), origin.location, unknown)
+
+    def _shared(self, block: EvalBlock, mask: Any, expr: Mapping[str, Any], context: _Context, unknown_count: int) -> EvalBlock:
+        """Give the unknown `security_groups` of one of several blocks written as one attribute
+        the groups its expression references that Terraform does not know the ids of; when
+        several blocks are unknown and several groups referenced, which is which is unknown."""
+        if not isinstance(mask, Mapping) or not mask.get("security_groups"):
+            return block
+        known = {v for v in self.named.values()}
+        candidates = [c for c in self.resolver.expression(expr, context.instance.module, context.instance.key)
+                      if isinstance(c, Ref) and c not in known]
+        current = block.attrs.get("security_groups")
+        kept = [v for v in (current.value if current and isinstance(current.value, list) else []) if not isinstance(v, Unknown)]
+        if unknown_count == 1 or len(candidates) == 1:
+            value: Any = kept + [c for c in candidates if c not in kept]
+        else:
+            refs = ", ".join(c.expr() for c in candidates)
+            value = kept + [Unknown(f"{context.instance.address}.{context.path}", f"several blocks reference groups created in this plan ({refs}); the plan does not say which block names which", block.location)]
+        attrs = {**block.attrs, "security_groups": EvalAttr(value, current.location if current else block.location)}
+        return EvalBlock(block.type, attrs, block.blocks, block.location, block.expansion)
+
+    # --- values ----------------------------------------------------------------------------
+
+    def _value(self, name: str, value: Any, mask: Any, context: _Context) -> Any:
+        if mask is True:
+            return self._recover(name, context) if context.configured else _ABSENT
+        if _has_unknown(mask):
+            if isinstance(value, list) and isinstance(mask, list):
+                known = [self._known(name, v) for v, m in zip(value, mask) if m is not True and v is not None]
+                recovered = self._recover(name, context)
+                extra = recovered if isinstance(recovered, list) else [recovered]
+                return known + [r for r in extra if r not in known]
+            return self._recover(name, context)
+        return self._known(name, value)
+
+    def _known(self, name: str, value: Any) -> Any:
+        """A planned value: ids and names of planned resources become `Ref`s."""
+        if name not in REFERENCE_ATTRIBUTES:
+            return value
+        if isinstance(value, str):
+            return self.named.get(value, value)
+        if isinstance(value, list):
+            return [self.named.get(v, v) if isinstance(v, str) else v for v in value]
+        return value
+
+    def _recover(self, name: str, context: _Context) -> Any:
+        """A value Terraform does not know, from its expression's references."""
+        instance = context.instance
+        if "constant_value" in _mapping(context.expression):
+            return self._known(name, context.expression["constant_value"])
+        candidates = self.resolver.expression(context.expression, instance.module, instance.key)
+        flat: list[Any] = []
+        for candidate in candidates:
+            items = candidate if isinstance(candidate, (list, TfSet)) else [candidate]
+            flat.extend(self._known(name, item) for item in items if item is not None and item != "")
+        flat = list(dict.fromkeys(flat))
+        unknown = Unknown(f"{instance.address}.{context.path}", _after_apply(context.expression), context.location)
+        if name in _LISTS:
+            return flat if flat else unknown
+        if len(flat) == 1 and isinstance(flat[0], (Ref, Unknown)):
+            return flat[0]
+        if len(flat) > 1:
+            names = ", ".join(c.expr() if isinstance(c, Ref) else repr(c) for c in flat)
+            return Unknown(unknown.expr, f"known only after apply: one of {names}", context.location)
+        return unknown
+
+
+_ABSENT = object()
+
+
+def _after_apply(expression: Any) -> str:
+    references = [r for r in _mapping(expression).get("references", []) if isinstance(r, str)]
+    shown = ", ".join(references[:4]) + (", ..." if len(references) > 4 else "")
+    return f"known only after apply (references {shown})" if references else "known only after apply"
+
+
+def _is_blocks(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _has_unknown(mask: Any) -> bool:
+    if mask is True:
+        return True
+    if isinstance(mask, list):
+        return any(_has_unknown(m) for m in mask)
+    if isinstance(mask, Mapping):
+        return any(_has_unknown(m) for m in mask.values())
+    return False
+
+
+def _nth(blocks: list[Block], index: int, count: int) -> Block | None:
+    """The source block of the `index`th of `count` planned blocks, when the counts agree."""
+    return blocks[index] if len(blocks) == count and index < count else None
+
+
+def _block_location(block: Block | None, default: Location) -> Location:
+    return Location(default.file, block.line, block.end_line) if block is not None else default
+
+
+def _attribute_location(block: Block | None, name: str, default: Location) -> Location:
+    attribute = block.body.attributes.get(name) if block is not None else None
+    if attribute is None:
+        return default
+    return Location(default.file, attribute.line, attribute.end_line)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
