@@ -30,10 +30,6 @@ CONDITIONS: Mapping[str, tuple[Any, ...]] = {
     "wireguard": (True, False),
     "wireguard_v6": (True, False),
 }
-BUILT_IN_STRUCTURAL = (
-    "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule",
-    "sg-mixed-rule-styles", "sg-unknown-reference", "calico-src-dst-check", "sglint-ignore",
-)
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {
     "id", "title", "severity", "kind", "protocol", "ports", "family", "from", "to", "when",
@@ -174,7 +170,7 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
         raise fail("kind", f"must be one of {', '.join(KINDS)}")
     if base is not None and kind != base.kind:
         raise fail("kind", f"cannot change the kind of {rule_id} ({base.kind})")
-    if kind == "structural" and rule_id not in BUILT_IN_STRUCTURAL:
+    if kind == "structural" and base is None and not builtin:
         raise fail("kind", "structural checks are built in; a pack can only add path rules")
     if base is None and kind == "path":
         for key in _REQUIRED_PATH:

@@ -54,3 +54,9 @@ def describe_peer(peer: Peer) -> str:
     if peer.kind == "unknown":
         return f"<unknown: {peer.value}>"
     return peer.value
+
+
+def unknown_text(unknown: Unknown) -> str:
+    """An unknown value as findings name it: the expression, where it is, and why."""
+    where = f" ({unknown.location})" if unknown.location else ""
+    return f"{unknown.expr}{where}: {unknown.reason}"
