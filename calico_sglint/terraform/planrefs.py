@@ -50,7 +50,12 @@ class Resolver:
         keyed = any(r == k or r.startswith(k + ".") for r in references for k in _KEYED)
         result: list[Any] = []
         for reference in _most_specific(references):
-            result.extend(self.reference(reference, module, key if keyed else ANY_KEY, depth))
+            found = self.reference(reference, module, key if keyed else ANY_KEY, depth)
+            if reference.startswith(("var.", "module.")) and _refs(found) > 1:
+                found = [_which(reference, found)]  # a value passed on could be any one of them
+            result.extend(found)
+        if _refs(result) > 1 and (keyed or any(isinstance(c, (bool, int, float)) for c in result)):
+            return [_which(", ".join(references), result)]  # a key or a condition picks one of them
         return result
 
     def reference(self, reference: str, module: str, key: Any, depth: int) -> list[Any]:
@@ -79,12 +84,11 @@ class Resolver:
     ) -> list[Any]:
         base = f"{module}.{local}" if module else local
         instances = self.plan.by_resource.get(base, ())
-        chosen = _choose(instances, index, key, lambda i: i.key)
-        if chosen is None:
+        instance, reason = _choose(instances, index, key, lambda i: i.key)
+        if reason:
+            return [Unknown(reference, reason)]
+        if instance is None:
             return []  # not in the plan (count = 0, or being destroyed): names nothing
-        if isinstance(chosen, str):
-            return [Unknown(reference, chosen)]
-        instance: PlanInstance = chosen
         if attribute in _ID_ATTRIBUTES:
             return [Ref(instance.address, attribute)]
         return [Unknown(f"{instance.address}.{attribute}" if attribute else instance.address, "known only after apply")]
@@ -108,37 +112,45 @@ class Resolver:
     ) -> list[Any]:
         name, index = call
         children = self._children.get((module, name), [])
-        chosen = _choose(children, index, key, lambda m: split_reference(m)[-1][1])
+        child, reason = _choose(children, index, key, lambda m: split_reference(m)[-1][1])
         label = f"module.{name}.{output}" if output else f"module.{name}"
-        if chosen is None:
+        if reason:
+            return [Unknown(label, reason)]
+        if child is None:
             return []
-        if isinstance(chosen, str):
-            return [Unknown(label, chosen)]
-        child: str = chosen
-        if output is None:
-            return [Unknown(label, "a whole module used as a value")]
         outputs = _mapping(_mapping(self.plan.config_module(child)).get("outputs"))
+        if output is None and len(outputs) == 1:
+            output = next(iter(outputs))  # `module.m[each.key].out`: the only output there is
+        if output is None:
+            return [Unknown(label, "the plan does not record which output of the module is used")]
         entry = _mapping(outputs.get(output))
         if "expression" not in entry:
             return [Unknown(f"{child}.{output}", "the plan's configuration has no such output")]
         return self.expression(entry["expression"], child, ANY_KEY, depth + 1)
 
 
-def _choose(items: Any, index: int | str | None, key: Any, key_of: Any) -> Any:
-    """The one item an index or the referrer's key picks; None when there is none; a reason
-    (str) when several could be meant."""
+def _refs(candidates: list[Any]) -> int:
+    return sum(1 for c in candidates if isinstance(c, Ref))
+
+
+def _which(expression: str, candidates: list[Any]) -> Unknown:
+    names = ", ".join(c.expr() for c in candidates if isinstance(c, Ref))
+    return Unknown(expression, f"names one or more of {names}; the plan's references do not say which")
+
+
+def _choose(items: Any, index: int | str | None, key: Any, key_of: Any) -> tuple[Any, str]:
+    """The one item an index or the referrer's key picks (None when there is none), or the
+    reason why several could be meant."""
     items = list(items)
     if index is not None:
-        return next((i for i in items if key_of(i) == index), None)
-    if not items:
-        return None
-    if len(items) == 1:
-        return items[0]
+        return next((i for i in items if key_of(i) == index), None), ""
+    if len(items) <= 1:
+        return (items[0] if items else None), ""
     if key is not ANY_KEY:
         match = next((i for i in items if key_of(i) == key), None)
         if match is not None:
-            return match
-    return f"one of {len(items)} instances; the plan does not say which"
+            return match, ""
+    return None, f"one of {len(items)} instances; the plan does not say which"
 
 
 def _most_specific(references: list[str]) -> list[str]:
