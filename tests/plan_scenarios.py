@@ -125,3 +125,111 @@ def node_pools() -> PlanBuilder:
             b.add(Resource(f"aws_security_group_rule.{name}", rule_values("ingress", "-1", 0, 0),
                            dict(RULE_UNKNOWN), key=key))
     return b
+
+
+def typha_rule_destroyed() -> PlanBuilder:
+    """The incident after someone deleted the rule that opened Typha to the control plane:
+    the plan destroys it, so it is not part of what the plan leaves."""
+    b = typha_incident()
+    b.add(Resource("aws_security_group_rule.master_typha_from_worker",
+                   rule_values("ingress", "tcp", 5473, 5473, security_group_id="sg-0aaa000000000000a",
+                               source_security_group_id="sg-0bbb000000000000b"), {}, action="delete"))
+    return b
+
+
+def data_sources() -> PlanBuilder:
+    """fixtures/plan-data: a cluster group and a subnet read by data sources, an existing
+    workers group (its id known), new rules and instances."""
+    b = PlanBuilder()
+    b.add(Resource("data.aws_security_group.cluster", {"id": "sg-0c1a55e4000000001", "name": "eks-cluster-sg-prod",
+                                                       "vpc_id": "vpc-0a1b2c3d4e5f60789"}))
+    b.declare((), "data.aws_security_group.cluster", {"name": const("eks-cluster-sg-prod")})
+    b.add(Resource("data.aws_subnet.nodes", {"id": "subnet-0a1b2c3d4e5f60781", "cidr_block": "10.0.1.0/24",
+                                             "vpc_id": "vpc-0a1b2c3d4e5f60789"}))
+    b.declare((), "data.aws_subnet.nodes", {"id": const("subnet-0a1b2c3d4e5f60781")})
+    workers = "sg-0e4157000000000a1"
+    b.add(Resource("aws_security_group.workers", {"id": workers, "name": "prod-workers", "vpc_id": "vpc-0a1b2c3d4e5f60789",
+                                                  "ingress": [], "egress": []}, action="no-op"))
+    b.declare((), "aws_security_group.workers", {"name": const("prod-workers"), "vpc_id": const("vpc-0a1b2c3d4e5f60789")})
+    known = {"id": True, "security_group_rule_id": True}
+    b.add(Resource("aws_security_group_rule.workers_self",
+                   rule_values("ingress", "-1", 0, 0, self=True, security_group_id=workers), {**known, "source_security_group_id": True}))
+    b.add(Resource("aws_security_group_rule.workers_from_cluster",
+                   rule_values("ingress", "tcp", 10250, 10250, security_group_id=workers,
+                               source_security_group_id="sg-0c1a55e4000000001"), known))
+    b.add(Resource("aws_security_group_rule.workers_egress",
+                   rule_values("egress", "-1", 0, 0, cidr_blocks=["0.0.0.0/0"], security_group_id=workers),
+                   {**known, "source_security_group_id": True}))
+    for name, expressions in (
+        ("workers_self", {"self": const(True)}),
+        ("workers_from_cluster", {"source_security_group_id": ref("data.aws_security_group.cluster.id")}),
+        ("workers_egress", {"cidr_blocks": const(["0.0.0.0/0"])}),
+    ):
+        b.declare((), f"aws_security_group_rule.{name}", {"security_group_id": ref("aws_security_group.workers.id"), **expressions})
+    for index in range(3):
+        b.add(Resource("aws_instance.worker", instance_values(
+            "m6i.large", f"prod-worker-{index}", subnet_id="subnet-0a1b2c3d4e5f60781", vpc_security_group_ids=[workers]),
+            {"arn": True, "id": True, "private_ip": True}, key=index))
+    b.declare((), "aws_instance.worker", {"subnet_id": ref("data.aws_subnet.nodes.id"),
+                                          "vpc_security_group_ids": ref("aws_security_group.workers.id")},
+              count_expression=const(3))
+    return b
+
+
+EKS = "module.eks"
+NODE_GROUP = 'module.eks.module.eks_managed_node_group["default"]'
+
+
+def eks_registry_module() -> PlanBuilder:
+    """fixtures/plan-eks: a registry module with the EKS layout (a cluster group and a node
+    group, rules from a for_each map, a managed node group with a launch template in a nested
+    module). The node group's rules forget Typha and VXLAN between nodes."""
+    b = PlanBuilder()
+    b.module((), "eks", "terraform-aws-modules/eks/aws", {"cluster_name": const("prod")},
+             variables={"cluster_name": None}, outputs={"node_security_group_id": ref("aws_security_group.node[0].id")})
+    b.module(("eks",), "eks_managed_node_group", "./modules/eks-managed-node-group",
+             {"vpc_security_group_ids": ref("aws_security_group.node[0].id")},
+             for_each=ref("var.eks_managed_node_groups"))
+    for name in ("cluster", "node"):
+        b.add(Resource("aws_security_group.node" if name == "node" else "aws_security_group.cluster",
+                       sg_values(f"prod-{name}"), dict(SG_UNKNOWN), key=0, module=EKS))
+        b.declare(("eks",), f"aws_security_group.{name}", {"name_prefix": ref("var.cluster_name")},
+                  count_expression=const(1))
+    rules = {
+        "ingress_cluster_443": ("node", "ingress", "tcp", 443, "cluster"),
+        "ingress_cluster_kubelet": ("node", "ingress", "tcp", 10250, "cluster"),
+        "ingress_self_coredns_tcp": ("node", "ingress", "tcp", 53, None),
+        "ingress_self_coredns_udp": ("node", "ingress", "udp", 53, None),
+        "egress_all": ("node", "egress", "-1", 0, "cidr"),
+        "ingress_nodes_443": ("cluster", "ingress", "tcp", 443, "node"),
+    }
+    for key, (sg, direction, protocol, port, peer) in rules.items():
+        resource = "aws_security_group_rule.node" if sg == "node" else "aws_security_group_rule.cluster"
+        extra: dict[str, Any] = {"self": peer is None}
+        if peer == "cidr":
+            extra["cidr_blocks"] = ["0.0.0.0/0"]
+        b.add(Resource(resource, rule_values(direction, protocol, port, 0 if port == 0 else port, **extra),
+                       dict(RULE_UNKNOWN), key=key, module=EKS))
+    b.declare(("eks",), "aws_security_group_rule.node", {
+        "security_group_id": ref("aws_security_group.node[0].id"),
+        "source_security_group_id": ref("aws_security_group.cluster[0].id", "each.value"),
+        "self": ref("each.value")}, for_each_expression=ref("local.node_security_group_rules"))
+    b.declare(("eks",), "aws_security_group_rule.cluster", {
+        "security_group_id": ref("aws_security_group.cluster[0].id"),
+        "source_security_group_id": ref("aws_security_group.node[0].id", "each.value")},
+        for_each_expression=ref("local.cluster_security_group_rules"))
+    node_group_module = b.config["module_calls"]["eks"]["module"]["module_calls"]["eks_managed_node_group"]["module"]
+    node_group_module["variables"] = {"vpc_security_group_ids": {"default": []}}
+    b.declare(("eks", "eks_managed_node_group"), "aws_launch_template.this", {
+        "vpc_security_group_ids": ref("var.vpc_security_group_ids")}, count_expression=const(1))
+    b.declare(("eks", "eks_managed_node_group"), "aws_eks_node_group.this", {
+        "launch_template": [{"id": ref("aws_launch_template.this[0].id")}]}, count_expression=const(1))
+    b.add(Resource("aws_launch_template.this", {"name_prefix": "default-", "tags": None},
+                   {"id": True, "arn": True, "vpc_security_group_ids": True, "latest_version": True}, key=0, module=NODE_GROUP))
+    b.add(Resource("aws_eks_node_group.this", {
+        "cluster_name": "prod", "node_group_name_prefix": "default-",
+        "launch_template": [{"name": None, "version": None}],
+        "scaling_config": [{"desired_size": 3, "max_size": 5, "min_size": 2}],
+        "subnet_ids": ["subnet-0a1b2c3d4e5f60781", "subnet-0a1b2c3d4e5f60782"]},
+        {"id": True, "arn": True, "launch_template": [{"id": True, "name": True, "version": True}]}, key=0, module=NODE_GROUP))
+    return b

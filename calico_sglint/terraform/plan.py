@@ -49,6 +49,11 @@ _BLOCKS = frozenset({
     "ingress", "egress", "network_interface", "network_interfaces", "launch_template",
     "mixed_instances_policy", "scaling_config", "tag", "tag_specifications",
 })
+# Computed attributes Terraform shows as unknown when the configuration leaves them null; the
+# provider forbids setting them together with these, so when one of these is set, they are null.
+_CONFLICTS = {
+    ("aws_security_group_rule", "source_security_group_id"): ("self", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"),
+}
 # Data sources kept as resources: the model reads a subnet's CIDR the same way either way.
 DATA_TYPES = frozenset({"aws_subnet"})
 
@@ -214,6 +219,9 @@ class _Reader:
     # --- values ----------------------------------------------------------------------------
 
     def _value(self, name: str, value: Any, mask: Any, context: _Context) -> Any:
+        conflicts = _CONFLICTS.get((context.instance.type, context.path), ())
+        if mask is True and any(context.instance.values.get(other) not in (None, False, []) for other in conflicts):
+            return _ABSENT
         if mask is True:
             return self._recover(name, context) if context.configured else _ABSENT
         if _has_unknown(mask):
