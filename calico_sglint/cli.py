@@ -349,6 +349,8 @@ def fix(
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
     """
+    from dataclasses import replace
+
     from calico_sglint.fix.patches import (
         plan_fixes,
         render_patches,
@@ -382,9 +384,12 @@ def fix(
     write_patches(patches)
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
-    after = run_check(options) if patches else result
+    # The plan does not hold the rules just written: check the .tf files again instead.
+    recheck = replace(options, read=replace(options.read, plan=None)) if plan else options
+    after = run_check(recheck) if patches else result
     counts = summary(after.findings)
-    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+    source = " (the .tf files; run terraform plan again for a new plan)" if plan and patches else ""
+    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)

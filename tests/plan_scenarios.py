@@ -131,6 +131,9 @@ def typha_rule_destroyed() -> PlanBuilder:
     """The incident after someone deleted the rule that opened Typha to the control plane:
     the plan destroys it, so it is not part of what the plan leaves."""
     b = typha_incident()
+    for resource, sg_id in zip(b.resources[:2], ("sg-0aaa000000000000a", "sg-0bbb000000000000b")):
+        resource.values = {**resource.values, "id": sg_id, "ingress": [], "egress": []}
+        resource.unknown, resource.action = {}, "no-op"
     b.add(Resource("aws_security_group_rule.master_typha_from_worker",
                    rule_values("ingress", "tcp", 5473, 5473, security_group_id="sg-0aaa000000000000a",
                                source_security_group_id="sg-0bbb000000000000b"), {}, action="delete"))

@@ -1,0 +1,228 @@
+"""`--plan`: checking `terraform show -json` output, with and without the `.tf` sources.
+
+The differential tests compare `--plan` with the HCL reading of the same code: the findings
+must be equal, except where the plan knows more, and those differences are listed here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import plan_scenarios as scenarios
+from conftest import EXAMPLES
+from planjson import PlanBuilder
+
+TYPHA = EXAMPLES / "typha-blocked"
+
+
+def _write(builder: PlanBuilder, tmp_path: Path, name: str = "tfplan.json") -> str:
+    return str(builder.write(tmp_path / name))
+
+
+def _findings(result: Any) -> list[tuple[str, str, str, int]]:
+    return [(f["rule_id"], f["message"], f["location"]["file"], f["location"]["line"]) for f in result.json()["findings"]]
+
+
+def _differential(sglint, source: Path, plan: str) -> tuple[list[Any], list[Any], list[Any]]:  # type: ignore[no-untyped-def]
+    """(findings of both readings, only the HCL reading's, only the plan's)."""
+    hcl = sglint("check", str(source), "-f", "json")
+    planned = sglint("check", str(source), "--plan", plan, "-f", "json")
+    assert hcl.code in (0, 1) and planned.code in (0, 1), (hcl.stderr, planned.stderr)
+    left, right = _findings(hcl), _findings(planned)
+    return [f for f in left if f in right], [f for f in left if f not in right], [f for f in right if f not in left]
+
+
+def test_the_typha_incident_from_the_plan_equals_the_hcl_reading(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.typha_incident(), tmp_path)
+    both, hcl_only, plan_only = _differential(sglint, TYPHA.relative_to(in_repo), plan)
+    assert (hcl_only, plan_only) == ([], [])
+    assert [(rule, file, line) for rule, _, file, line in both] == [
+        ("calico-typha", "examples/typha-blocked/main.tf", 21),
+        ("sg-cross-reference", "examples/typha-blocked/main.tf", 21),
+        ("calico-typha", "examples/typha-blocked/main.tf", 27),
+    ]
+
+
+def test_without_sources_findings_point_at_the_plan_line_of_the_address(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    builder = scenarios.typha_incident()
+    _write(builder, tmp_path)
+    result = sglint("check", "--plan", "tfplan.json", "-f", "json")
+    assert result.code == 1, result.stderr
+    text = (tmp_path / "tfplan.json").read_text().splitlines()
+    lines = {name: next(i for i, line in enumerate(text, 1) if f'"address": "aws_security_group.{name}"' in line)
+             for name in ("master", "worker")}
+    assert [(f[0], f[2], f[3]) for f in _findings(result)] == [
+        ("calico-typha", "tfplan.json", lines["master"]),
+        ("sg-cross-reference", "tfplan.json", lines["master"]),
+        ("calico-typha", "tfplan.json", lines["worker"]),
+    ]
+    (tmp_path / "min.json").write_text(json.dumps(builder.document()))  # as terraform prints it: one line
+    again = sglint("check", "--plan", "min.json", "-f", "json")
+    assert {(f[2], f[3]) for f in _findings(again)} == {("min.json", 1)}
+
+
+def test_modules_with_count_and_for_each_resolve_per_instance(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.node_pools(), tmp_path)
+    both, hcl_only, plan_only = _differential(sglint, Path("fixtures/plan-modules"), plan)
+    assert (hcl_only, plan_only) == ([], [])
+    assert [f[1] for f in both if f[0] == "calico-typha"] == [
+        'module.pool["worker"].aws_instance.node (module.pool["worker"].aws_security_group.this) cannot reach '
+        'module.pool["master"].aws_instance.node (module.pool["master"].aws_security_group.this) on tcp/5473: '
+        'no ingress rule on module.pool["master"].aws_security_group.this admits tcp/5473 from '
+        'module.pool["worker"].aws_security_group.this'
+    ]
+    assert [f[0] for f in both].count("sg-cross-reference") == 3
+
+
+def test_a_registry_module_is_read_from_the_plan_and_points_at_its_call(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.eks_registry_module(), tmp_path)
+    both, hcl_only, plan_only = _differential(sglint, Path("fixtures/plan-eks"), plan)
+    # The plan knows more: the HCL reading does not read the registry module (nothing found).
+    assert both == [] and hcl_only == []
+    node, group = 'module.eks.aws_security_group.node[0]', 'module.eks.module.eks_managed_node_group["default"].aws_eks_node_group.this[0]'
+    assert [(f[0], f[2], f[3]) for f in plan_only] == [
+        ("calico-typha", "fixtures/plan-eks/main.tf", 4),
+        ("calico-vxlan", "fixtures/plan-eks/main.tf", 4),
+        ("sg-cross-reference", "fixtures/plan-eks/main.tf", 4),
+    ]
+    assert plan_only[0][1] == (
+        f"{group} ({node}) cannot reach {group} ({node}) on tcp/5473: no ingress rule on {node} admits tcp/5473 from itself"
+    )
+
+
+def test_fix_will_not_write_into_a_registry_module(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.eks_registry_module(), tmp_path)
+    result = sglint("fix", "fixtures/plan-eks", "--plan", plan, "--diff")
+    assert result.code == 0
+    assert result.stdout == ""
+    assert "terraform-aws-modules/eks/aws (called at fixtures/plan-eks/main.tf:4), outside the scanned paths" in result.stderr
+
+
+def test_data_sources_and_known_ids(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.data_sources(), tmp_path)
+    both, hcl_only, plan_only = _differential(sglint, Path("fixtures/plan-data"), plan)
+    assert (both, hcl_only, plan_only) == ([], [], [])
+    hcl = sglint("show", "fixtures/plan-data", "-f", "json").json()
+    planned = sglint("show", "fixtures/plan-data", "--plan", plan, "-f", "json").json()
+
+    def view(document: Any) -> Any:
+        root = document["roots"][0]
+        rules = sorted((r["direction"], r["protocol"], r["from_port"], tuple(p["value"] for p in r["peers"]))
+                       for sg in root["security_groups"] for r in sg["rules"])
+        groups = [(n["address"], n["security_groups"], n["size"]) for n in root["node_groups"]]
+        return rules, groups, [n["networks"] for n in root["node_groups"]]
+
+    # The ids Terraform knows name the same groups the HCL reading names...
+    assert view(hcl)[:2] == view(planned)[:2]
+    assert ("ingress", "tcp", 10250, ("data.aws_security_group.cluster",)) in view(planned)[0]
+    # ...and the plan knows more: the data source's subnet CIDR (HCL: unknown).
+    assert view(planned)[2] == [["10.0.1.0/24"]]
+    assert view(hcl)[2] != [["10.0.1.0/24"]]
+
+
+def test_a_destroyed_rule_is_not_part_of_the_result(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    builder = scenarios.typha_rule_destroyed()
+    plan = _write(builder, tmp_path)
+    result = sglint("show", str(TYPHA.relative_to(in_repo)), "--plan", plan, "-f", "json")
+    rules = [r["declared_by"] for sg in result.json()["roots"][0]["security_groups"] for r in sg["rules"]]
+    assert "aws_security_group_rule.master_typha_from_worker" not in rules
+    assert len(rules) == 8
+    builder.resources[-1].action = "update"  # the same rule kept: it opens Typha to the master
+    kept = sglint("check", str(TYPHA.relative_to(in_repo)), "--plan", _write(builder, tmp_path, "kept.json"), "-f", "json")
+    assert [f[0] for f in _findings(kept)].count("calico-typha") == 1
+
+
+def test_suppression_comments_in_the_sources_apply(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = copy_tree(TYPHA)
+    main = root / "main.tf"
+    main.write_text(main.read_text().replace(
+        'resource "aws_security_group" "master" {',
+        '# sglint:ignore=calico-typha reason: the master runs no calico-node\nresource "aws_security_group" "master" {'))
+    plan = _write(scenarios.typha_incident(), tmp_path)
+    result = sglint("check", "typha-blocked", "--plan", plan, "-f", "json")
+    assert [f[0] for f in _findings(result)] == ["sg-cross-reference", "calico-typha"]
+    assert len(result.json()["suppressed"]) == 1
+
+
+def test_fix_with_a_plan_writes_the_missing_rules_into_the_sources(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = copy_tree(TYPHA)
+    plan = _write(scenarios.typha_incident(), tmp_path)
+    result = sglint("fix", "typha-blocked", "--plan", plan)
+    assert result.code == 0, result.stdout + result.stderr
+    written = (root / "calico_sglint.tf").read_text()
+    assert written.count('resource "aws_security_group_rule"') == 2
+    assert "security_group_id        = aws_security_group.master.id" in written
+    assert sglint("check", "typha-blocked").code == 0
+
+
+def test_show_and_graph_read_the_plan(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.typha_incident(), tmp_path)
+    shown = sglint("show", str(TYPHA.relative_to(in_repo)), "--plan", plan)
+    assert shown.code == 0 and "aws_instance.worker  13 nodes" in shown.stdout
+    graph = sglint("graph", str(TYPHA.relative_to(in_repo)), "--plan", plan, "-f", "json")
+    assert graph.code == 0
+    assert graph.stdout == sglint("graph", str(TYPHA.relative_to(in_repo)), "-f", "json").stdout
+
+
+def test_inline_rules_naming_groups_created_in_the_plan(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An SG's inline `ingress` written as blocks is one attribute to Terraform: unknown when a
+    peer's id is, with the references of all blocks in one list."""
+    from planjson import Resource, SG_UNKNOWN, const, ref, sg_values
+
+    monkeypatch.chdir(tmp_path)
+    builder = PlanBuilder()
+    inline = {"cidr_blocks": [], "description": "", "ipv6_cidr_blocks": [], "prefix_list_ids": [], "self": False}
+    builder.add(Resource("aws_security_group.a", sg_values("a"), dict(SG_UNKNOWN)))
+    builder.add(Resource("aws_security_group.b", {**sg_values("b"), "ingress": [
+        {**inline, "protocol": "tcp", "from_port": 5473, "to_port": 5473, "security_groups": []},
+        {**inline, "protocol": "udp", "from_port": 4789, "to_port": 4789, "self": True, "security_groups": []},
+    ]}, {**SG_UNKNOWN, "ingress": [{"security_groups": [True]}, {}]}))
+    builder.declare((), "aws_security_group.a", {"name": const("a")})
+    builder.declare((), "aws_security_group.b", {"name": const("b"), "ingress": ref("aws_security_group.a.id")})
+    _write(builder, tmp_path)
+    shown = sglint("show", "--plan", "tfplan.json", "-f", "json").json()
+    rules = {sg["address"]: [(r["protocol"], r["from_port"], [p["value"] for p in r["peers"]]) for r in sg["rules"]]
+             for sg in shown["roots"][0]["security_groups"]}
+    assert rules == {"aws_security_group.a": [],
+                     "aws_security_group.b": [("tcp", 5473, ["aws_security_group.a"]), ("udp", 4789, ["aws_security_group.b"])]}
+
+
+BAD_PLANS = [
+    ("not-json.json", "nope {", "not-json.json:1: not JSON (Expecting value at line 1)"),
+    ("list.json", "[1, 2]", "list.json: not a Terraform plan: expected the output of `terraform show -json PLANFILE` (the JSON is not an object)"),
+    ("state.json", '{"version": 4, "terraform_version": "1.9.5", "serial": 3, "lineage": "x", "outputs": {}, "resources": []}',
+     "state.json: a Terraform state file, not a plan"),
+    ("shown-state.json", '{"format_version": "1.0", "terraform_version": "1.9.5", "values": {"root_module": {}}}',
+     "shown-state.json: the JSON of a Terraform state (`terraform show -json` without a plan file), not a plan"),
+    ("v2.json", '{"format_version": "2.0", "planned_values": {}}', "v2.json: unsupported plan format_version '2.0'; sglint reads 1.x"),
+    ("no-version.json", '{"planned_values": {}}', "no-version.json: not a Terraform plan"),
+    ("binary.tfplan", "PK\u0003\u0004 binary", "binary.tfplan: a binary plan file: convert it with `terraform show -json PLANFILE > plan.json`"),
+]
+
+
+@pytest.mark.parametrize("name,text,message", BAD_PLANS, ids=[b[0] for b in BAD_PLANS])
+@pytest.mark.parametrize("command", ["check", "fix", "show", "graph"])
+def test_bad_input_is_one_line_naming_the_file_and_exit_2(
+    name: str, text: str, message: str, command: str, sglint, tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).write_text(text)
+    result = sglint(command, "--plan", name)
+    assert result.code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_plan_file_and_var_flags_are_usage_errors(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    assert sglint("check", "--plan", "gone.json").stderr.strip() == "gone.json: no such plan file (--plan)"
+    _write(scenarios.typha_incident(), tmp_path)
+    result = sglint("check", "--plan", "tfplan.json", "--var", "a=b")
+    assert result.code == 2
+    assert "--var and --var-file do not apply to --plan" in result.stderr
