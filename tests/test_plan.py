@@ -7,6 +7,7 @@ must be equal, except where the plan knows more, and those differences are liste
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,39 @@ def test_a_missing_plan_file_and_var_flags_are_usage_errors(sglint, tmp_path: Pa
     result = sglint("check", "--plan", "tfplan.json", "--var", "a=b")
     assert result.code == 2
     assert "--var and --var-file do not apply to --plan" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_plan_of_generated_modules_models_what_the_hcl_reading_models(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """bench/plan.py lays sglint's HCL evaluation of generated cluster modules (every rule style,
+    dynamic blocks, for_each, launch templates with autoscaling groups) out as a plan: reading
+    it back gives each module's security groups, rules and node groups again."""
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from generate import generate
+    from plan import plan_document
+
+    directories = generate(str(tmp_path / "mono"), 2)
+    (tmp_path / "plan.json").write_text(json.dumps(plan_document(str(tmp_path / "mono"), directories)))
+    monkeypatch.chdir(tmp_path)
+    hcl = sglint("show", "mono", "-f", "json").json()["roots"]
+    planned = sglint("show", "--plan", "plan.json", "-f", "json").json()["roots"]
+    assert len(hcl) == 2 and len(planned) == 1
+
+    def model(root: Any, prefix: str = "") -> Any:
+        def name(value: str) -> str:
+            return value[len(prefix):] if value.startswith(prefix) else value
+
+        rules = sorted(
+            (name(sg["address"]), r["direction"], r["protocol"], r["from_port"], r["to_port"], r["style"],
+             tuple(sorted(name(p["value"]) for p in r["peers"])))
+            for sg in root["security_groups"] if sg["address"].startswith(prefix) for r in sg["rules"])
+        nodes = sorted((name(n["address"]), tuple(name(s) for s in n["security_groups"]), json.dumps(n["size"]))
+                       for n in root["node_groups"] if n["address"].startswith(prefix))
+        return rules, nodes
+
+    for root, directory in zip(hcl, directories):
+        expected = model(root)
+        assert len(expected[0]) > 20 and len(expected[1]) == 3
+        assert model(planned[0], f"module.{Path(directory).name}.") == expected
