@@ -15,7 +15,7 @@ import pytest
 
 import plan_scenarios as scenarios
 from conftest import EXAMPLES
-from planjson import PlanBuilder
+from planjson import PlanBuilder, ref
 
 TYPHA = EXAMPLES / "typha-blocked"
 
@@ -263,3 +263,28 @@ def test_a_plan_of_generated_modules_models_what_the_hcl_reading_models(sglint, 
         expected = model(root)
         assert len(expected[0]) > 20 and len(expected[1]) == 3
         assert model(planned[0], f"module.{Path(directory).name}.") == expected
+
+
+def test_locals_are_followed_through_the_sources(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The plan records `references: ["local.master_sg"]` but not the local's value: with the
+    sources it names the master group, without them it is unknown (the path unverified)."""
+    root = copy_tree(TYPHA)
+    main = root / "main.tf"
+    main.write_text(main.read_text().replace(
+        "  security_group_id        = aws_security_group.master.id\n  source_security_group_id = aws_security_group.worker.id",
+        "  security_group_id        = local.master_sg\n  source_security_group_id = aws_security_group.worker.id",
+    ) + '\nlocals {\n  master_sg = var.create ? aws_security_group.master.id : null\n}\n\nvariable "create" {\n  default = true\n}\n')
+    builder = scenarios.typha_incident()
+    builder.variables["create"] = True
+    for entry in builder.config["resources"]:
+        if entry["address"] in ("aws_security_group_rule.master_apiserver_from_worker",
+                                "aws_security_group_rule.master_vxlan_from_worker"):
+            entry["expressions"]["security_group_id"] = ref("local.master_sg")
+    plan = _write(builder, tmp_path)
+    with_sources = sglint("check", "typha-blocked", "--plan", plan, "-f", "json")
+    assert _findings(with_sources) == _findings(sglint("check", "typha-blocked", "-f", "json"))
+    (tmp_path / "elsewhere").mkdir()
+    alone = sglint("check", "elsewhere", "--plan", plan, "-f", "json")
+    unknowns = {u["unknown"] for f in alone.json()["findings"] for u in f["unknowns"]}
+    assert "local.master_sg" in unknowns
+    assert {f["status"] for f in alone.json()["findings"] if f["rule_id"] == "k8s-apiserver"} == {"unverified"}

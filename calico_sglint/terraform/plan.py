@@ -96,7 +96,7 @@ class _Reader:
     def __init__(self, plan: Plan, sources: SourceMap) -> None:
         self.plan = plan
         self.sources = sources
-        self.resolver = Resolver(plan)
+        self.resolver = Resolver(plan, sources.local_references)
         self.diagnostics: list[Diagnostic] = []
         self.named: dict[str, Ref] = {}
         for instance in plan.instances.values():
@@ -252,7 +252,7 @@ class _Reader:
         flat: list[Any] = []
         for candidate in candidates:
             items = candidate if isinstance(candidate, (list, TfSet)) else [candidate]
-            flat.extend(self._known(name, item) for item in items if item is not None and item != "")
+            flat.extend(self._known(name, item) for item in items if _plausible(name, item))
         flat = list(dict.fromkeys(flat))
         unknown = Unknown(f"{instance.address}.{context.path}", _after_apply(context.expression), context.location)
         if name in _LISTS:
@@ -260,12 +260,20 @@ class _Reader:
         if len(flat) == 1 and isinstance(flat[0], (Ref, Unknown)):
             return flat[0]
         if len(flat) > 1:
-            names = ", ".join(c.expr() if isinstance(c, Ref) else repr(c) for c in flat)
+            names = ", ".join(c.expr() if isinstance(c, Ref) else c.expr if isinstance(c, Unknown) else repr(c) for c in flat)
             return Unknown(unknown.expr, f"known only after apply: one of {names}", context.location)
         return unknown
 
 
 _ABSENT = object()
+
+
+def _plausible(name: str, value: Any) -> bool:
+    """Whether a candidate can be the value of attribute `name`: not null or empty, and for
+    an id or name, not a bool, number or object (those are conditions or other inputs)."""
+    if value is None or value == "":
+        return False
+    return name not in REFERENCE_ATTRIBUTES or isinstance(value, (str, Ref, Unknown))
 
 
 def _after_apply(expression: Any) -> str:

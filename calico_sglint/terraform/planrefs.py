@@ -15,7 +15,7 @@ other than which resource an id belongs to.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from calico_sglint.terraform.evaluate import instance_address
 from calico_sglint.terraform.planfile import Plan, PlanInstance, split_reference
@@ -27,11 +27,16 @@ _KEYED = ("count.index", "each.key", "each.value")
 _ID_ATTRIBUTES = ("id", "name", "arn")
 
 
-class Resolver:
-    """Resolves `configuration` expressions against one plan."""
+LocalReferences = Callable[[str, str], "list[str] | None"]  # (module instance, name) -> references
 
-    def __init__(self, plan: Plan) -> None:
+
+class Resolver:
+    """Resolves `configuration` expressions against one plan; `locals` gives the references of
+    a local value from the sources, which the plan does not record."""
+
+    def __init__(self, plan: Plan, locals: LocalReferences | None = None) -> None:
         self.plan = plan
+        self.locals = locals
         self._children: dict[tuple[str, str], list[str]] = {}
         for module in plan.modules:
             steps = split_reference(module)
@@ -69,7 +74,11 @@ class Resolver:
         if head == "var":
             return self._variable(module, steps[1][0], depth)
         if head == "local":
-            return [Unknown(reference, "a local value: the plan does not record locals")]
+            references = self.locals(module, steps[1][0]) if self.locals is not None else None
+            if references is None:
+                return [Unknown(reference, "a local value: the plan does not record locals, and its source is not here")]
+            found = self.expression({"references": references}, module, ANY_KEY, depth + 1)
+            return [_which(reference, found)] if _refs(found) > 1 else found
         if head == "module":
             output = steps[2][0] if len(steps) > 2 else None
             return self._module_output(module, steps[1], output, key, depth)
