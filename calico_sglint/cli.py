@@ -30,6 +30,7 @@ app = typer.Typer(
         "  sglint fix examples/typha-blocked --diff\n\n"
         "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
+        "  sglint check infra/prod --plan tfplan.json\n\n"
         "  sglint explain calico-typha"
     ),
     no_args_is_help=True,
@@ -258,6 +259,8 @@ def check(
       sglint check . -f github --also sarif=out.sarif --also markdown=out.md
 
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
+
+      sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
     """
     from dataclasses import replace
 
@@ -348,6 +351,8 @@ def fix(
       sglint fix infra/ --diff
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+
+      sglint fix infra/prod --plan tfplan.json --diff
     """
     from dataclasses import replace
 
@@ -427,6 +432,8 @@ def show(
       sglint show examples/typha-blocked
 
       sglint show infra/prod --var-file prod.tfvars --format json
+
+      sglint show infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
@@ -474,6 +481,8 @@ def graph(
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
 
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+
+      sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph

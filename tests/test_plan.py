@@ -288,3 +288,13 @@ def test_locals_are_followed_through_the_sources(sglint, copy_tree, tmp_path: Pa
     unknowns = {u["unknown"] for f in alone.json()["findings"] for u in f["unknowns"]}
     assert "local.master_sg" in unknowns
     assert {f["status"] for f in alone.json()["findings"] if f["rule_id"] == "k8s-apiserver"} == {"unverified"}
+
+
+def test_an_errored_plan_is_checked_with_a_warning(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    document = scenarios.typha_incident().document()
+    document["errored"] = True
+    (tmp_path / "tfplan.json").write_text(json.dumps(document, indent=2))
+    result = sglint("check", "--plan", "tfplan.json")
+    assert result.code == 1
+    assert result.stderr == "tfplan.json:1: warning: Terraform reported errors while planning: the plan may be incomplete\n"
