@@ -118,7 +118,10 @@ def read_plan_file(options: ReadOptions, parse_many: ParseMany | None = None) ->
     sources = SourceMap(plan, workspace, root, shown)
     root_display = workspace.modules[root].display if root is not None else shown
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
-    config = read_plan(plan, sources, root_display, wanted)
+    try:
+        config = read_plan(plan, sources, root_display, wanted)
+    except RecursionError:
+        raise InputError("values nested too deeply to read", plan.path) from None
     diagnostics = [*workspace.diagnostics, *config.diagnostics]
     if root is None and workspace.modules:
         diagnostics.append(Diagnostic(

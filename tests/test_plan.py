@@ -298,3 +298,39 @@ def test_an_errored_plan_is_checked_with_a_warning(sglint, tmp_path: Path, monke
     result = sglint("check", "--plan", "tfplan.json")
     assert result.code == 1
     assert result.stderr == "tfplan.json:1: warning: Terraform reported errors while planning: the plan may be incomplete\n"
+
+
+def test_hostile_addresses_and_nesting_are_one_line_errors(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    document = scenarios.typha_incident().document()
+    document["planned_values"]["root_module"]["resources"][0]["type"] = "aws_security_group\n::error::x"
+    (tmp_path / "type.json").write_text(json.dumps(document))
+    result = sglint("check", "--plan", "type.json")
+    assert (result.code, result.stderr.count("\n")) == (2, 1)
+    assert result.stderr.startswith("type.json: not a Terraform plan: expected the output of `terraform show -json PLANFILE` "
+                                    "(resource 'aws_security_group.master' does not have a Terraform type and name)")
+    document = scenarios.typha_incident().document()
+    document["planned_values"]["root_module"]["child_modules"] = [{"address": "aws_x.y", "resources": []}]
+    (tmp_path / "module.json").write_text(json.dumps(document))
+    result = sglint("check", "--plan", "module.json")
+    assert (result.code, result.stderr.count("\n")) == (2, 1)
+    assert "module address 'aws_x.y' is not a Terraform module address" in result.stderr
+    document = scenarios.typha_incident().document()
+    document["planned_values"]["root_module"]["resources"][0]["values"] = "DEEP"
+    deep = '{"ingress": [' * 900 + '{"from_port": 1}' + "]}" * 900
+    (tmp_path / "deep.json").write_text(json.dumps(document).replace('"DEEP"', deep))
+    result = sglint("show", "--plan", "deep.json")
+    assert result.code in (0, 2) and "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_instance_keys_are_quoted_like_the_hcl_reading_quotes_them(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planjson import Resource, SG_UNKNOWN, sg_values
+
+    monkeypatch.chdir(tmp_path)
+    builder = PlanBuilder()
+    builder.add(Resource("aws_security_group.g", sg_values("g"), dict(SG_UNKNOWN), key='a"\n\u001b[31m'))
+    document = builder.document()
+    document["planned_values"]["root_module"]["resources"][0]["address"] = 'aws_security_group.g["a\\"\n\u001b[31m"]'
+    (tmp_path / "tfplan.json").write_text(json.dumps(document))
+    shown = sglint("show", "--plan", "tfplan.json", "-f", "json").json()
+    assert [sg["address"] for sg in shown["roots"][0]["security_groups"]] == ['aws_security_group.g["a\\"\\n\\u001b[31m"]']

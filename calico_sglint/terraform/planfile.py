@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
 from calico_sglint.source import InputError
+from calico_sglint.terraform.evaluate import instance_address
 
 MAX_PLAN_BYTES = 512 * 1024 * 1024  # refuse larger files instead of exhausting memory
 MAX_MODULE_DEPTH = 64
 _NOT_A_PLAN = "not a Terraform plan: expected the output of `terraform show -json PLANFILE`"
 _STEP = re.compile(r'\.?([A-Za-z_][\w-]*)(?:\[("(?:[^"\\]|\\.)*"|[^\]]*)\])?')
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 
 
@@ -82,10 +84,13 @@ def load_plan(path: str) -> Plan:
     destroyed, unknown = _changes(document.get("resource_changes"))
     instances: dict[str, PlanInstance] = {}
     modules: list[str] = []
-    for module, resource in _walk(document.get("planned_values", {}).get("root_module"), "", modules, 0):
-        instance = _instance(resource, module, unknown)
-        if instance is not None and instance.address not in destroyed:
-            instances[instance.address] = instance
+    try:
+        for module, resource in _walk(document["planned_values"].get("root_module"), "", modules, 0):
+            instance = _instance(resource, module, unknown)
+            if instance is not None and resource.get("address") not in destroyed:
+                instances[instance.address] = instance
+    except ValueError as err:
+        raise InputError(f"{_NOT_A_PLAN} ({err})", path) from None
     by_resource: dict[str, list[PlanInstance]] = {}
     for instance in instances.values():
         by_resource.setdefault(instance.resource, []).append(instance)
@@ -166,14 +171,21 @@ def _walk(module: Any, address: str, modules: list[str], depth: int) -> Iterator
             yield address, resource
     for child in _list(module.get("child_modules")):
         if isinstance(child, Mapping) and isinstance(child.get("address"), str):
-            modules.append(child["address"])
-            yield from _walk(child, child["address"], modules, depth + 1)
+            child_address = module_address(child["address"])
+            if child_address is None or not child_address.startswith(address):
+                raise ValueError(f"module address {child['address']!r} is not a Terraform module address")
+            modules.append(child_address)
+            yield from _walk(child, child_address, modules, depth + 1)
 
 
 def _instance(resource: Mapping[str, Any], module: str, unknown: Mapping[str, Any]) -> PlanInstance | None:
-    address, type_, name = resource.get("address"), resource.get("type"), resource.get("name")
-    if not (isinstance(address, str) and isinstance(type_, str) and isinstance(name, str)):
+    """The instance a `planned_values` resource describes. Its address is rebuilt from its
+    parts (keys quoted as the HCL reading quotes them), never taken as written."""
+    given, type_, name = resource.get("address"), resource.get("type"), resource.get("name")
+    if not (isinstance(given, str) and isinstance(type_, str) and isinstance(name, str)):
         return None
+    if not (_IDENTIFIER.fullmatch(type_) and _IDENTIFIER.fullmatch(name)):
+        raise ValueError(f"resource {given!r} does not have a Terraform type and name")
     mode = "data" if resource.get("mode") == "data" else "managed"
     key = resource.get("index")
     if not isinstance(key, (int, str)) or isinstance(key, bool):
@@ -181,9 +193,23 @@ def _instance(resource: Mapping[str, Any], module: str, unknown: Mapping[str, An
     local = f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}"
     base = f"{module}.{local}" if module else local
     return PlanInstance(
-        address, base, mode, type_, name, key, module, _mapping(resource.get("values")),
-        unknown.get(address, False),
+        instance_address(base, key), base, mode, type_, name, key, module, _mapping(resource.get("values")),
+        unknown.get(given, False),
     )
+
+
+def module_address(text: str) -> str | None:
+    """A module instance address rebuilt from its parts (`module.a["x"].module.b`), or None
+    when `text` is not one."""
+    steps = split_reference(text)
+    if not steps or len(steps) % 2:
+        return None
+    address = ""
+    for index in range(0, len(steps), 2):
+        if steps[index] != ("module", None) or not _IDENTIFIER.fullmatch(steps[index + 1][0]):
+            return None
+        address = instance_address(f"{address}.module.{steps[index + 1][0]}" if address else f"module.{steps[index + 1][0]}", steps[index + 1][1])
+    return address
 
 
 def _address_lines(text: str) -> dict[str, int]:
