@@ -7,6 +7,7 @@ must be equal, except where the plan knows more, and those differences are liste
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 import plan_scenarios as scenarios
-from conftest import EXAMPLES
+from conftest import EXAMPLES, FIXTURES
 from planjson import PlanBuilder, ref
 
 TYPHA = EXAMPLES / "typha-blocked"
@@ -334,3 +335,81 @@ def test_instance_keys_are_quoted_like_the_hcl_reading_quotes_them(sglint, tmp_p
     (tmp_path / "tfplan.json").write_text(json.dumps(document))
     shown = sglint("show", "--plan", "tfplan.json", "-f", "json").json()
     assert [sg["address"] for sg in shown["roots"][0]["security_groups"]] == ['aws_security_group.g["a\\"\\n\\u001b[31m"]']
+
+
+def _sg_rules(sglint, plan: str) -> dict[str, list[Any]]:  # type: ignore[no-untyped-def]
+    shown = sglint("show", "--plan", plan, "-f", "json").json()["roots"][0]
+    def known(value: Any) -> Any:
+        return value["unknown"] if isinstance(value, dict) else value
+
+    return {sg["address"]: sorted((r["direction"], known(r["protocol"]), known(r["from_port"]), tuple(p["value"] for p in r["peers"]))
+                                  for r in sg["rules"]) for sg in shown["security_groups"]}
+
+
+INLINE = {"cidr_blocks": [], "description": "", "ipv6_cidr_blocks": [], "prefix_list_ids": [], "self": False}
+
+
+@pytest.mark.parametrize("case", ["blocks-known", "blocks-unknown", "attribute-unknown"])
+def test_inline_blocks_terraform_does_not_know(case: str, sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Inline rules whose peer is created in the same plan: a block Terraform does not know
+    comes from the configuration's blocks; written as one attribute, it stands for an
+    unknown number of blocks (ports unknown) naming the referenced groups."""
+    from planjson import Resource, SG_UNKNOWN, const, sg_values
+
+    monkeypatch.chdir(tmp_path)
+    builder = PlanBuilder()
+    builder.add(Resource("aws_security_group.a", sg_values("a"), dict(SG_UNKNOWN)))
+    builder.declare((), "aws_security_group.a", {"name": const("a")})
+    blocks = [{"protocol": const("tcp"), "from_port": const(5473), "to_port": const(5473),
+               "security_groups": ref("aws_security_group.a.id")},
+              {"protocol": const("udp"), "from_port": const(4789), "to_port": const(4789), "self": const(True)}]
+    planned = [{**INLINE, "protocol": "tcp", "from_port": 5473, "to_port": 5473, "security_groups": []},
+               {**INLINE, "protocol": "udp", "from_port": 4789, "to_port": 4789, "self": True, "security_groups": []}]
+    if case == "blocks-known":
+        values, unknown, expression = planned, [{"security_groups": [True]}, {}], blocks
+    elif case == "blocks-unknown":
+        values, unknown, expression = None, True, blocks
+    else:
+        values, unknown, expression = None, True, ref("aws_security_group.a.id")
+    builder.add(Resource("aws_security_group.b", {**sg_values("b"), "ingress": values}, {**SG_UNKNOWN, "ingress": unknown}))
+    builder.declare((), "aws_security_group.b", {"name": const("b"), "ingress": expression})
+    rules = _sg_rules(sglint, _write(builder, tmp_path))
+    expected = [("ingress", "tcp", 5473, ("aws_security_group.a",)), ("ingress", "udp", 4789, ("aws_security_group.b",))]
+    if case == "attribute-unknown":
+        expected = [("ingress", "aws_security_group.b.ingress", "aws_security_group.b.ingress", ("aws_security_group.a",))]
+    assert rules == {"aws_security_group.a": [], "aws_security_group.b": expected}
+
+
+def test_a_launch_template_network_interface_block_names_its_group(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from planjson import Resource, SG_UNKNOWN, const, sg_values
+
+    monkeypatch.chdir(tmp_path)
+    builder = PlanBuilder()
+    builder.add(Resource("aws_security_group.nodes", sg_values("nodes"), dict(SG_UNKNOWN)))
+    builder.declare((), "aws_security_group.nodes", {"name": const("nodes")})
+    builder.add(Resource("aws_launch_template.nodes", {"name": "nodes", "network_interfaces": [
+        {"associate_public_ip_address": "false", "security_groups": [], "subnet_id": "subnet-0a1b2c3d4e5f60781"}]},
+        {"id": True, "arn": True, "network_interfaces": [{"security_groups": [True]}]}))
+    builder.declare((), "aws_launch_template.nodes", {"name": const("nodes"), "network_interfaces": [
+        {"security_groups": ref("aws_security_group.nodes.id"), "subnet_id": const("subnet-0a1b2c3d4e5f60781")}]})
+    builder.add(Resource("aws_autoscaling_group.nodes", {"name": "nodes", "min_size": 3, "max_size": 6,
+                                                         "launch_template": [{"version": "$Latest"}]},
+                         {"id": True, "arn": True, "launch_template": [{"id": True, "name": True}]}))
+    builder.declare((), "aws_autoscaling_group.nodes", {"min_size": const(3), "max_size": const(6), "launch_template": [
+        {"id": ref("aws_launch_template.nodes.id"), "version": const("$Latest")}]})
+    shown = sglint("show", "--plan", _write(builder, tmp_path), "-f", "json").json()["roots"][0]
+    assert [(n["address"], n["security_groups"], n["size"], n["launch_template"]) for n in shown["node_groups"]] == [
+        ("aws_autoscaling_group.nodes", ["aws_security_group.nodes"], {"min": 3, "max": 6}, "aws_launch_template.nodes")]
+
+
+def test_the_root_module_the_plan_comes_from_is_found_among_several(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo = tmp_path / "repo"
+    shutil.copytree(TYPHA, repo / "envs" / "prod")
+    shutil.copytree(FIXTURES / "plan-data", repo / "envs" / "dev")
+    monkeypatch.chdir(repo)
+    _write(scenarios.typha_incident(), repo / "envs" / "prod")
+    result = sglint("check", ".", "--plan", "envs/prod/tfplan.json", "-f", "json")
+    assert [(f[0], f[2], f[3]) for f in _findings(result)] == [
+        ("calico-typha", "envs/prod/main.tf", 21), ("sg-cross-reference", "envs/prod/main.tf", 21),
+        ("calico-typha", "envs/prod/main.tf", 27)]
+    assert [r["root"] for r in result.json()["roots"]] == ["envs/prod"]
