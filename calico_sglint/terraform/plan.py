@@ -110,7 +110,7 @@ class _Reader:
     def instance(self, instance: PlanInstance) -> ResourceInstance:
         origin = self.sources.origin(instance)
         config = self.plan.config_resource(instance)
-        expressions = config.get("expressions") if isinstance(config, Mapping) else None
+        expressions = config.get("expressions") if isinstance(config, dict) else None
         body = self._block(
             "resource", instance, instance.values, instance.unknown, expressions, "", origin, origin.block,
             config is not None,
@@ -128,8 +128,8 @@ class _Reader:
     ) -> EvalBlock:
         attrs: dict[str, EvalAttr] = {}
         blocks: list[EvalBlock] = []
-        masks = unknown if isinstance(unknown, Mapping) else {}
-        exprs = expressions if isinstance(expressions, Mapping) else {}
+        masks = unknown if isinstance(unknown, dict) else {}
+        exprs = expressions if isinstance(expressions, dict) else {}
         for name in [*values, *(k for k in masks if k not in values)]:
             mask = True if unknown is True else masks.get(name, False)
             expr = exprs.get(name)
@@ -151,7 +151,7 @@ class _Reader:
         of the configuration, or one block standing for an unknown number of them."""
         expr = context.expression
         nested = source.body.blocks_of(name) if source is not None else []
-        shared = expr if isinstance(expr, Mapping) else None
+        shared = expr if isinstance(expr, dict) else None
         if mask is True:
             if isinstance(expr, list):
                 return [self._config_block(name, e, context, origin, _nth(nested, i, len(expr))) for i, e in enumerate(expr)]
@@ -176,11 +176,11 @@ class _Reader:
 
     def _config_block(self, name: str, expressions: Any, context: _Context, origin: Origin, source: Block | None) -> EvalBlock:
         """A block Terraform does not know, from its configuration expressions."""
-        exprs = expressions if isinstance(expressions, Mapping) else {}
+        exprs = expressions if isinstance(expressions, dict) else {}
         location = _block_location(source, origin.location)
         attrs = {}
         for attribute, expr in exprs.items():
-            if isinstance(expr, Mapping):
+            if isinstance(expr, dict):
                 sub = _Context(context.instance, f"{context.path}.{attribute}", location, expr, True)
                 value = self._recover(attribute, sub)
                 attrs[attribute] = EvalAttr(value, _attribute_location(source, attribute, location))
@@ -201,7 +201,7 @@ class _Reader:
         """Give the unknown `security_groups` of one of several blocks written as one attribute
         the groups its expression references that Terraform does not know the ids of; when
         several blocks are unknown and several groups referenced, which is which is unknown."""
-        if not isinstance(mask, Mapping) or not mask.get("security_groups"):
+        if not isinstance(mask, dict) or not mask.get("security_groups"):
             return block
         known = {v for v in self.named.values()}
         candidates = [c for c in self.resolver.expression(expr, context.instance.module, context.instance.key)
@@ -283,7 +283,7 @@ def _after_apply(expression: Any) -> str:
 
 
 def _is_blocks(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
 def _has_unknown(mask: Any) -> bool:
@@ -291,7 +291,7 @@ def _has_unknown(mask: Any) -> bool:
         return True
     if isinstance(mask, list):
         return any(_has_unknown(m) for m in mask)
-    if isinstance(mask, Mapping):
+    if isinstance(mask, dict):
         return any(_has_unknown(m) for m in mask.values())
     return False
 
@@ -313,4 +313,4 @@ def _attribute_location(block: Block | None, name: str, default: Location) -> Lo
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
 from calico_sglint.source import InputError
@@ -51,24 +51,29 @@ class Plan:
     configuration: Mapping[str, Any]  # the `configuration.root_module` section ({} if absent)
     lines: Mapping[str, int]  # address -> line of its first `"address"` in the file
     errored: bool  # Terraform stopped planning with an error: the plan may be incomplete
+    _resources: dict[int, dict[str, Mapping[str, Any]]] = field(default_factory=dict, compare=False, repr=False)
 
     def config_module(self, module: str) -> Mapping[str, Any] | None:
         """The `configuration` of the module a module instance address instantiates."""
         current: Mapping[str, Any] | None = self.configuration
         for name, _ in module_steps(module):
-            calls = current.get("module_calls") if isinstance(current, Mapping) else None
-            call = calls.get(name) if isinstance(calls, Mapping) else None
-            current = call.get("module") if isinstance(call, Mapping) else None
-        return current if isinstance(current, Mapping) else None
+            calls = current.get("module_calls") if isinstance(current, dict) else None
+            call = calls.get(name) if isinstance(calls, dict) else None
+            current = call.get("module") if isinstance(call, dict) else None
+        return current if isinstance(current, dict) else None
 
     def config_resource(self, instance: PlanInstance) -> Mapping[str, Any] | None:
         """The `configuration` entry of the resource an instance belongs to."""
         module = self.config_module(instance.module)
+        if module is None:
+            return None
+        key = id(module)
+        if key not in self._resources:
+            self._resources[key] = {
+                r["address"]: r for r in _list(module.get("resources")) if isinstance(r, dict) and isinstance(r.get("address"), str)
+            }
         local = f"data.{instance.type}.{instance.name}" if instance.mode == "data" else f"{instance.type}.{instance.name}"
-        for resource in _list(module.get("resources") if module else None):
-            if isinstance(resource, Mapping) and resource.get("address") == local:
-                return resource
-        return None
+        return self._resources[key].get(local)
 
 
 def load_plan(path: str) -> Plan:
@@ -97,7 +102,7 @@ def load_plan(path: str) -> Plan:
     variables = {
         name: entry.get("value")
         for name, entry in _mapping(document.get("variables")).items()
-        if isinstance(entry, Mapping)
+        if isinstance(entry, dict)
     }
     configuration = _mapping(_mapping(document.get("configuration")).get("root_module"))
     lines = _address_lines(text)
@@ -152,7 +157,7 @@ def _changes(changes: Any) -> tuple[set[str], dict[str, Any]]:
     destroyed: set[str] = set()
     unknown: dict[str, Any] = {}
     for entry in _list(changes):
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("address"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
             continue
         change = _mapping(entry.get("change"))
         actions = _list(change.get("actions"))
@@ -164,13 +169,13 @@ def _changes(changes: Any) -> tuple[set[str], dict[str, Any]]:
 
 def _walk(module: Any, address: str, modules: list[str], depth: int) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(module instance address, resource) for every resource at every module level."""
-    if not isinstance(module, Mapping) or depth > MAX_MODULE_DEPTH:
+    if not isinstance(module, dict) or depth > MAX_MODULE_DEPTH:
         return
     for resource in _list(module.get("resources")):
-        if isinstance(resource, Mapping):
+        if isinstance(resource, dict):
             yield address, resource
     for child in _list(module.get("child_modules")):
-        if isinstance(child, Mapping) and isinstance(child.get("address"), str):
+        if isinstance(child, dict) and isinstance(child.get("address"), str):
             child_address = module_address(child["address"])
             if child_address is None or not child_address.startswith(address):
                 raise ValueError(f"module address {child['address']!r} is not a Terraform module address")
@@ -218,8 +223,9 @@ def _address_lines(text: str) -> dict[str, int]:
     for match in _ADDRESS.finditer(text):
         line += text.count("\n", position, match.start())
         position = match.start()
+        raw = match.group(1)
         try:
-            address = json.loads(match.group(1))
+            address = json.loads(raw) if "\\" in raw else raw[1:-1]
         except json.JSONDecodeError:
             continue
         lines.setdefault(address, line)
@@ -260,7 +266,7 @@ def _literal_key(raw: str) -> int | str | None:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:

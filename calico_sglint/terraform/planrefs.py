@@ -47,7 +47,7 @@ class Resolver:
     def expression(self, expr: Any, module: str, key: Any, depth: int = 0) -> list[Any]:
         """The candidates an expression of the module instance `module` can evaluate to;
         `key` is the referrer's instance key (for `count.index`/`each.key`)."""
-        if not isinstance(expr, Mapping):
+        if not isinstance(expr, dict):
             return []
         if "constant_value" in expr:
             return [expr["constant_value"]]
@@ -182,4 +182,4 @@ def _parent(module: str) -> str:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}

@@ -123,9 +123,9 @@ class SourceMap:
 def choose_root(plan: Plan, workspace: Workspace) -> str | None:
     """The workspace root module the plan was made from: the one declaring most of the
     resources and module calls of the plan's root configuration (None: no match)."""
-    wanted = {r.get("address") for r in plan.configuration.get("resources", []) if isinstance(r, Mapping)}
+    wanted = {r.get("address") for r in plan.configuration.get("resources", []) if isinstance(r, dict)}
     calls = plan.configuration.get("module_calls")
-    wanted |= {f"module.{name}" for name in calls} if isinstance(calls, Mapping) else set()
+    wanted |= {f"module.{name}" for name in calls} if isinstance(calls, dict) else set()
     if not wanted:
         wanted = {i.resource for i in plan.instances.values() if not i.module} | {
             "module." + module_steps(m)[0][0] for m in plan.modules if m
