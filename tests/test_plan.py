@@ -416,3 +416,22 @@ def test_the_root_module_the_plan_comes_from_is_found_among_several(sglint, tmp_
         ("calico-typha", "envs/prod/main.tf", 21), ("sg-cross-reference", "envs/prod/main.tf", 21),
         ("calico-typha", "envs/prod/main.tf", 27)]
     assert [r["root"] for r in result.json()["roots"]] == ["envs/prod"]
+
+
+def test_a_tigera_operator_helm_release_in_the_plan_sets_the_profile(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The plan has the release's rendered values (templatefile, variables and all)."""
+    from planjson import Resource, const
+
+    monkeypatch.chdir(tmp_path)
+    builder = scenarios.typha_incident()
+    values = "installation:\n  calicoNetwork:\n    ipPools:\n    - cidr: 10.244.0.0/16\n      encapsulation: IPIP\n"
+    builder.add(Resource("helm_release.calico", {"name": "calico", "chart": "tigera-operator", "values": [values]},
+                         {"id": True, "metadata": True}))
+    builder.declare((), "helm_release.calico", {"chart": const("tigera-operator"), "values": ref("var.calico_values")})
+    _write(builder, tmp_path)
+    report = sglint("check", "--plan", "tfplan.json", "-f", "json").json()
+    line = next(i for i, text in enumerate((tmp_path / "tfplan.json").read_text().splitlines(), 1)
+                if '"address": "helm_release.calico"' in text)
+    assert report["roots"][0]["profile"]["encapsulation"] == {
+        "value": "IPIP", "source": f"tfplan.json:{line}", "detail": "helm_release installation.calicoNetwork.ipPools[0].encapsulation"}
+    assert {f["rule_id"] for f in report["findings"]} >= {"calico-bgp", "calico-ipip"}
