@@ -390,19 +390,20 @@ def test_a_launch_template_network_interface_block_names_its_group(sglint, tmp_p
     builder = PlanBuilder()
     builder.add(Resource("aws_security_group.nodes", sg_values("nodes"), dict(SG_UNKNOWN)))
     builder.declare((), "aws_security_group.nodes", {"name": const("nodes")})
-    builder.add(Resource("aws_launch_template.nodes", {"name": "nodes", "network_interfaces": [
+    builder.add(Resource("aws_launch_template.nodes", {"name": "k8s-worker", "network_interfaces": [
         {"associate_public_ip_address": "false", "security_groups": [], "subnet_id": "subnet-0a1b2c3d4e5f60781"}]},
         {"id": True, "arn": True, "network_interfaces": [{"security_groups": [True]}]}))
     builder.declare((), "aws_launch_template.nodes", {"name": const("nodes"), "network_interfaces": [
         {"security_groups": ref("aws_security_group.nodes.id"), "subnet_id": const("subnet-0a1b2c3d4e5f60781")}]})
-    builder.add(Resource("aws_autoscaling_group.nodes", {"name": "nodes", "min_size": 3, "max_size": 6,
+    builder.add(Resource("aws_autoscaling_group.nodes", {"name": "k8s-worker", "min_size": 3, "max_size": 6,
                                                          "launch_template": [{"version": "$Latest"}]},
                          {"id": True, "arn": True, "launch_template": [{"id": True, "name": True}]}))
     builder.declare((), "aws_autoscaling_group.nodes", {"min_size": const(3), "max_size": const(6), "launch_template": [
         {"id": ref("aws_launch_template.nodes.id"), "version": const("$Latest")}]})
     shown = sglint("show", "--plan", _write(builder, tmp_path), "-f", "json").json()["roots"][0]
-    assert [(n["address"], n["security_groups"], n["size"], n["launch_template"]) for n in shown["node_groups"]] == [
-        ("aws_autoscaling_group.nodes", ["aws_security_group.nodes"], {"min": 3, "max": 6}, "aws_launch_template.nodes")]
+    assert [(n["address"], n["security_groups"], n["size"], n["launch_template"], n["names"]) for n in shown["node_groups"]] == [
+        ("aws_autoscaling_group.nodes", ["aws_security_group.nodes"], {"min": 3, "max": 6}, "aws_launch_template.nodes",
+         ["nodes", "k8s-worker"])]  # the group's and the template's own names stay names
 
 
 def test_the_root_module_the_plan_comes_from_is_found_among_several(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

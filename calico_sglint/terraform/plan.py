@@ -226,16 +226,18 @@ class _Reader:
             return self._recover(name, context) if context.configured else _ABSENT
         if _has_unknown(mask):
             if isinstance(value, list) and isinstance(mask, list):
-                known = [self._known(name, v) for v, m in zip(value, mask) if m is not True and v is not None]
+                known = [self._known(context, v) for v, m in zip(value, mask) if m is not True and v is not None]
                 recovered = self._recover(name, context)
                 extra = recovered if isinstance(recovered, list) else [recovered]
                 return known + [r for r in extra if r not in known]
             return self._recover(name, context)
-        return self._known(name, value)
+        return self._known(context, value)
 
-    def _known(self, name: str, value: Any) -> Any:
-        """A planned value: ids and names of planned resources become `Ref`s."""
-        if name not in REFERENCE_ATTRIBUTES:
+    def _known(self, context: _Context, value: Any) -> Any:
+        """A planned value: ids and names of planned resources become `Ref`s (a resource's own
+        `id` and `name` stay as they are; in a block, `id` and `name` name other resources)."""
+        name = context.path.rsplit(".", 1)[-1]
+        if name not in REFERENCE_ATTRIBUTES or (name in ("id", "name") and "." not in context.path):
             return value
         if isinstance(value, str):
             return self.named.get(value, value)
@@ -247,12 +249,12 @@ class _Reader:
         """A value Terraform does not know, from its expression's references."""
         instance = context.instance
         if "constant_value" in _mapping(context.expression):
-            return self._known(name, context.expression["constant_value"])
+            return self._known(context, context.expression["constant_value"])
         candidates = self.resolver.expression(context.expression, instance.module, instance.key)
         flat: list[Any] = []
         for candidate in candidates:
             items = candidate if isinstance(candidate, (list, TfSet)) else [candidate]
-            flat.extend(self._known(name, item) for item in items if _plausible(name, item))
+            flat.extend(self._known(context, item) for item in items if _plausible(name, item))
         flat = list(dict.fromkeys(flat))
         unknown = Unknown(f"{instance.address}.{context.path}", _after_apply(context.expression), context.location)
         if name in _LISTS:
