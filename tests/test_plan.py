@@ -436,3 +436,23 @@ def test_a_tigera_operator_helm_release_in_the_plan_sets_the_profile(sglint, tmp
     assert report["roots"][0]["profile"]["encapsulation"] == {
         "value": "IPIP", "source": f"tfplan.json:{line}", "detail": "helm_release installation.calicoNetwork.ipPools[0].encapsulation"}
     assert {f["rule_id"] for f in report["findings"]} >= {"calico-bgp", "calico-ipip"}
+
+
+def test_known_ids_and_group_names_name_their_resources(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An update plan: every id is known. `security_groups` may name groups by name."""
+    from planjson import Resource, const, rule_values
+
+    monkeypatch.chdir(tmp_path)
+    builder = PlanBuilder()
+    builder.add(Resource("aws_security_group.legacy", {"id": "sg-0123456789abcdef0", "name": "legacy", "ingress": [],
+                                                       "egress": []}, action="no-op"))
+    builder.add(Resource("aws_security_group_rule.self", rule_values(
+        "ingress", "-1", 0, 0, self=True, security_group_id="sg-0123456789abcdef0"), {"id": True}, action="update"))
+    builder.add(Resource("aws_instance.node", {"security_groups": ["legacy"], "vpc_security_group_ids": [],
+                                               "tags": {"Name": "legacy-node"}}, action="update", key=0))
+    builder.declare((), "aws_instance.node", {"security_groups": ref("aws_security_group.legacy.name")},
+                    count_expression=const(1))
+    shown = sglint("show", "--plan", _write(builder, tmp_path), "-f", "json").json()["roots"][0]
+    assert [(sg["address"], sg["managed"], [r["declared_by"] for r in sg["rules"]]) for sg in shown["security_groups"]] == [
+        ("aws_security_group.legacy", True, ["aws_security_group_rule.self"])]
+    assert [n["security_groups"] for n in shown["node_groups"]] == [["aws_security_group.legacy"]]

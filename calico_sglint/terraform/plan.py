@@ -98,14 +98,18 @@ class _Reader:
         self.sources = sources
         self.resolver = Resolver(plan, sources.local_references)
         self.diagnostics: list[Diagnostic] = []
-        self.named: dict[str, Ref] = {}
+        self.named: dict[str, Ref] = {}  # ids, and names of launch templates and configurations
+        self.group_names: dict[str, Ref] = {}  # and security group names, for `security_groups`
         for instance in plan.instances.values():
             if instance.type not in _NAMED_TYPES:
                 continue
             for attribute in ("id", "name"):
                 value = instance.values.get(attribute)
-                if isinstance(value, str) and value and (attribute == "id" or instance.type != "aws_security_group"):
-                    self.named.setdefault(value, Ref(instance.address, attribute))
+                if not isinstance(value, str) or not value:
+                    continue
+                table = self.group_names if attribute == "name" and instance.type == "aws_security_group" else self.named
+                table.setdefault(value, Ref(instance.address, attribute))
+        self.group_names = {**self.group_names, **self.named}
 
     def instance(self, instance: PlanInstance) -> ResourceInstance:
         origin = self.sources.origin(instance)
@@ -239,10 +243,11 @@ class _Reader:
         name = context.path.rsplit(".", 1)[-1]
         if name not in REFERENCE_ATTRIBUTES or (name in ("id", "name") and "." not in context.path):
             return value
+        names = self.group_names if name in ("security_groups", "security_group_names") else self.named
         if isinstance(value, str):
-            return self.named.get(value, value)
+            return names.get(value, value)
         if isinstance(value, list):
-            return [self.named.get(v, v) if isinstance(v, str) else v for v in value]
+            return [names.get(v, v) if isinstance(v, str) else v for v in value]
         return value
 
     def _recover(self, name: str, context: _Context) -> Any:
