@@ -73,12 +73,12 @@ def read_plan(
         if instance.mode == "data" and instance.type not in DATA_TYPES:
             continue
         resources.append(reader.instance(instance))
-    diagnostics = list(reader.diagnostics)
+    diagnostics = []
     if plan.errored:
         at = Location(sources.plan_display, 1, 1)
-        diagnostics.insert(0, Diagnostic("warning", "Terraform reported errors while planning: the plan may be incomplete", at))
+        diagnostics.append(Diagnostic("warning", "Terraform reported errors while planning: the plan may be incomplete", at))
     modules = tuple((m, sources.module_dir(m)) for m in plan.modules)
-    return Configuration(root, tuple(resources), modules, tuple(dict.fromkeys(diagnostics)))
+    return Configuration(root, tuple(resources), modules, tuple(diagnostics))
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,6 @@ class _Reader:
         self.plan = plan
         self.sources = sources
         self.resolver = Resolver(plan, sources.local_references)
-        self.diagnostics: list[Diagnostic] = []
         self.named: dict[str, Ref] = {}  # ids, and names of launch templates and configurations
         self.group_names: dict[str, Ref] = {}  # and security group names, for `security_groups`
         for instance in plan.instances.values():
