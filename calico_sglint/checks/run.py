@@ -7,22 +7,32 @@ modules `checks.structural` lists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from calico_sglint.checks.findings import Finding, RequiredPath, finding_order
 from calico_sglint.checks.paths import path_findings, required_paths
 from calico_sglint.checks.reachability import SgGraph
 from calico_sglint.checks.structural import STRUCTURAL_CHECKS, CheckContext
+from calico_sglint.checks.structural.base import always
 from calico_sglint.model.roles import Cluster
 from calico_sglint.model.types import Model
 from calico_sglint.profile.rulepack import RulePack
 from calico_sglint.profile.settings import Profile
 
 
-def run_checks(
-    model: Model, cluster: Cluster, profile: Profile, pack: RulePack
-) -> tuple[list[Finding], list[RequiredPath]]:
-    """Every finding for one model, in file and line order, and every path the profile's
-    requirements ask for with its state (the graph and the JUnit and Markdown reports draw
-    them, so they are computed once, here)."""
+@dataclass(frozen=True)
+class RootChecks:
+    """What the checks found for one root: findings in file and line order, every path the
+    profile's requirements ask for with its state (open ones too: the graph and the JUnit and
+    Markdown reports draw them), and the ids of the requirements the profile switched on."""
+
+    findings: tuple[Finding, ...]
+    paths: tuple[RequiredPath, ...]
+    requirements: tuple[str, ...]
+
+
+def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> RootChecks:
+    """Run every enabled requirement and structural check on one root's cluster."""
     graph = SgGraph(model)
     findings: list[Finding] = []
     paths: list[RequiredPath] = []
@@ -36,4 +46,10 @@ def run_checks(
         rule = pack.get(check.id)
         if rule is not None and rule.enabled and check.applies(profile):
             findings.extend(check.run(rule, context))
-    return sorted(findings, key=finding_order), paths
+    conditional = {check.id: check for check in STRUCTURAL_CHECKS if check.applies is not always}
+    requirements = tuple(
+        rule.id for rule in pack.enabled()
+        if (rule.kind == "path" and profile.matches(rule.when))
+        or (rule.id in conditional and conditional[rule.id].applies(profile))
+    )
+    return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements)

@@ -29,7 +29,6 @@ from calico_sglint.result import CheckResult
 from calico_sglint.source import InputError
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
-STYLES = ("auto", "rule", "vpc-rule", "inline")
 DEFAULT_FILE = "calico_sglint.tf"
 _RESOURCE_TYPE = {
     ("rule", "ingress"): "aws_security_group_rule",

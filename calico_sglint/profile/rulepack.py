@@ -14,22 +14,14 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Iterable, Mapping
 
+from calico_sglint.options import SEVERITIES
+from calico_sglint.profile.settings import CONDITIONS, PORT_SETTINGS
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
-SEVERITIES = ("error", "warning", "info")
 ROLES = ("any", "control-plane", "worker")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")
-ENCAPSULATIONS = ("IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None")
-PORT_SETTINGS = ("vxlan_port", "apiserver_port")
-CONDITIONS: Mapping[str, tuple[Any, ...]] = {
-    "encapsulation": ENCAPSULATIONS,
-    "bgp": (True, False),
-    "typha": (True, False),
-    "wireguard": (True, False),
-    "wireguard_v6": (True, False),
-}
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {
     "id", "title", "severity", "kind", "protocol", "ports", "family", "from", "to", "when",
