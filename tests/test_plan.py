@@ -456,3 +456,23 @@ def test_known_ids_and_group_names_name_their_resources(sglint, tmp_path: Path, 
     assert [(sg["address"], sg["managed"], [r["declared_by"] for r in sg["rules"]]) for sg in shown["security_groups"]] == [
         ("aws_security_group.legacy", True, ["aws_security_group_rule.self"])]
     assert [n["security_groups"] for n in shown["node_groups"]] == [["aws_security_group.legacy"]]
+
+
+COMMITTED_PLANS = [
+    (EXAMPLES / "typha-blocked" / "tfplan.json", scenarios.typha_incident),
+    (FIXTURES / "plan-modules" / "tfplan.json", scenarios.node_pools),
+    (FIXTURES / "plan-eks" / "tfplan.json", scenarios.eks_registry_module),
+    (FIXTURES / "plan-data" / "tfplan.json", scenarios.data_sources),
+]
+
+
+@pytest.mark.parametrize("path,build", COMMITTED_PLANS, ids=[p.parent.name for p, _ in COMMITTED_PLANS])
+def test_the_committed_plans_are_the_scenarios(path: Path, build: Any) -> None:
+    """The plans beside the fixtures (for trying `--plan` by hand) are the ones tested here."""
+    assert json.loads(path.read_text()) == build().document()
+
+
+def test_the_readme_example_runs(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    result = sglint("check", "examples/typha-blocked", "--plan", "examples/typha-blocked/tfplan.json")
+    assert result.code == 1
+    assert result.stdout.splitlines()[-1] == "2 errors, 1 warning"
