@@ -476,3 +476,60 @@ def test_the_readme_example_runs(sglint, in_repo) -> None:  # type: ignore[no-un
     result = sglint("check", "examples/typha-blocked", "--plan", "examples/typha-blocked/tfplan.json")
     assert result.code == 1
     assert result.stdout.splitlines()[-1] == "2 errors, 1 warning"
+
+
+NODE_SGS = [
+    ("[aws_security_group.a.id, aws_security_group.b.id]", ["aws_security_group.a", "aws_security_group.b"]),
+    ("concat([aws_security_group.a.id], [aws_security_group.b.id])", ["aws_security_group.a", "aws_security_group.b"]),
+    ("var.pick ? [aws_security_group.a.id] : [aws_security_group.b.id]", None),
+    ("[aws_security_group.a.id, aws_security_group.b.id][var.index]", None),
+]
+
+
+@pytest.mark.parametrize("expression,expected", NODE_SGS, ids=["list", "concat", "condition", "index"])
+@pytest.mark.parametrize("through", ["attribute", "module input"])
+def test_the_source_says_whether_an_expression_names_every_group_it_references(
+    expression: str, expected: list[str] | None, through: str, sglint, tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    """The plan records the two groups an expression references, not whether it names both or
+    picks one: the `.tf` source says; without it, the nodes' groups are unknown."""
+    from planjson import Resource, SG_UNKNOWN, const, sg_values
+    from plan_scenarios import INSTANCE_UNKNOWN, instance_values
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    groups = 'resource "aws_security_group" "a" {\n  name = "a"\n}\n\nresource "aws_security_group" "b" {\n  name = "b"\n}\n'
+    variables = 'variable "pick" {\n  default = true\n}\n\nvariable "index" {\n  default = 0\n}\n'
+    node = 'resource "aws_instance" "node" {\n  ami = "ami-0123456789abcdef0"\n  vpc_security_group_ids = EXPR\n}\n'
+    builder = PlanBuilder()
+    builder.variables = {"pick": True, "index": 0}
+    for name in ("a", "b"):
+        builder.add(Resource(f"aws_security_group.{name}", sg_values(name), dict(SG_UNKNOWN)))
+        builder.declare((), f"aws_security_group.{name}", {"name": const(name)})
+    references = ref("var.pick", "var.index", "aws_security_group.a.id", "aws_security_group.b.id")
+    if through == "attribute":
+        (tmp_path / "src" / "main.tf").write_text(groups + variables + node.replace("EXPR", expression))
+        builder.add(Resource("aws_instance.node", instance_values("m6i.large", "node"), dict(INSTANCE_UNKNOWN)))
+        builder.declare((), "aws_instance.node", {"vpc_security_group_ids": references})
+        address = "aws_instance.node"
+    else:
+        (tmp_path / "src" / "main.tf").write_text(
+            groups + variables + f'module "nodes" {{\n  source = "./nodes"\n  sg_ids = {expression}\n}}\n')
+        (tmp_path / "src" / "nodes").mkdir()
+        (tmp_path / "src" / "nodes" / "main.tf").write_text('variable "sg_ids" {}\n\n' + node.replace("EXPR", "var.sg_ids"))
+        builder.module((), "nodes", "./nodes", {"sg_ids": references}, variables={"sg_ids": None})
+        builder.declare(("nodes",), "aws_instance.node", {"vpc_security_group_ids": ref("var.sg_ids")})
+        builder.add(Resource("aws_instance.node", instance_values("m6i.large", "node"), dict(INSTANCE_UNKNOWN),
+                             module="module.nodes"))
+        address = "module.nodes.aws_instance.node"
+    plan = _write(builder, tmp_path)
+    (tmp_path / "empty").mkdir()
+    for paths, wanted in ((["src"], expected), (["empty"], None)):
+        shown = sglint("show", *paths, "--plan", plan, "-f", "json").json()["roots"][0]
+        [group] = [n for n in shown["node_groups"] if n["address"] == address]
+        if wanted is None:
+            assert [s["reason"] for s in group["security_groups"]] == [
+                "names one or more of aws_security_group.a.id, aws_security_group.b.id; the plan's references do not say which"]
+        else:
+            assert group["security_groups"] == wanted
+    assert sglint("show", "src", "-f", "json").code == 0

@@ -90,13 +90,14 @@ class _Context:
     location: Location
     expression: Any  # its `configuration` expression (a dict, a list of block dicts, or None)
     configured: bool  # the configuration sets it (False: a computed attribute nobody set)
+    syntax: Any = None  # its expression in the `.tf` source, when we have it
 
 
 class _Reader:
     def __init__(self, plan: Plan, sources: SourceMap) -> None:
         self.plan = plan
         self.sources = sources
-        self.resolver = Resolver(plan, sources.local_references)
+        self.resolver = Resolver(plan, sources)
         self.named: dict[str, Ref] = {}  # ids, and names of launch templates and configurations
         self.group_names: dict[str, Ref] = {}  # and security group names, for `security_groups`
         for instance in plan.instances.values():
@@ -137,7 +138,8 @@ class _Reader:
             mask = True if unknown is True else masks.get(name, False)
             expr = exprs.get(name)
             location = _attribute_location(source, name, origin.location)
-            context = _Context(instance, f"{prefix}{name}", location, expr, expr is not None or not has_config)
+            context = _Context(instance, f"{prefix}{name}", location, expr, expr is not None or not has_config,
+                               _syntax(source, name))
             value = values.get(name)
             if _is_blocks(value) or (mask is True and expr is not None and (isinstance(expr, list) or name in _BLOCKS)):
                 blocks.extend(self._blocks(name, value, mask, context, origin, source))
@@ -184,7 +186,7 @@ class _Reader:
         attrs = {}
         for attribute, expr in exprs.items():
             if isinstance(expr, dict):
-                sub = _Context(context.instance, f"{context.path}.{attribute}", location, expr, True)
+                sub = _Context(context.instance, f"{context.path}.{attribute}", location, expr, True, _syntax(source, attribute))
                 value = self._recover(attribute, sub)
                 attrs[attribute] = EvalAttr(value, _attribute_location(source, attribute, location))
         return EvalBlock(name, attrs, (), location)
@@ -194,8 +196,8 @@ class _Reader:
         groups the expression references, its ports and protocol unknown."""
         unknown = Unknown(f"{context.instance.address}.{name}", _after_apply(context.expression), context.location)
         attrs = {a: EvalAttr(unknown, context.location) for a in ("protocol", "from_port", "to_port")}
-        peers = [c for c in self.resolver.expression(context.expression, context.instance.module, context.instance.key)
-                 if isinstance(c, Ref)]
+        found = self.resolver.expression(context.expression, context.instance.module, context.instance.key, every=True)
+        peers = [c for c in found if isinstance(c, Ref)]
         if peers:
             attrs["security_groups"] = EvalAttr(peers, context.location)
         return EvalBlock(name, attrs, (), origin.location, unknown)
@@ -207,15 +209,17 @@ class _Reader:
         if not isinstance(mask, dict) or not mask.get("security_groups"):
             return block
         known = {v for v in self.named.values()}
-        candidates = [c for c in self.resolver.expression(expr, context.instance.module, context.instance.key)
-                      if isinstance(c, Ref) and c not in known]
+        found = self.resolver.expression(expr, context.instance.module, context.instance.key, every=True)
+        candidates = [c for c in found if isinstance(c, Ref) and c not in known]
         current = block.attrs.get("security_groups")
         kept = [v for v in (current.value if current and isinstance(current.value, list) else []) if not isinstance(v, Unknown)]
-        if unknown_count == 1 or len(candidates) == 1:
+        if candidates and (unknown_count == 1 or len(candidates) == 1):
             value: Any = kept + [c for c in candidates if c not in kept]
         else:
             refs = ", ".join(c.expr() for c in candidates)
-            value = kept + [Unknown(f"{context.instance.address}.{context.path}", f"several blocks reference groups created in this plan ({refs}); the plan does not say which block names which", block.location)]
+            reason = (f"several blocks reference groups created in this plan ({refs}); the plan does not say which "
+                      "block names which") if candidates else _after_apply(expr)
+            value = kept + [Unknown(f"{context.instance.address}.{context.path}", reason, block.location)]
         attrs = {**block.attrs, "security_groups": EvalAttr(value, current.location if current else block.location)}
         return EvalBlock(block.type, attrs, block.blocks, block.location, block.expansion)
 
@@ -254,7 +258,7 @@ class _Reader:
         instance = context.instance
         if "constant_value" in _mapping(context.expression):
             return self._known(context, context.expression["constant_value"])
-        candidates = self.resolver.expression(context.expression, instance.module, instance.key)
+        candidates = self.resolver.expression(context.expression, instance.module, instance.key, source=context.syntax)
         flat: list[Any] = []
         for candidate in candidates:
             items = candidate if isinstance(candidate, (list, TfSet)) else [candidate]
@@ -272,6 +276,11 @@ class _Reader:
 
 
 _ABSENT = object()
+
+
+def _syntax(block: Block | None, name: str) -> Any:
+    attribute = block.body.attributes.get(name) if block is not None else None
+    return attribute.expr if attribute is not None else None
 
 
 def _plausible(name: str, value: Any) -> bool:

@@ -15,10 +15,11 @@ other than which resource an id belongs to.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping, Protocol
 
 from calico_sglint.terraform.evaluate import instance_address
 from calico_sglint.terraform.planfile import Plan, PlanInstance, split_reference
+from calico_sglint.terraform.plansource import expression_references, names_every_candidate
 from calico_sglint.terraform.values import Ref, Unknown
 
 MAX_DEPTH = 32
@@ -27,16 +28,23 @@ _KEYED = ("count.index", "each.key", "each.value")
 _ID_ATTRIBUTES = ("id", "name", "arn")
 
 
-LocalReferences = Callable[[str, str], "list[str] | None"]  # (module instance, name) -> references
+class Sources(Protocol):
+    """The `.tf` expressions behind a plan's (see plansource.SourceMap); None without them."""
+
+    def local(self, module: str, name: str) -> Any: ...
+    def output(self, module: str, name: str) -> Any: ...
+    def call_input(self, module: str, call: str, name: str) -> Any: ...
 
 
 class Resolver:
-    """Resolves `configuration` expressions against one plan; `locals` gives the references of
-    a local value from the sources, which the plan does not record."""
+    """Resolves `configuration` expressions against one plan. Where an expression could name
+    several groups, the `.tf` source of the expression (when `sources` has it) says whether it
+    names all of them (`[a.id, b.id]`) or picks some (`var.x ? a.id : b.id`); without it, which
+    one is unknown. Locals come from the sources only: the plan does not record them."""
 
-    def __init__(self, plan: Plan, locals: LocalReferences | None = None) -> None:
+    def __init__(self, plan: Plan, sources: Sources | None = None) -> None:
         self.plan = plan
-        self.locals = locals
+        self.sources = sources
         self._children: dict[tuple[str, str], list[str]] = {}
         for module in plan.modules:
             steps = split_reference(module)
@@ -44,9 +52,13 @@ class Resolver:
                 parent = _parent(module)
                 self._children.setdefault((parent, steps[-1][0]), []).append(module)
 
-    def expression(self, expr: Any, module: str, key: Any, depth: int = 0) -> list[Any]:
+    def expression(
+        self, expr: Any, module: str, key: Any, depth: int = 0, source: Any = None, every: bool = False
+    ) -> list[Any]:
         """The candidates an expression of the module instance `module` can evaluate to;
-        `key` is the referrer's instance key (for `count.index`/`each.key`)."""
+        `key` is the referrer's instance key (for `count.index`/`each.key`), `source` the
+        expression's `.tf` syntax when known; `every`: all groups it references, even when it
+        may pick some (the caller shares them out itself)."""
         if not isinstance(expr, dict):
             return []
         if "constant_value" in expr:
@@ -55,12 +67,9 @@ class Resolver:
         keyed = any(r == k or r.startswith(k + ".") for r in references for k in _KEYED)
         result: list[Any] = []
         for reference in _most_specific(references):
-            found = self.reference(reference, module, key if keyed else ANY_KEY, depth)
-            if reference.startswith(("var.", "module.")) and _refs(found) > 1:
-                found = [_which(reference, found)]  # a value passed on could be any one of them
-            result.extend(found)
-        if _refs(result) > 1 and (keyed or any(isinstance(c, (bool, int, float)) for c in result)):
-            return [_which(", ".join(references), result)]  # a key or a condition picks one of them
+            result.extend(self.reference(reference, module, key if keyed else ANY_KEY, depth))
+        if _refs(result) > 1 and not every and (source is None or not names_every_candidate(source)):
+            return [_which(", ".join(references), result)]  # a key, a condition or an index may pick some
         return result
 
     def reference(self, reference: str, module: str, key: Any, depth: int) -> list[Any]:
@@ -74,11 +83,10 @@ class Resolver:
         if head == "var":
             return self._variable(module, steps[1][0], depth)
         if head == "local":
-            references = self.locals(module, steps[1][0]) if self.locals is not None else None
-            if references is None:
+            source = self.sources.local(module, steps[1][0]) if self.sources is not None else None
+            if source is None:
                 return [Unknown(reference, "a local value: the plan does not record locals, and its source is not here")]
-            found = self.expression({"references": references}, module, ANY_KEY, depth + 1)
-            return [_which(reference, found)] if _refs(found) > 1 else found
+            return self.expression({"references": expression_references(source)}, module, ANY_KEY, depth + 1, source)
         if head == "module":
             output = steps[2][0] if len(steps) > 2 else None
             return self._module_output(module, steps[1], output, key, depth)
@@ -111,7 +119,8 @@ class Resolver:
         call = _mapping(_mapping(self.plan.config_module(parent)).get("module_calls")).get(call_name)
         expressions = _mapping(_mapping(call).get("expressions"))
         if name in expressions:
-            return self.expression(expressions[name], parent, call_key, depth + 1)
+            source = self.sources.call_input(parent, call_name, name) if self.sources is not None else None
+            return self.expression(expressions[name], parent, call_key, depth + 1, source)
         declared = _mapping(_mapping(_mapping(call).get("module")).get("variables")).get(name)
         default = _mapping(declared).get("default")
         return [] if default is None else [default]
@@ -135,7 +144,8 @@ class Resolver:
         entry = _mapping(outputs.get(output))
         if "expression" not in entry:
             return [Unknown(f"{child}.{output}", "the plan's configuration has no such output")]
-        return self.expression(entry["expression"], child, ANY_KEY, depth + 1)
+        source = self.sources.output(child, output) if self.sources is not None else None
+        return self.expression(entry["expression"], child, ANY_KEY, depth + 1, source)
 
 
 def _refs(candidates: list[Any]) -> int:

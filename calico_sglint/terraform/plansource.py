@@ -17,6 +17,7 @@ from calico_sglint.terraform.planfile import Plan, PlanInstance, module_steps
 from calico_sglint.terraform.syntax import (
     BinaryOp,
     Block,
+    Expr,
     Call,
     Conditional,
     File,
@@ -77,17 +78,28 @@ class SourceMap:
         block, file = found
         return Origin(Location(file.path, block.line, block.end_line), parsed.display, block)
 
-    def local_references(self, module: str, name: str) -> list[str] | None:
-        """The references of `local.<name>` in the module a module instance runs, from its
-        source (the plan does not record locals); None without the source."""
+    def local(self, module: str, name: str) -> Expr | None:
+        """The expression of `local.<name>` in the module a module instance runs (the plan
+        does not record locals); None without the source."""
+        return self._top_level(module, "locals", None, name)
+
+    def output(self, module: str, name: str) -> Expr | None:
+        """The `value` of output `name` of the module a module instance runs."""
+        return self._top_level(module, "output", name, "value")
+
+    def call_input(self, module: str, call: str, name: str) -> Expr | None:
+        """The expression a `module "call"` block of module instance `module` passes as `name`."""
+        return self._top_level(module, "module", call, name)
+
+    def _top_level(self, module: str, type_: str, label: str | None, attribute: str) -> Expr | None:
         parsed, _ = self._module(module)
-        if parsed is None:
-            return None
-        for file in parsed.files:
-            for block in file.body.blocks_of("locals"):
-                attribute = block.body.attributes.get(name)
-                if attribute is not None:
-                    return expression_references(attribute.expr)
+        for file in parsed.files if parsed is not None else ():
+            for block in file.body.blocks_of(type_):
+                if label is not None and block.labels != (label,):
+                    continue
+                found = block.body.attributes.get(attribute)
+                if found is not None:
+                    return found.expr
         return None
 
     def _in_plan(self, address: str) -> Origin:
@@ -208,6 +220,32 @@ def _traversal(expr: object) -> tuple[str, list[str], list[object]] | None:
         else:
             rest.append(value)
     return node.name, static, rest
+
+
+_LIST_FUNCTIONS = frozenset({"concat", "compact", "distinct", "toset", "tolist", "flatten", "sort"})
+
+
+def names_every_candidate(expr: object) -> bool:
+    """Whether every resource an expression references is part of its value: a reference, a
+    list of them, `concat`/`compact`/`toset`/... of such. A condition, an index into a list or
+    map, a `for` or any other function may pick some of them only."""
+    if isinstance(expr, (Name, GetAttr, Index)):
+        chain = _traversal(expr)
+        return chain is not None and not chain[2] and _selects_nothing(chain[0], chain[1])
+    if isinstance(expr, TupleExpr):
+        return all(names_every_candidate(item) for item in expr.items)
+    if isinstance(expr, Call) and expr.name in _LIST_FUNCTIONS and not expr.expand_last:
+        return all(names_every_candidate(arg) for arg in expr.args)
+    if isinstance(expr, Template) and len(expr.parts) == 1 and not isinstance(expr.parts[0], str):
+        return names_every_candidate(expr.parts[0])
+    return isinstance(expr, Literal)
+
+
+def _selects_nothing(root: str, steps: list[str]) -> bool:
+    """A traversal indexes only where an instance key goes (`aws_x.y[0].id`, `module.m["a"].out`),
+    not into a value (`var.ids[0]`, `local.sgs["a"]`)."""
+    keyed_at = {"var": -1, "local": -1, "module": 1, "data": 2}.get(root, 1)
+    return all(not step.startswith("[") or index == keyed_at for index, step in enumerate(steps))
 
 
 def _literal_key(expr: object) -> int | str | None:
