@@ -533,3 +533,23 @@ def test_the_source_says_whether_an_expression_names_every_group_it_references(
         else:
             assert group["security_groups"] == wanted
     assert sglint("show", "src", "-f", "json").code == 0
+
+
+def test_planned_inline_blocks_find_their_source_block_by_content(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Terraform prints a set of blocks in its own order: each planned block points at the
+    source block with the same ports and protocol."""
+    from planjson import Resource, SG_UNKNOWN, const, sg_values
+
+    root = copy_tree(FIXTURES / "plan-data", "inline")
+    (root / "sg.tf").write_text(
+        'resource "aws_security_group" "inline" {\n  name = "inline"\n\n'
+        '  ingress {\n    protocol  = "udp"\n    from_port = 4789\n    to_port   = 4789\n    self      = true\n  }\n\n'
+        '  ingress {\n    protocol  = "tcp"\n    from_port = 5473\n    to_port   = 5473\n    self      = true\n  }\n}\n')
+    builder = PlanBuilder()
+    planned = [{**INLINE, "protocol": protocol, "from_port": port, "to_port": port, "self": True, "security_groups": []}
+               for protocol, port in (("tcp", 5473), ("udp", 4789))]  # sorted, not in source order
+    builder.add(Resource("aws_security_group.inline", {**sg_values("inline"), "ingress": planned}, dict(SG_UNKNOWN)))
+    builder.declare((), "aws_security_group.inline", {"name": const("inline"), "ingress": const(planned)})
+    shown = sglint("show", "inline", "--plan", _write(builder, tmp_path), "-f", "json").json()["roots"][0]
+    [group] = [sg for sg in shown["security_groups"] if sg["address"] == "aws_security_group.inline"]
+    assert [(r["protocol"], r["location"]["line"]) for r in group["rules"]] == [("tcp", 11), ("udp", 4)]

@@ -24,7 +24,7 @@ from calico_sglint.terraform.configuration import Configuration, EvalAttr, EvalB
 from calico_sglint.terraform.planfile import Plan, PlanInstance
 from calico_sglint.terraform.planrefs import Resolver
 from calico_sglint.terraform.plansource import Origin, SourceMap
-from calico_sglint.terraform.syntax import Block
+from calico_sglint.terraform.syntax import Block, Literal, Template
 from calico_sglint.terraform.values import Ref, TfSet, Unknown
 
 # Attributes whose strings may be ids or names of resources in the plan.
@@ -157,7 +157,9 @@ class _Reader:
         expr = context.expression
         nested = source.body.blocks_of(name) if source is not None else []
         shared = expr if isinstance(expr, dict) else None
-        if mask is True:
+        if mask is True and isinstance(shared, dict) and isinstance(shared.get("constant_value"), list):
+            value, mask, shared = shared["constant_value"], False, None  # constant in the configuration
+        elif mask is True:
             if isinstance(expr, list):
                 return [self._config_block(name, e, context, origin, _nth(nested, i, len(expr))) for i, e in enumerate(expr)]
             return [self._unknown_blocks(name, context, origin)]
@@ -167,7 +169,7 @@ class _Reader:
         for index, item in enumerate(items):
             item_expr = expr[index] if isinstance(expr, list) and len(expr) == len(items) else None
             has_config = item_expr is not None or shared is not None
-            block_source = _nth(nested, index, len(items))
+            block_source = _matching(nested, item) if isinstance(item, dict) else None
             where = Origin(_block_location(block_source, origin.location), origin.module_dir, block_source)
             element_mask = masks[index] if index < len(masks) else False
             block = self._block(
@@ -309,6 +311,25 @@ def _has_unknown(mask: Any) -> bool:
     if isinstance(mask, dict):
         return any(_has_unknown(m) for m in mask.values())
     return False
+
+
+def _matching(blocks: list[Block], values: Mapping[str, Any]) -> Block | None:
+    """The one source block whose literal attributes all equal a planned element's values
+    (planned sets are not in source order)."""
+    def agrees(block: Block) -> bool:
+        literals = {n: _literal(a.expr) for n, a in block.body.attributes.items() if n in values}
+        return all(str(v).lower() == str(values[n]).lower() for n, v in literals.items() if v is not None)
+
+    found = [b for b in blocks if agrees(b)]
+    return found[0] if len(found) == 1 else None
+
+
+def _literal(expr: Any) -> Any:
+    if isinstance(expr, Literal):
+        return expr.value
+    if isinstance(expr, Template) and len(expr.parts) == 1 and isinstance(expr.parts[0], str):
+        return expr.parts[0]
+    return None
 
 
 def _nth(blocks: list[Block], index: int, count: int) -> Block | None:
