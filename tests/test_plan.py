@@ -553,3 +553,14 @@ def test_planned_inline_blocks_find_their_source_block_by_content(sglint, copy_t
     shown = sglint("show", "inline", "--plan", _write(builder, tmp_path), "-f", "json").json()["roots"][0]
     [group] = [sg for sg in shown["security_groups"] if sg["address"] == "aws_security_group.inline"]
     assert [(r["protocol"], r["location"]["line"]) for r in group["rules"]] == [("tcp", 11), ("udp", 4)]
+
+
+def test_a_plan_that_leaves_nothing_says_so(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    builder = scenarios.typha_incident()
+    for resource in builder.resources:
+        resource.action = "delete"
+    _write(builder, tmp_path)
+    result = sglint("check", "--plan", "tfplan.json")
+    assert result.code == 0
+    assert result.stderr == "tfplan.json:1: warning: the plan leaves no resources (a destroy plan?): nothing to check\n"

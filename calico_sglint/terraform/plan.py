@@ -74,8 +74,10 @@ def read_plan(
             continue
         resources.append(reader.instance(instance))
     diagnostics = []
+    at = Location(sources.plan_display, 1, 1)
+    if not plan.instances:
+        diagnostics.append(Diagnostic("warning", "the plan leaves no resources (a destroy plan?): nothing to check", at))
     if plan.errored:
-        at = Location(sources.plan_display, 1, 1)
         diagnostics.append(Diagnostic("warning", "Terraform reported errors while planning: the plan may be incomplete", at))
     modules = tuple((m, sources.module_dir(m)) for m in plan.modules)
     return Configuration(root, tuple(resources), modules, tuple(diagnostics))
