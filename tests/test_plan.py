@@ -7,6 +7,7 @@ must be equal, except where the plan knows more, and those differences are liste
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -564,3 +565,12 @@ def test_a_plan_that_leaves_nothing_says_so(sglint, tmp_path: Path, monkeypatch)
     result = sglint("check", "--plan", "tfplan.json")
     assert result.code == 0
     assert result.stderr == "tfplan.json:1: warning: the plan leaves no resources (a destroy plan?): nothing to check\n"
+
+
+def test_sources_that_do_not_match_the_plan_are_named(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = _write(scenarios.typha_incident(), tmp_path)
+    result = sglint("check", "examples/cluster-sg", "--plan", plan, "-f", "json")
+    shown = str(Path(plan).relative_to(in_repo)) if Path(plan).is_relative_to(in_repo) else os.path.relpath(plan)
+    assert result.stderr == (f"{shown}:1: warning: no root module under the given paths declares this plan's "
+                             "resources: findings point at the plan file\n")
+    assert {f["location"]["file"] for f in result.json()["findings"]} == {shown}

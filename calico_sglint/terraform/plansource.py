@@ -134,7 +134,8 @@ class SourceMap:
 
 def choose_root(plan: Plan, workspace: Workspace) -> str | None:
     """The workspace root module the plan was made from: the one declaring most of the
-    resources and module calls of the plan's root configuration (None: no match)."""
+    resources and module calls of the plan's root configuration, and at least half of them
+    (None: no root does; the sources are of other code)."""
     wanted = {r.get("address") for r in plan.configuration.get("resources", []) if isinstance(r, dict)}
     calls = plan.configuration.get("module_calls")
     wanted |= {f"module.{name}" for name in calls} if isinstance(calls, dict) else set()
@@ -144,11 +145,10 @@ def choose_root(plan: Plan, workspace: Workspace) -> str | None:
         }
     best, score = None, 0
     for root in workspace.roots:
-        declared = _declared(workspace.modules[root])
-        found = len(wanted & declared)
+        found = len(wanted & _declared(workspace.modules[root]))
         if found > score:
             best, score = root, found
-    return best
+    return best if wanted and score * 2 >= len(wanted) else None
 
 
 def _declared(module: ParsedModule) -> set[str]:
