@@ -574,3 +574,53 @@ def test_sources_that_do_not_match_the_plan_are_named(sglint, in_repo, tmp_path:
     assert result.stderr == (f"{shown}:1: warning: no root module under the given paths declares this plan's "
                              "resources: findings point at the plan file\n")
     assert {f["location"]["file"] for f in result.json()["findings"]} == {shown}
+
+
+@pytest.mark.parametrize("text,steps", [
+    ('module.a["x"].aws_sg.b[0].id', [("module", None), ("a", "x"), ("aws_sg", None), ("b", 0), ("id", None)]),
+    ("aws_security_group.this[count.index].id", [("aws_security_group", None), ("this", None), ("id", None)]),
+    ('module.a["x.y"]', [("module", None), ("a", "x.y")]),
+    ("var.ids", [("var", None), ("ids", None)]),
+])
+def test_split_reference(text: str, steps: list[Any]) -> None:
+    from calico_sglint.terraform.planfile import split_reference
+
+    assert split_reference(text) == steps
+
+
+@pytest.mark.parametrize("text,address", [
+    ("module.a", "module.a"),
+    ('module.a["x"].module.b[0]', 'module.a["x"].module.b[0]'),
+    ("module.a.b", None),
+    ("aws_x.y", None),
+])
+def test_module_address(text: str, address: str | None) -> None:
+    from calico_sglint.terraform.planfile import module_address
+
+    assert module_address(text) == address
+
+
+@pytest.mark.parametrize("expression,references,every", [
+    ("aws_security_group.a.id", ["aws_security_group.a.id"], True),
+    ("[aws_security_group.a.id, aws_security_group.b.id]", ["aws_security_group.a.id", "aws_security_group.b.id"], True),
+    ("compact(concat([local.a], var.b))", ["local.a", "var.b"], True),
+    ('"${aws_x.y.id}"', ["aws_x.y.id"], True),
+    ('aws_x.y["k"].id', ['aws_x.y["k"].id'], True),
+    ('module.m["a"].out', ['module.m["a"].out'], True),
+    ("data.aws_x.y.id", ["data.aws_x.y.id"], True),
+    ("var.c ? aws_x.a.id : aws_x.b.id", ["var.c", "aws_x.a.id", "aws_x.b.id"], False),
+    ("aws_x.y[count.index].id", ["aws_x.y", "count.index"], False),
+    ("module.m[each.key].out", ["module.m", "each.key"], False),
+    ("var.ids[0]", ["var.ids[0]"], False),
+    ('local.m["a"]', ['local.m["a"]'], False),
+    ("[for s in var.x : s.id]", ["var.x"], False),
+    ('lookup(var.m, "a", null)', ["var.m"], False),
+])
+def test_references_and_whether_they_all_count(expression: str, references: list[str], every: bool) -> None:
+    """What Terraform would record as `references`, and whether the value names every one."""
+    from calico_sglint.terraform.parse import parse_expression
+    from calico_sglint.terraform.plansource import expression_references, names_every_candidate
+
+    parsed = parse_expression(expression, "x.tf", 1)
+    assert expression_references(parsed) == references
+    assert names_every_candidate(parsed) is every
