@@ -25,18 +25,18 @@ from calico_sglint.checks.suppress import (
 from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
 from calico_sglint.model.roles import assign_roles
 from calico_sglint.model.types import Model
-from calico_sglint.profile.detect import detect_profile
-from calico_sglint.profile.helm import helm_observations
-from calico_sglint.profile.observations import Scan
-from calico_sglint.profile.sources import scan
 from calico_sglint.profile.config import (
     Config,
     check_rule_ids,
     find_config,
     load_config,
 )
+from calico_sglint.profile.detect import detect_profile
+from calico_sglint.profile.helm import helm_observations
+from calico_sglint.profile.observations import Scan
 from calico_sglint.profile.rulepack import RulePack, load_packs
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
+from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform.configuration import Configuration
