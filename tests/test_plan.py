@@ -624,3 +624,16 @@ def test_references_and_whether_they_all_count(expression: str, references: list
     parsed = parse_expression(expression, "x.tf", 1)
     assert expression_references(parsed) == references
     assert names_every_candidate(parsed) is every
+
+
+def test_a_deposed_object_being_destroyed_leaves_the_live_instance(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """create_before_destroy: the old object of a replaced rule is deposed and deleted under
+    the same address as the new one, which stays."""
+    document = scenarios.typha_incident().document()
+    replaced = next(c for c in document["resource_changes"] if c["address"] == "aws_security_group_rule.worker_typha_self")
+    document["resource_changes"].append({**replaced, "deposed": "00000001", "change": {
+        **replaced["change"], "actions": ["delete"], "after": None, "after_unknown": {}}})
+    (tmp_path / "tfplan.json").write_text(json.dumps(document, indent=2))
+    shown = sglint("show", str(TYPHA.relative_to(in_repo)), "--plan", str(tmp_path / "tfplan.json"), "-f", "json").json()
+    rules = [r["declared_by"] for sg in shown["roots"][0]["security_groups"] for r in sg["rules"]]
+    assert "aws_security_group_rule.worker_typha_self" in rules

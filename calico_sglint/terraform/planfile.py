@@ -157,8 +157,8 @@ def _changes(changes: Any) -> tuple[set[str], dict[str, Any]]:
     destroyed: set[str] = set()
     unknown: dict[str, Any] = {}
     for entry in _list(changes):
-        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
-            continue
+        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str) or entry.get("deposed"):
+            continue  # a deposed object (create_before_destroy) shares the address of the live one
         change = _mapping(entry.get("change"))
         actions = _list(change.get("actions"))
         if ("delete" in actions or "forget" in actions) and "create" not in actions:
