@@ -637,3 +637,16 @@ def test_a_deposed_object_being_destroyed_leaves_the_live_instance(sglint, in_re
     shown = sglint("show", str(TYPHA.relative_to(in_repo)), "--plan", str(tmp_path / "tfplan.json"), "-f", "json").json()
     rules = [r["declared_by"] for sg in shown["roots"][0]["security_groups"] for r in sg["rules"]]
     assert "aws_security_group_rule.worker_typha_self" in rules
+
+
+def test_an_existing_groups_computed_rules_are_not_inline_rules(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """After a refresh, an existing group's `ingress`/`egress` list every rule it has in AWS,
+    those of its aws_security_group_rule resources too: only written blocks are inline rules."""
+    builder = scenarios.typha_rule_destroyed()
+    builder.resources.pop()  # keep the incident as it is
+    mirrored = {**INLINE, "protocol": "tcp", "from_port": 6443, "to_port": 6443,
+                "security_groups": ["sg-0bbb000000000000b"]}
+    builder.resources[0].values = {**builder.resources[0].values, "ingress": [mirrored]}
+    plan = _write(builder, tmp_path)
+    both, hcl_only, plan_only = _differential(sglint, TYPHA.relative_to(in_repo), plan)
+    assert (len(both), hcl_only, plan_only) == (3, [], [])

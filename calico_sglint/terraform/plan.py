@@ -54,6 +54,9 @@ _BLOCKS = frozenset({
 _CONFLICTS = {
     ("aws_security_group_rule", "source_security_group_id"): ("self", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"),
 }
+# Computed blocks that mirror what exists in AWS (rules of standalone rule resources, or made
+# outside Terraform): read only when the configuration writes them.
+_MIRRORS = frozenset({("aws_security_group", "ingress"), ("aws_security_group", "egress")})
 # Data sources kept as resources: the model reads a subnet's CIDR the same way either way.
 DATA_TYPES = frozenset({"aws_subnet"})
 
@@ -143,6 +146,8 @@ class _Reader:
             context = _Context(instance, f"{prefix}{name}", location, expr, expr is not None or not has_config,
                                _syntax(source, name))
             value = values.get(name)
+            if not prefix and expr is None and has_config and (instance.type, name) in _MIRRORS:
+                continue
             if _is_blocks(value) or (mask is True and expr is not None and (isinstance(expr, list) or name in _BLOCKS)):
                 blocks.extend(self._blocks(name, value, mask, context, origin, source))
                 continue
