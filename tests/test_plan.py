@@ -16,8 +16,12 @@ from typing import Any
 import pytest
 
 import plan_scenarios as scenarios
-from conftest import EXAMPLES, FIXTURES
-from planjson import PlanBuilder, ref
+from calico_sglint.terraform.parse import parse_expression
+from calico_sglint.terraform.planfile import module_address, split_reference
+from calico_sglint.terraform.plansource import expression_references, names_every_candidate
+from conftest import EXAMPLES, FIXTURES, REPO
+from plan_scenarios import INSTANCE_UNKNOWN, instance_values
+from planjson import SG_UNKNOWN, PlanBuilder, Resource, const, ref, rule_values, sg_values
 
 TYPHA = EXAMPLES / "typha-blocked"
 
@@ -178,7 +182,6 @@ def test_show_and_graph_read_the_plan(sglint, in_repo, tmp_path: Path) -> None: 
 def test_inline_rules_naming_groups_created_in_the_plan(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """An SG's inline `ingress` written as blocks is one attribute to Terraform: unknown when a
     peer's id is, with the references of all blocks in one list."""
-    from planjson import Resource, SG_UNKNOWN, const, ref, sg_values
 
     monkeypatch.chdir(tmp_path)
     builder = PlanBuilder()
@@ -239,8 +242,6 @@ def test_a_plan_of_generated_modules_models_what_the_hcl_reading_models(sglint, 
     """bench/plan.py lays sglint's HCL evaluation of generated cluster modules (every rule style,
     dynamic blocks, for_each, launch templates with autoscaling groups) out as a plan: reading
     it back gives each module's security groups, rules and node groups again."""
-    from conftest import REPO
-
     sys.path.insert(0, str(REPO / "bench"))
     from generate import generate
     from plan import plan_document
@@ -329,7 +330,6 @@ def test_hostile_addresses_and_nesting_are_one_line_errors(sglint, tmp_path: Pat
 
 
 def test_instance_keys_are_quoted_like_the_hcl_reading_quotes_them(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from planjson import Resource, SG_UNKNOWN, sg_values
 
     monkeypatch.chdir(tmp_path)
     builder = PlanBuilder()
@@ -358,7 +358,6 @@ def test_inline_blocks_terraform_does_not_know(case: str, sglint, tmp_path: Path
     """Inline rules whose peer is created in the same plan: a block Terraform does not know
     comes from the configuration's blocks; written as one attribute, it stands for an
     unknown number of blocks (ports unknown) naming the referenced groups."""
-    from planjson import Resource, SG_UNKNOWN, const, sg_values
 
     monkeypatch.chdir(tmp_path)
     builder = PlanBuilder()
@@ -385,7 +384,6 @@ def test_inline_blocks_terraform_does_not_know(case: str, sglint, tmp_path: Path
 
 
 def test_a_launch_template_network_interface_block_names_its_group(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from planjson import Resource, SG_UNKNOWN, const, sg_values
 
     monkeypatch.chdir(tmp_path)
     builder = PlanBuilder()
@@ -422,7 +420,6 @@ def test_the_root_module_the_plan_comes_from_is_found_among_several(sglint, tmp_
 
 def test_a_tigera_operator_helm_release_in_the_plan_sets_the_profile(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The plan has the release's rendered values (templatefile, variables and all)."""
-    from planjson import Resource, const
 
     monkeypatch.chdir(tmp_path)
     builder = scenarios.typha_incident()
@@ -441,7 +438,6 @@ def test_a_tigera_operator_helm_release_in_the_plan_sets_the_profile(sglint, tmp
 
 def test_known_ids_and_group_names_name_their_resources(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """An update plan: every id is known. `security_groups` may name groups by name."""
-    from planjson import Resource, const, rule_values
 
     monkeypatch.chdir(tmp_path)
     builder = PlanBuilder()
@@ -494,8 +490,6 @@ def test_the_source_says_whether_an_expression_names_every_group_it_references(
 ) -> None:
     """The plan records the two groups an expression references, not whether it names both or
     picks one: the `.tf` source says; without it, the nodes' groups are unknown."""
-    from planjson import Resource, SG_UNKNOWN, const, sg_values
-    from plan_scenarios import INSTANCE_UNKNOWN, instance_values
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "src").mkdir()
@@ -539,7 +533,6 @@ def test_the_source_says_whether_an_expression_names_every_group_it_references(
 def test_planned_inline_blocks_find_their_source_block_by_content(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Terraform prints a set of blocks in its own order: each planned block points at the
     source block with the same ports and protocol."""
-    from planjson import Resource, SG_UNKNOWN, const, sg_values
 
     root = copy_tree(FIXTURES / "plan-data", "inline")
     (root / "sg.tf").write_text(
@@ -583,7 +576,6 @@ def test_sources_that_do_not_match_the_plan_are_named(sglint, in_repo, tmp_path:
     ("var.ids", [("var", None), ("ids", None)]),
 ])
 def test_split_reference(text: str, steps: list[Any]) -> None:
-    from calico_sglint.terraform.planfile import split_reference
 
     assert split_reference(text) == steps
 
@@ -595,7 +587,6 @@ def test_split_reference(text: str, steps: list[Any]) -> None:
     ("aws_x.y", None),
 ])
 def test_module_address(text: str, address: str | None) -> None:
-    from calico_sglint.terraform.planfile import module_address
 
     assert module_address(text) == address
 
@@ -618,8 +609,6 @@ def test_module_address(text: str, address: str | None) -> None:
 ])
 def test_references_and_whether_they_all_count(expression: str, references: list[str], every: bool) -> None:
     """What Terraform would record as `references`, and whether the value names every one."""
-    from calico_sglint.terraform.parse import parse_expression
-    from calico_sglint.terraform.plansource import expression_references, names_every_candidate
 
     parsed = parse_expression(expression, "x.tf", 1)
     assert expression_references(parsed) == references
