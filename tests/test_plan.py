@@ -21,7 +21,7 @@ from calico_sglint.terraform.planfile import module_address, split_reference
 from calico_sglint.terraform.plansource import expression_references, names_every_candidate
 from conftest import EXAMPLES, FIXTURES, REPO
 from plan_scenarios import INSTANCE_UNKNOWN, instance_values
-from planjson import SG_UNKNOWN, PlanBuilder, Resource, const, ref, rule_values, sg_values
+from planjson import RULE_UNKNOWN, SG_UNKNOWN, PlanBuilder, Resource, const, ref, rule_values, sg_values
 
 TYPHA = EXAMPLES / "typha-blocked"
 
@@ -639,3 +639,39 @@ def test_an_existing_groups_computed_rules_are_not_inline_rules(sglint, in_repo,
     plan = _write(builder, tmp_path)
     both, hcl_only, plan_only = _differential(sglint, TYPHA.relative_to(in_repo), plan)
     assert (len(both), hcl_only, plan_only) == (3, [], [])
+
+
+def test_sensitive_values_are_unknown_and_never_printed(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What the plan marks sensitive (a CIDR from a sensitive variable) is not read, so no
+    report can leak it: the path it might open is unverified, naming where it is."""
+    monkeypatch.chdir(tmp_path)
+    secret = "203.0.113.77/32"
+    builder = scenarios.typha_incident()
+    builder.add(Resource("aws_security_group_rule.master_typha_from_office",
+                         rule_values("ingress", "tcp", 5473, 5473, cidr_blocks=[secret]), dict(RULE_UNKNOWN)))
+    builder.declare((), "aws_security_group_rule.master_typha_from_office", {
+        "security_group_id": ref("aws_security_group.master.id"), "cidr_blocks": ref("var.office")})
+    builder.variables["office"] = [secret]
+    builder.config["variables"] = {"office": {"sensitive": True}}
+    builder.add(Resource("aws_security_group.hidden", {**sg_values("hidden"), "ingress": ["SECRET"]}, dict(SG_UNKNOWN)))
+    builder.declare((), "aws_security_group.hidden", {"ingress": ref("var.office")})
+    document = builder.document()
+    for resource in document["planned_values"]["root_module"]["resources"]:
+        if resource["address"] == "aws_security_group_rule.master_typha_from_office":
+            resource["sensitive_values"] = {"cidr_blocks": [True]}
+        if resource["address"] == "aws_security_group.hidden":
+            resource["sensitive_values"] = {"ingress": True}
+    (tmp_path / "tfplan.json").write_text(json.dumps(document))
+    outputs = [sglint(command, "--plan", "tfplan.json", *extra) for command, extra in (
+        ("check", ()), ("check", ("-f", "json")), ("check", ("-f", "sarif")), ("check", ("-f", "github")),
+        ("check", ("-f", "markdown")), ("show", ()), ("show", ("-f", "json")), ("graph", ("-f", "json")))]
+    assert all(secret not in o.stdout + o.stderr and "SECRET" not in o.stdout for o in outputs)
+    shown = outputs[6].json()["roots"][0]
+    [rule] = [r for sg in shown["security_groups"] for r in sg["rules"]
+              if r["declared_by"] == "aws_security_group_rule.master_typha_from_office"]
+    assert rule["peers"] == [{"kind": "unknown", "value": "aws_security_group_rule.master_typha_from_office.cidr_blocks",
+                              "reason": "sensitive in the plan: sglint neither reads nor prints it"}]
+    [hidden] = [sg for sg in shown["security_groups"] if sg["address"] == "aws_security_group.hidden"]
+    assert [r["protocol"] for r in hidden["rules"]] == [
+        {"unknown": "aws_security_group.hidden.ingress", "reason": "sensitive in the plan: sglint neither reads nor prints it",
+         "location": {"file": "tfplan.json", "line": 1, "end_line": 1}}]

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 from calico_sglint.source import Diagnostic, Location
 from calico_sglint.terraform.configuration import Configuration, EvalAttr, EvalBlock, ResourceInstance
-from calico_sglint.terraform.planfile import Plan, PlanInstance
+from calico_sglint.terraform.planfile import SENSITIVE, Plan, PlanInstance
 from calico_sglint.terraform.planrefs import Resolver
 from calico_sglint.terraform.plansource import Origin, SourceMap
 from calico_sglint.terraform.syntax import Block, Literal, Template
@@ -148,6 +148,13 @@ class _Reader:
             value = values.get(name)
             if not prefix and expr is None and has_config and (instance.type, name) in _MIRRORS:
                 continue
+            if value is SENSITIVE:
+                hidden = Unknown(f"{instance.address}.{context.path}", _HIDDEN, location)
+                if name in _BLOCKS:
+                    blocks.append(self._unknown_blocks(name, context, origin, hidden))
+                else:
+                    attrs[name] = EvalAttr(hidden, location)
+                continue
             if _is_blocks(value) or (mask is True and expr is not None and (isinstance(expr, list) or name in _BLOCKS)):
                 blocks.extend(self._blocks(name, value, mask, context, origin, source))
                 continue
@@ -174,6 +181,10 @@ class _Reader:
         masks = mask if isinstance(mask, list) else [mask] * len(items)
         result = []
         for index, item in enumerate(items):
+            if item is SENSITIVE:
+                hidden = Unknown(f"{context.instance.address}.{context.path}", _HIDDEN, context.location)
+                result.append(self._unknown_blocks(name, context, origin, hidden))
+                continue
             item_expr = expr[index] if isinstance(expr, list) and len(expr) == len(items) else None
             has_config = item_expr is not None or shared is not None
             block_source = _matching(nested, item) if isinstance(item, dict) else None
@@ -200,10 +211,11 @@ class _Reader:
                 attrs[attribute] = EvalAttr(value, _attribute_location(source, attribute, location))
         return EvalBlock(name, attrs, (), location)
 
-    def _unknown_blocks(self, name: str, context: _Context, origin: Origin) -> EvalBlock:
-        """One block standing for blocks Terraform does not know yet: its peers are the
-        groups the expression references, its ports and protocol unknown."""
-        unknown = Unknown(f"{context.instance.address}.{name}", _after_apply(context.expression), context.location)
+    def _unknown_blocks(self, name: str, context: _Context, origin: Origin, unknown: Unknown | None = None) -> EvalBlock:
+        """One block standing for blocks Terraform does not know yet (or hides): its peers are
+        the groups the expression references, its ports and protocol unknown."""
+        if unknown is None:
+            unknown = Unknown(f"{context.instance.address}.{name}", _after_apply(context.expression), context.location)
         attrs = {a: EvalAttr(unknown, context.location) for a in ("protocol", "from_port", "to_port")}
         found = self.resolver.expression(context.expression, context.instance.module, context.instance.key, every=True)
         peers = [c for c in found if isinstance(c, Ref)]
@@ -251,7 +263,9 @@ class _Reader:
 
     def _known(self, context: _Context, value: Any) -> Any:
         """A planned value: ids and names of planned resources become `Ref`s (a resource's own
-        `id` and `name` stay as they are; in a block, `id` and `name` name other resources)."""
+        `id` and `name` stay as they are; in a block, `id` and `name` name other resources);
+        what the plan marks sensitive is unknown."""
+        value = _reveal_nothing(value, f"{context.instance.address}.{context.path}", context.location)
         name = context.path.rsplit(".", 1)[-1]
         if name not in REFERENCE_ATTRIBUTES or (name in ("id", "name") and "." not in context.path):
             return value
@@ -285,6 +299,20 @@ class _Reader:
 
 
 _ABSENT = object()
+
+
+_HIDDEN = "sensitive in the plan: sglint neither reads nor prints it"
+
+
+def _reveal_nothing(value: Any, expr: str, location: Location) -> Any:
+    """`value` with its sensitive parts (`SENSITIVE`) as unknowns naming where they are."""
+    if value is SENSITIVE:
+        return Unknown(expr, _HIDDEN, location)
+    if isinstance(value, list):
+        return [_reveal_nothing(v, expr, location) for v in value]
+    if isinstance(value, dict):
+        return {k: _reveal_nothing(v, f"{expr}.{k}", location) for k, v in value.items()}
+    return value
 
 
 def _syntax(block: Block | None, name: str) -> Any:

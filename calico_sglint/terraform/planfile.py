@@ -26,6 +26,16 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _ADDRESS = re.compile(r'"address"\s*:\s*("(?:[^"\\\n]|\\.)*")')
 
 
+class _Sensitive:
+    """A value the plan marks sensitive: not read, so that no report ever prints it."""
+
+    def __repr__(self) -> str:
+        return "(sensitive)"
+
+
+SENSITIVE = _Sensitive()
+
+
 @dataclass(frozen=True)
 class PlanInstance:
     """One resource instance as the plan will leave it (`after`, with what is unknown)."""
@@ -197,10 +207,21 @@ def _instance(resource: Mapping[str, Any], module: str, unknown: Mapping[str, An
         key = None
     local = f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}"
     base = f"{module}.{local}" if module else local
+    values = _hide_sensitive(_mapping(resource.get("values")), resource.get("sensitive_values"))
     return PlanInstance(
-        instance_address(base, key), base, mode, type_, name, key, module, _mapping(resource.get("values")),
-        unknown.get(given, False),
+        instance_address(base, key), base, mode, type_, name, key, module, values, unknown.get(given, False),
     )
+
+
+def _hide_sensitive(value: Any, sensitive: Any) -> Any:
+    """`value` with what `sensitive_values` marks replaced by `SENSITIVE`."""
+    if sensitive is True:
+        return SENSITIVE
+    if isinstance(value, dict) and isinstance(sensitive, dict) and sensitive:
+        return {k: _hide_sensitive(v, sensitive.get(k)) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(sensitive, list) and sensitive:
+        return [_hide_sensitive(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+    return value
 
 
 def module_address(text: str) -> str | None:

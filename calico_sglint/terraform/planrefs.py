@@ -112,6 +112,9 @@ class Resolver:
 
     def _variable(self, module: str, name: str, depth: int) -> list[Any]:
         if not module:
+            declared = _mapping(_mapping(self.plan.configuration.get("variables")).get(name))
+            if declared.get("sensitive") is True:
+                return [Unknown(f"var.{name}", "sensitive in the plan: sglint neither reads nor prints it")]
             if name in self.plan.variables:
                 return [self.plan.variables[name]]
             return [Unknown(f"var.{name}", "the plan has no value for this variable")]
