@@ -18,7 +18,7 @@ import pytest
 import plan_scenarios as scenarios
 from calico_sglint.terraform.parse import parse_expression
 from calico_sglint.terraform.planfile import module_address, split_reference
-from calico_sglint.terraform.plansource import expression_references, names_every_candidate
+from calico_sglint.terraform.references import expression_references, names_every_candidate
 from conftest import EXAMPLES, FIXTURES, REPO
 from plan_scenarios import INSTANCE_UNKNOWN, instance_values
 from planjson import RULE_UNKNOWN, SG_UNKNOWN, PlanBuilder, Resource, const, ref, rule_values, sg_values
