@@ -9,6 +9,8 @@ round:
 
   hcl show    `sglint show -f json TREE` with the cache a previous run wrote (every cluster a root)
   plan show   `sglint show -f json --plan plan.json` in an empty directory (no sources to read)
+  plan+tf     `sglint show -f json --plan plan.json ROOT`, warm: the plan with the sources for
+              locations (ROOT: a root module calling every cluster module with its tfvars values)
   hcl check   `sglint check -f json TREE`, warm
   plan check  `sglint check -f json --plan plan.json`
 
@@ -71,9 +73,25 @@ def plan_document(tree: str, modules: list[str]) -> dict[str, Any]:
                                                 "type": instance.type, "name": instance.name,
                                                 "expressions": expressions})
         root["child_modules"].append(child)
-        calls[name] = {"source": f"./{os.path.relpath(directory, tree)}", "module": config}
+        calls[name] = {"source": f"../{os.path.relpath(directory, tree)}", "module": config}
     return {"format_version": "1.2", "terraform_version": "1.9.5", "planned_values": {"root_module": root},
             "resource_changes": changes, "configuration": {"root_module": {"module_calls": calls}}}
+
+
+def write_root(tree: str, modules: list[str]) -> str:
+    """`TREE/root/main.tf`: a root module calling each cluster module with the values of its
+    terraform.tfvars, the configuration `plan_document`'s plan is a plan of."""
+    root = os.path.join(tree, "root")
+    os.makedirs(root, exist_ok=True)
+    calls = []
+    for directory in modules:
+        name = os.path.basename(directory).replace(".", "_")
+        with open(os.path.join(directory, "terraform.tfvars"), encoding="utf-8") as handle:
+            values = handle.read()
+        calls.append(f'module "{name}" {{\n  source = "../{os.path.relpath(directory, tree)}"\n\n{values}}}\n')
+    with open(os.path.join(root, "main.tf"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(calls))
+    return root
 
 
 def _body(block: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -121,14 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     with open(plan_file, "w", encoding="utf-8") as handle:
         json.dump(plan_document(tree, directories), handle)
     size = os.path.getsize(plan_file) / 1e6
+    write_root(tree, directories)
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SGLINT_CACHE_DIR=os.path.join(args.workdir, "cache"))
     sglint = [args.python, "-m", "calico_sglint"]
     runs = [("hcl show", [*sglint, "show", "-f", "json", "."], tree),
-            ("plan show", [*sglint, "show", "-f", "json", "--plan", "plan.json"], plan_dir)]
+            ("plan show", [*sglint, "show", "-f", "json", "--plan", "plan.json"], plan_dir),
+            ("plan+tf", [*sglint, "show", "-f", "json", "--plan", plan_file, "root"], tree)]
     if not args.no_check:
         runs += [("hcl check", [*sglint, "check", "-f", "json", "."], tree),
                  ("plan check", [*sglint, "check", "-f", "json", "--plan", "plan.json"], plan_dir)]
     run_once(runs[0][1], env, tree)  # fill the cache
+    run_once(runs[2][1], env, tree)
     series = {name: Series(name) for name, _, _ in runs}
     for round_ in range(args.rounds):
         for name, command, cwd in (runs if round_ % 2 == 0 else list(reversed(runs))):
