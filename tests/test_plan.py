@@ -675,3 +675,34 @@ def test_sensitive_values_are_unknown_and_never_printed(sglint, tmp_path: Path, 
     assert [r["protocol"] for r in hidden["rules"]] == [
         {"unknown": "aws_security_group.hidden.ingress", "reason": "sensitive in the plan: sglint neither reads nor prints it",
          "location": {"file": "tfplan.json", "line": 1, "end_line": 1}}]
+
+
+@pytest.mark.slow
+def test_malformed_plans_never_crash(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Plans with random parts replaced by values of other JSON types: a result or a one-line
+    error, never an internal error (fixed seed, so a failure replays)."""
+    import copy
+    import random
+
+    monkeypatch.chdir(tmp_path)
+    documents = [build().document() for build in (scenarios.typha_incident, scenarios.node_pools,
+                                                  scenarios.eks_registry_module, scenarios.data_sources)]
+    junk: list[Any] = [None, True, 0, -1, 1.5, "", "x", "module.", "aws_x.y[", [], {}, [None], {"a": None}, "sg-1",
+                       ["sg-1"], {"references": 5}, {"constant_value": {"x": []}}, [{"references": ["var.x", 3]}], [True]]
+
+    def places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+        return [path] + [p for key, child in children for p in places(child, (*path, key))]
+
+    rng = random.Random(7)
+    for _ in range(150):
+        document = copy.deepcopy(rng.choice(documents))
+        for _ in range(rng.randint(1, 4)):
+            path = rng.choice(places(document)[1:])
+            parent = document
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = copy.deepcopy(rng.choice(junk))
+        (tmp_path / "tfplan.json").write_text(json.dumps(document))
+        result = sglint("check", "--plan", "tfplan.json", "-f", "json")
+        assert result.code in (0, 1, 2) and "internal error" not in result.stderr, result.stderr

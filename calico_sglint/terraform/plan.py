@@ -160,7 +160,7 @@ class _Reader:
                 continue
             converted = self._value(name, value, mask, context)
             if converted is not _ABSENT:
-                attrs[name] = EvalAttr(converted, location)
+                attrs[name] = EvalAttr(_typed(name, converted, context), location)
         return EvalBlock(type_, attrs, tuple(blocks), origin.location)
 
     def _blocks(
@@ -302,6 +302,33 @@ _ABSENT = object()
 
 
 _HIDDEN = "sensitive in the plan: sglint neither reads nor prints it"
+# The JSON types of the attributes the model reads one value of; a plan holding another type
+# (not one Terraform writes) gives an unknown instead.
+_SCALAR_TYPES: Mapping[str, tuple[type, ...]] = {
+    **dict.fromkeys(("source_dest_check", "self"), (bool, str)),
+    **dict.fromkeys(("from_port", "to_port", "min_size", "max_size"), (int, float, str)),
+    **dict.fromkeys(("protocol", "ip_protocol"), (str, int)),
+    **dict.fromkeys(("type", "description", "name", "name_prefix", "node_group_name", "node_group_name_prefix",
+                     "cidr_ipv4", "cidr_ipv6", "prefix_list_id", "private_ip", "chart"), (str,)),
+    **dict.fromkeys(("security_group_id", "source_security_group_id", "referenced_security_group_id",
+                     "launch_configuration", "subnet_id", "network_interface_id", "id", "launch_template_id",
+                     "launch_template_name"), (str, Ref)),
+}
+_LIST_TYPES = frozenset(_LISTS | {"values"})
+
+
+def _typed(name: str, value: Any, context: _Context) -> Any:
+    """`value`, or an unknown when its JSON type is not one the attribute can have."""
+    if value is None or isinstance(value, Unknown):
+        return value
+    expected = _SCALAR_TYPES.get(name)
+    if expected is not None and (not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected)):
+        return Unknown(f"{context.instance.address}.{context.path}", "not a value of this attribute's type in the plan", context.location)
+    if name in _LIST_TYPES and not (isinstance(value, list) and all(isinstance(v, (str, Ref, Unknown)) for v in value)):
+        return Unknown(f"{context.instance.address}.{context.path}", "not a list of strings in the plan", context.location)
+    if name == "tags" and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+        return Unknown(f"{context.instance.address}.{context.path}", "not a map of strings in the plan", context.location)
+    return value
 
 
 def _reveal_nothing(value: Any, expr: str, location: Location) -> Any:
@@ -329,7 +356,8 @@ def _plausible(name: str, value: Any) -> bool:
 
 
 def _after_apply(expression: Any) -> str:
-    references = [r for r in _mapping(expression).get("references", []) if isinstance(r, str)]
+    listed = _mapping(expression).get("references")
+    references = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
     shown = ", ".join(references[:4]) + (", ..." if len(references) > 4 else "")
     return f"known only after apply (references {shown})" if references else "known only after apply"
 

@@ -207,7 +207,7 @@ def _instance(resource: Mapping[str, Any], module: str, unknown: Mapping[str, An
         key = None
     local = f"data.{type_}.{name}" if mode == "data" else f"{type_}.{name}"
     base = f"{module}.{local}" if module else local
-    values = _hide_sensitive(_mapping(resource.get("values")), resource.get("sensitive_values"))
+    values = _mapping(_hide_sensitive(_mapping(resource.get("values")), resource.get("sensitive_values")))
     return PlanInstance(
         instance_address(base, key), base, mode, type_, name, key, module, values, unknown.get(given, False),
     )

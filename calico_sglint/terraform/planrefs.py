@@ -63,7 +63,8 @@ class Resolver:
             return []
         if "constant_value" in expr:
             return [expr["constant_value"]]
-        references = [r for r in expr.get("references", []) if isinstance(r, str)]
+        listed = expr.get("references")
+        references = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
         keyed = any(r == k or r.startswith(k + ".") for r in references for k in _KEYED)
         result: list[Any] = []
         for reference in _most_specific(references):

@@ -116,7 +116,9 @@ def choose_root(plan: Plan, workspace: Workspace) -> str | None:
     """The workspace root module the plan was made from: the one declaring most of the
     resources and module calls of the plan's root configuration, and at least half of them
     (None: no root does; the sources are of other code)."""
-    wanted = {r.get("address") for r in plan.configuration.get("resources", []) if isinstance(r, dict)}
+    resources = plan.configuration.get("resources")
+    wanted = {r["address"] for r in (resources if isinstance(resources, list) else [])
+              if isinstance(r, dict) and isinstance(r.get("address"), str)}
     calls = plan.configuration.get("module_calls")
     wanted |= {f"module.{name}" for name in calls} if isinstance(calls, dict) else set()
     if not wanted:
