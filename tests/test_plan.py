@@ -706,3 +706,14 @@ def test_malformed_plans_never_crash(sglint, tmp_path: Path, monkeypatch) -> Non
         (tmp_path / "tfplan.json").write_text(json.dumps(document))
         result = sglint("check", "--plan", "tfplan.json", "-f", "json")
         assert result.code in (0, 1, 2) and "internal error" not in result.stderr, result.stderr
+
+
+def test_sarif_from_a_plan_alone_is_valid(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from test_formats import SARIF_VALIDATOR
+
+    monkeypatch.chdir(tmp_path)
+    _write(scenarios.typha_incident(), tmp_path)
+    result = sglint("check", "--plan", "tfplan.json", "-f", "sarif")
+    sarif = json.loads(result.stdout)
+    SARIF_VALIDATOR.validate(sarif)
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]} == {"tfplan.json"}
