@@ -214,8 +214,9 @@ BAD_PLANS = [
 ]
 
 
-@pytest.mark.parametrize("name,text,message", BAD_PLANS, ids=[b[0] for b in BAD_PLANS])
-@pytest.mark.parametrize("command", ["check", "fix", "show", "graph"])
+@pytest.mark.parametrize("name,text,message,command", [
+    *((*bad, "check") for bad in BAD_PLANS), *((*BAD_PLANS[2], command) for command in ("fix", "show", "graph")),
+], ids=[*(b[0] for b in BAD_PLANS), "state-fix", "state-show", "state-graph"])
 def test_bad_input_is_one_line_naming_the_file_and_exit_2(
     name: str, text: str, message: str, command: str, sglint, tmp_path: Path, monkeypatch  # type: ignore[no-untyped-def]
 ) -> None:
