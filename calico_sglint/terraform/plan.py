@@ -75,7 +75,7 @@ def read_plan(
             continue
         if instance.mode == "data" and instance.type not in DATA_TYPES:
             continue
-        resources.append(reader.instance(instance))
+        resources.append(reader.instance(instance, wanted.get(instance.type) if wanted is not None else None))
     diagnostics = []
     at = Location(sources.plan_display, 1, 1)
     if not plan.instances:
@@ -116,13 +116,15 @@ class _Reader:
                 table.setdefault(value, Ref(instance.address, attribute))
         self.group_names = {**self.group_names, **self.named}
 
-    def instance(self, instance: PlanInstance) -> ResourceInstance:
+    def instance(self, instance: PlanInstance, only: frozenset[str] | None = None) -> ResourceInstance:
+        """The instance with its planned values; `only` the top-level attributes and blocks
+        later stages read (None: all), like the HCL evaluator."""
         origin = self.sources.origin(instance)
         config = self.plan.config_resource(instance)
         expressions = config.get("expressions") if isinstance(config, dict) else None
         body = self._block(
             "resource", instance, instance.values, instance.unknown, expressions, "", origin, origin.block,
-            config is not None,
+            config is not None, only,
         )
         return ResourceInstance(
             address=instance.address, resource=instance.resource, mode=instance.mode, type=instance.type,
@@ -133,13 +135,15 @@ class _Reader:
 
     def _block(
         self, type_: str, instance: PlanInstance, values: Mapping[str, Any], unknown: Any, expressions: Any,
-        prefix: str, origin: Origin, source: Block | None, has_config: bool,
+        prefix: str, origin: Origin, source: Block | None, has_config: bool, only: frozenset[str] | None = None,
     ) -> EvalBlock:
         attrs: dict[str, EvalAttr] = {}
         blocks: list[EvalBlock] = []
         masks = unknown if isinstance(unknown, dict) else {}
         exprs = expressions if isinstance(expressions, dict) else {}
         for name in [*values, *(k for k in masks if k not in values)]:
+            if only is not None and name not in only:
+                continue
             mask = True if unknown is True else masks.get(name, False)
             expr = exprs.get(name)
             location = _attribute_location(source, name, origin.location)
