@@ -107,6 +107,12 @@ RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to 
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+ModuleDirOpt = typer.Option(
+    None, "--module-dir", metavar="DIR", show_default=False,
+    help="A directory of modules already installed, laid out like .terraform/modules (a modules.json, "
+    "or one directory per module call key such as eks or eks.kms); searched after each root's "
+    ".terraform/modules ($TF_DATA_DIR/modules). Repeatable.",
+)
 FailOnOpt = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -127,7 +133,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False,
+    no_cache: bool = False, module_dirs: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -144,6 +150,7 @@ def _read_options(
         cache_dir=None if no_cache else default_cache_dir(os.environ),
         jobs=jobs_from_env(os.environ),
         prune=True,
+        module_dirs=tuple(module_dirs or ()),
     )
 
 
@@ -225,6 +232,7 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -266,7 +274,10 @@ def check(
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    options = replace(_check_options(paths, var_files, variables, flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
+    options = replace(
+        _check_options(paths, var_files, variables, flags, config, rules, no_cache, module_dirs),
+        no_ignore=no_ignore, baseline=baseline,
+    )
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -302,10 +313,12 @@ def _profile_flags(
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
+    module_dirs: Optional[List[str]] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    return CheckOptions(_read_options(paths, var_files, variables, no_cache), flags, config, tuple(rules or ()))
+    read_options = _read_options(paths, var_files, variables, no_cache, module_dirs)
+    return CheckOptions(read_options, flags, config, tuple(rules or ()))
 
 
 @app.command()
@@ -330,6 +343,7 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
 
@@ -355,7 +369,7 @@ def fix(
     from calico_sglint.render.text import fails, summary
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
+    options = _check_options(paths, var_files, variables, flags, config, rules, no_cache, module_dirs)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
@@ -408,6 +422,7 @@ def show(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -420,7 +435,7 @@ def show(
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache))
+    result = read(_read_options(paths, var_files, variables, no_cache, module_dirs))
     _print_diagnostics(result.diagnostics)
     if output_format is ShowFormat.json:
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -447,6 +462,7 @@ def graph(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
 
@@ -467,7 +483,7 @@ def graph(
     from calico_sglint.render.diagram import build_graphs, render_graph
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    result = run_check(_check_options(paths, var_files, variables, flags, config, rules, no_cache))
+    result = run_check(_check_options(paths, var_files, variables, flags, config, rules, no_cache, module_dirs))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         _emit(render_graph(build_graphs(result), output_format.value), output)

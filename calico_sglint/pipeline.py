@@ -60,6 +60,7 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,13 @@ class ReadResult:
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    for directory in options.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError("no such directory (--module-dir)", directory)
+    workspace = load_workspace(
+        list(options.paths), parse_many=parse_many or parser_for(options), env=options.env,
+        module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
+    )
     diagnostics = list(workspace.diagnostics)
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
@@ -160,7 +167,11 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
+    result = read(replace(
+        options.read,
+        extra_types=options.read.extra_types | {"helm_release"},
+        module_dirs=(*options.read.module_dirs, *config.module_dirs),
+    ))
     found = detect.scan(options.read.paths) if result.workspace.roots else detect.Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []

@@ -103,7 +103,8 @@ class TestUnknowns:
         assert (data.expr, data.reason) == ("data.aws_vpc.main.cidr_block", "data source: sglint does not read AWS")
         remote = probe(tmp_path / "m", "module.vpc.private_subnets[0]", preamble)
         assert (remote.expr, remote.reason) == (
-            "module.vpc.private_subnets", "remote module: sglint evaluates local modules only",
+            "module.vpc.private_subnets",
+            "module not read: not installed (no .terraform/modules/modules.json: `terraform init` has not run)",
         )
 
     def test_unsupported_function_is_unknown_not_an_error(self, tmp_path: Path) -> None:

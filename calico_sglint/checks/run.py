@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 import networkx as nx
 
+from calico_sglint.checks import coverage
 from calico_sglint.checks.findings import (
     FAILED,
     UNVERIFIED,
@@ -61,6 +62,10 @@ def run_checks(
         "sg-mixed-rule-styles": sg_mixed_rule_styles,
         "sg-unknown-reference": sg_unknown_reference,
         "calico-src-dst-check": partial(calico_src_dst_check, profile=profile),
+        "module-unreadable": coverage.module_unreadable,
+        "module-version": coverage.module_version,
+        "no-node-groups": coverage.no_node_groups,
+        "no-security-groups": coverage.no_security_groups,
     }
     for rule_id, check in structural.items():
         rule = pack.get(rule_id)

@@ -132,9 +132,11 @@ class _Builder:
             tuple(sorted(groups, key=lambda g: g.address)),
             tuple(node_groups),
             tuple(unattached),
-            tuple(dict.fromkeys(self.unknowns)),
+            tuple(dict.fromkeys([*self.unknowns, *_unread_modules(self.config)])),
             self.config.diagnostics,
             tuple(dict.fromkeys(d for _, d in self.config.modules)),
+            self.config.module_problems,
+            self.config.root_file,
         )
 
     def _note(self, address: str, attribute: str, value: Any) -> None:
@@ -535,6 +537,15 @@ class _Builder:
             launch_template=template.address,
             launch_template_location=body.location,
         )
+
+
+def _unread_modules(config: Configuration) -> list[UnknownUse]:
+    """Each module call not read, as an unknown: everything it creates is unknown."""
+    return [
+        UnknownUse(p.address, "source", Unknown(p.source or p.address, f"module not read: {p.reason}", p.location))
+        for p in config.module_problems
+        if p.kind == "unreadable"
+    ]
 
 
 def _default_security_group(owner: str) -> Unknown:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from calico_sglint.source import Diagnostic, Location
+from calico_sglint.terraform.configuration import ModuleProblem
 from calico_sglint.terraform.values import Unknown
 
 
@@ -90,6 +91,8 @@ class Model:
     unknowns: tuple[UnknownUse, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     module_dirs: tuple[str, ...] = ()  # display paths of the modules this root instantiates
+    module_problems: tuple[ModuleProblem, ...] = ()  # module calls not read, version mismatches
+    root_file: str = ""  # the root module's first file, where findings about the root point
 
     def security_group(self, address: str) -> SecurityGroup | None:
         return next((sg for sg in self.security_groups if sg.address == address), None)

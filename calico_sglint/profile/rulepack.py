@@ -33,6 +33,7 @@ CONDITIONS: Mapping[str, tuple[Any, ...]] = {
 BUILT_IN_STRUCTURAL = (
     "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule",
     "sg-mixed-rule-styles", "sg-unknown-reference", "calico-src-dst-check", "sglint-ignore",
+    "module-unreadable", "module-version", "no-node-groups", "no-security-groups",
 )
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {

@@ -53,8 +53,23 @@ class ResourceInstance:
 
 
 @dataclass(frozen=True)
+class ModuleProblem:
+    """A module call the root makes that sglint cannot read (`kind` "unreadable"), or whose
+    installed version does not match its constraint ("version")."""
+
+    kind: str
+    address: str  # the call as a module address without instance keys: `module.eks.module.kms`
+    source: str
+    reason: str  # why it was not read, or how the version differs
+    advice: str  # what to do
+    location: Location  # the `source` line (the `version` line for "version")
+
+
+@dataclass(frozen=True)
 class Configuration:
     root: str  # display path of the root module
     resources: tuple[ResourceInstance, ...]
     modules: tuple[tuple[str, str], ...]  # (module instance address, display dir)
     diagnostics: tuple[Diagnostic, ...]
+    module_problems: tuple[ModuleProblem, ...] = ()
+    root_file: str = ""  # display path of the root module's first file (for findings about the root)

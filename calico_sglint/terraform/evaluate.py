@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
@@ -18,10 +19,12 @@ from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform import typeconstraints
 from calico_sglint.terraform.configuration import (
     Configuration,
+    ModuleProblem,
     EvalAttr,
     EvalBlock,
     ResourceInstance,
 )
+from calico_sglint.terraform.installed import UnreadableModule
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -94,7 +97,28 @@ def evaluate_root(
         tuple(resources),
         tuple(modules),
         tuple(dict.fromkeys(run.diagnostics)),
+        module_problems(workspace, root_path),
+        next((f.path for f in workspace.modules[root_path].files), ""),
     )
+
+
+def module_problems(workspace: Workspace, root_path: str) -> tuple[ModuleProblem, ...]:
+    """The root's unreadable module calls and version mismatches, in file order."""
+    problems = []
+    for item in workspace.unreadable.get(root_path, ()):
+        call = item.call
+        problems.append(ModuleProblem("unreadable", _call_address(item.key), call.source, item.reason,
+                                      item.advice, call.source_location or call.location))
+    for mismatch in workspace.mismatches.get(root_path, ()):
+        call = mismatch.call
+        problems.append(ModuleProblem("version", _call_address(mismatch.key), call.source, mismatch.message,
+                                      "run `terraform init -backend=false -upgrade`",
+                                      call.version_location or call.location))
+    return tuple(sorted(problems, key=lambda p: (p.location.file, p.location.line, p.kind)))
+
+
+def _call_address(key: str) -> str:
+    return ".".join(f"module.{name}" for name in key.split("."))
 
 
 def _instances(instance: ModuleInstance) -> Iterator[ModuleInstance]:
@@ -450,17 +474,19 @@ class ModuleInstance(Names):
 
     # --- module calls ---------------------------------------------------------------------
 
-    def _module_object(self, name: str, address: str) -> Any:
-        block, file = self.calls[name]
+    def _target(self, name: str) -> str | UnreadableModule:
+        """The directory of the module call `name`, or why it cannot be read."""
         call = next(c for c in self.parsed.calls if c.name == name)
-        if call.path is None:
-            reason = "remote module: sglint evaluates local modules only"
-            return OpaqueModule(address, reason)
-        if call.path not in self.run.workspace.modules:
-            return OpaqueModule(address, "the module's source could not be read")
-        return ModuleObject(self._child(name, address))
+        key = call_key(self._prefixed(f"module.{name}"))
+        return self.run.workspace.call_target(self.run.root_path, key, call)
 
-    def _child(self, name: str, address: str) -> ModuleInstance:
+    def _module_object(self, name: str, address: str) -> Any:
+        target = self._target(name)
+        if isinstance(target, UnreadableModule):
+            return OpaqueModule(address, f"module not read: {target.reason}")
+        return ModuleObject(self._child(name, address, target))
+
+    def _child(self, name: str, address: str, path: str) -> ModuleInstance:
         if (name, address) in self._children:
             return self._children[(name, address)]
         block, file = self.calls[name]
@@ -473,11 +499,9 @@ class ModuleInstance(Names):
             for attr in block.body.attributes.values()
             if attr.name not in _MODULE_META
         }
-        call = next(c for c in self.parsed.calls if c.name == name)
-        assert call.path is not None
         child = ModuleInstance(
             self.run,
-            self.run.workspace.modules[call.path],
+            self.run.workspace.modules[path],
             address,
             inputs,
             expansion.unknown or self.expansion_unknown,
@@ -486,17 +510,17 @@ class ModuleInstance(Names):
         return child
 
     def children(self) -> list[ModuleInstance]:
-        """Every instance of every local module this instance calls, in declaration order."""
+        """Every instance of every readable module this instance calls, in declaration order."""
         result = []
         for name, (block, file) in self.calls.items():
-            call = next(c for c in self.parsed.calls if c.name == name)
-            if call.path is None or call.path not in self.run.workspace.modules:
+            target = self._target(name)
+            if isinstance(target, UnreadableModule):
                 continue
             base = self._prefixed(f"module.{name}")
             expansion = self._expansion(("module", name), block, file)
             keys = expansion.keys if expansion.kind != "unknown" else (None,)
             for key in keys:
-                result.append(self._child(name, instance_address(base, key)))
+                result.append(self._child(name, instance_address(base, key), target))
         return result
 
     def output(self, name: str) -> Any:
@@ -628,6 +652,13 @@ def _unknown_expansion(unknown: Unknown | None, attribute: Attribute, file: File
     elif unknown.location is None:
         unknown = Unknown(unknown.expr, unknown.reason, at)
     return _Expansion((None,), {}, "unknown", unknown)
+
+
+def call_key(address: str) -> str:
+    """The dotted call key of a module instance address, as `modules.json` has it:
+    `module.eks["a"].module.node_group` -> `eks.node_group`."""
+    parts = re.sub(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]', "", address).split(".")
+    return ".".join(parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module")
 
 
 def _key_of(address: str) -> int | str | None:
