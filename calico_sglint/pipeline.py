@@ -179,7 +179,8 @@ def check(options: CheckOptions) -> CheckResult:
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect.detect_profile(
-            root_path, result.workspace.roots, found.files, detect.helm_observations(configuration), decided
+            root_path, result.workspace.roots, found.files,
+            detect.helm_observations(configuration) + detect.eks_observations(configuration), decided,
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)

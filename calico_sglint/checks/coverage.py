@@ -47,7 +47,7 @@ def module_version(rule: PackRule, model: Model, cluster: Cluster) -> list[Findi
 
 def no_node_groups(rule: PackRule, model: Model, cluster: Cluster) -> list[Finding]:
     """A root with security groups but no node group: no path can be checked."""
-    if cluster.nodes or not model.security_groups:
+    if any(not n.hosted for n in cluster.nodes) or not model.security_groups:
         return []
     first = next((sg.location for sg in model.security_groups if sg.location), None)
     unread = _unread_text(model)

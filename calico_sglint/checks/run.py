@@ -78,6 +78,10 @@ def run_checks(
 
 
 def _selects(role: str, node: ClusterNode) -> bool:
+    """Whether a requirement's role takes `node`; a control plane AWS runs (EKS) runs no
+    calico-node, so only requirements naming the control plane take it."""
+    if node.hosted:
+        return role in node.roles
     return role == "any" or role in node.roles
 
 
@@ -553,7 +557,8 @@ def calico_src_dst_check(rule: PackRule, model: Model, cluster: Cluster, profile
     felix = profile.settings["aws_src_dst_check"]
     if not profile.routes_unencapsulated() or felix.value == "Disable" or cluster.origin != "compute":
         return []
-    if len(cluster.nodes) == 1 and not cluster.nodes[0].needs_self_path:
+    nodes = [n for n in cluster.nodes if not n.hosted]
+    if not nodes or len(nodes) == 1 and not nodes[0].needs_self_path:
         return []  # a single node: no pod traffic between nodes
     why = (f"drop the pod traffic Calico routes unencapsulated "
            f"(encapsulation={encapsulation.value} from {encapsulation.source})")
@@ -561,10 +566,10 @@ def calico_src_dst_check(rule: PackRule, model: Model, cluster: Cluster, profile
         message = (f"Felix's awsSrcDstCheck is Enable (from {felix.source}): calico-node turns the EC2 "
                    f"source/destination check on for every node, so the nodes {why}")
         hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
-        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or cluster.nodes[0].group.location,
+        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or nodes[0].group.location,
                         model.root, hint=hint)]
     findings = []
-    for node in cluster.nodes:
+    for node in nodes:
         finding = _src_dst_finding(rule, node.group, model.root, why)
         if finding is not None:
             findings.append(finding)

@@ -11,6 +11,13 @@ import re
 from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
+from calico_sglint.model.eks import (
+    CLUSTER_SG_ATTRIBUTE,
+    EKS_CLUSTER,
+    cluster_security_group,
+    cluster_sg_address,
+    control_plane_group,
+)
 from calico_sglint.model.types import (
     Model,
     NodeGroup,
@@ -33,7 +40,7 @@ VPC_INGRESS = "aws_vpc_security_group_ingress_rule"
 VPC_EGRESS = "aws_vpc_security_group_egress_rule"
 COMPUTE_TYPES = frozenset({
     "aws_instance", "aws_spot_instance_request", "aws_launch_template",
-    "aws_launch_configuration", "aws_autoscaling_group", "aws_eks_node_group",
+    "aws_launch_configuration", "aws_autoscaling_group", "aws_eks_node_group", EKS_CLUSTER,
 })
 RESOURCE_TYPES = frozenset({
     SECURITY_GROUP, RULE, VPC_INGRESS, VPC_EGRESS, "aws_network_interface", "aws_subnet",
@@ -46,7 +53,8 @@ COMPUTE_READS = frozenset({
     "network_interfaces", "launch_template", "launch_configuration", "mixed_instances_policy",
     "source_dest_check", "private_ip", "subnet_id", "subnet_ids", "vpc_zone_identifier",
     "cidr_block", "min_size", "max_size", "scaling_config", "name", "name_prefix",
-    "node_group_name", "node_group_name_prefix", "tags", "tag", "tag_specifications",
+    "node_group_name", "node_group_name_prefix", "tags", "tag", "tag_specifications", "vpc_config",
+    "cluster_name",
 })
 
 
@@ -110,6 +118,7 @@ class _Builder:
         for resource in config.resources:
             self.by_type[resource.type].append(resource)
         self.managed_sgs = {r.address: r for r in self.by_type[SECURITY_GROUP]}
+        self.eks_clusters = {r.address: r for r in self.by_type[EKS_CLUSTER]}
         self.external: dict[str, Location] = {}
         self.unknowns: list[UnknownUse] = []
 
@@ -123,6 +132,9 @@ class _Builder:
                 rules[rule.security_group].append(rule)
         node_groups = self._node_groups()
         groups = [self._managed_sg(r, rules.pop(r.address, [])) for r in self.by_type[SECURITY_GROUP]]
+        groups.extend(
+            cluster_security_group(c, rules.pop(cluster_sg_address(c.address), [])) for c in self.by_type[EKS_CLUSTER]
+        )
         for address in sorted(set(self.external) | set(rules)):
             groups.append(
                 SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, None)
@@ -164,6 +176,8 @@ class _Builder:
     def sg_address(self, value: Any, at: Location | None) -> str | Unknown:
         """The SG a value names: a managed SG's id/name, a data source, or a literal id."""
         if isinstance(value, Ref):
+            if value.attribute == CLUSTER_SG_ATTRIBUTE and value.address in self.eks_clusters:
+                return value.expr()
             if value.attribute not in ("id", "name"):
                 return Unknown(value.expr(), "not a security group id (use .id)")
             if value.address in self.managed_sgs:
@@ -332,7 +346,19 @@ class _Builder:
         for address, template in templates.items():
             if address not in used_templates:
                 groups.append(self._template_group(template))
+        for cluster in self.by_type[EKS_CLUSTER]:
+            groups.append(self._control_plane(cluster))
         return groups
+
+    def _control_plane(self, cluster: ResourceInstance) -> NodeGroup:
+        vpc = cluster.body.blocks_of("vpc_config")
+        additional: list[str | Unknown] = []
+        subnets: list[Any] = []
+        if vpc:
+            additional = self._sg_list(cluster.address, "vpc_config.security_group_ids",
+                                       vpc[0].get("security_group_ids"), vpc[0].location)
+            subnets = _elements(vpc[0].get("subnet_ids"))
+        return control_plane_group(cluster, additional, self._networks(cluster.address, cluster.body, subnets))
 
     def _template_ref(self, value: Any, templates: Mapping[str, ResourceInstance]) -> ResourceInstance | None:
         if isinstance(value, Ref) and value.address in templates:
@@ -496,8 +522,12 @@ class _Builder:
             sgs = self._security_groups(eks.address, template.body)
             names.extend(n for n in _names(template, template.body) if n not in names)
         if not sgs:
-            sgs = [Unknown(f"{eks.address}", "EKS attaches its cluster security group, which is not created here")]
-            self._note(eks.address, "security groups", sgs[0])
+            cluster = body.get("cluster_name")
+            if isinstance(cluster, Ref) and cluster.address in self.eks_clusters:
+                sgs = [cluster_sg_address(cluster.address)]  # EKS attaches its cluster security group
+            else:
+                sgs = [Unknown(f"{eks.address}", "EKS attaches its cluster security group, which is not created here")]
+                self._note(eks.address, "security groups", sgs[0])
         scaling = body.blocks_of("scaling_config")
         size_min = _size(scaling[0].get("min_size")) if scaling else None
         size_max = _size(scaling[0].get("max_size")) if scaling else None

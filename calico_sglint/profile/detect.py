@@ -576,6 +576,20 @@ def helm_observations(configuration: Configuration) -> Found:
     return found
 
 
+EKS_APISERVER_PORT = 443
+
+
+def eks_observations(configuration: Configuration) -> Found:
+    """EKS serves the Kubernetes API on 443: every `aws_eks_cluster` of the root says so."""
+    observations = tuple(
+        Observation("apiserver_port", EKS_APISERVER_PORT, instance.body.location.file, instance.body.location.line,
+                    "aws_eks_cluster", f"{instance.address} (EKS serves the API on 443)", COMPONENT)
+        for instance in configuration.resources
+        if instance.type == "aws_eks_cluster" and instance.mode == "managed"
+    )
+    return Found(observations[:1])
+
+
 def is_tigera_chart(chart: Any) -> bool:
     """`tigera-operator`, `projectcalico/tigera-operator`, or a URL to its .tgz."""
     return isinstance(chart, str) and chart.rstrip("/").rsplit("/", 1)[-1].startswith("tigera-operator")

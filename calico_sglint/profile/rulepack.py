@@ -18,7 +18,7 @@ from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
 SEVERITIES = ("error", "warning", "info")
-ROLES = ("any", "control-plane", "worker")
+ROLES = ("any", "control-plane", "worker", "eks-control-plane")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")
 ENCAPSULATIONS = ("IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None")

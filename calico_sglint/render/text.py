@@ -137,7 +137,7 @@ def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
     pack = root.pack or result.pack
     return [
         r.id for r in pack.enabled()
-        if (r.kind == "path" and profile.matches(r.when))
+        if (r.kind == "path" and profile.matches(r.when) and root.cluster.has_roles(r.from_role, r.to_role))
         or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
     ]
 

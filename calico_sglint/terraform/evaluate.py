@@ -309,7 +309,7 @@ class ModuleInstance(Names):
         return self._collection(
             ("resource", type_, name),
             self._prefixed(f"{type_}.{name}"),
-            lambda address: ResourceObject(address, managed=True),
+            lambda address: ResourceObject(address, managed=True, type_=type_),
         )
 
     def data(self, type_: str, name: str, at: Location) -> Any:
@@ -681,18 +681,41 @@ def _input_thunk(attribute: Attribute, scope: Scope, run: _Run) -> Callable[[], 
     return compute
 
 
+# Attributes the provider computes that name a security group sglint models: the cluster
+# security group EKS creates for `aws_eks_cluster` (`vpc_config[0].cluster_security_group_id`).
+COMPUTED_SECURITY_GROUPS = {"aws_eks_cluster": ("vpc_config", "cluster_security_group_id")}
+
+
 class ResourceObject(ObjectLike):
     """A resource instance as an expression sees it: its id is a `Ref`, the rest unknown."""
 
-    def __init__(self, address: str, managed: bool) -> None:
+    def __init__(self, address: str, managed: bool, type_: str = "") -> None:
         self.expr = address
         self.managed = managed
+        self.type = type_
 
     def get_attr(self, name: str) -> Any:
         if name == "id" or (self.managed and name in ("arn", "name")):
             return Ref(self.expr, name)
+        computed = COMPUTED_SECURITY_GROUPS.get(self.type) if self.managed else None
+        if computed is not None and name == computed[0]:
+            block = f"{self.expr}.{name}[0]"
+            return [ComputedBlock(block, {computed[1]: Ref(self.expr, f"{name}[0].{computed[1]}")})]
         reason = "known only after apply" if self.managed else "data source: sglint does not read AWS"
         return Unknown(f"{self.expr}.{name}", reason)
+
+
+class ComputedBlock(ObjectLike):
+    """A nested block the provider fills in: the attributes in `known` are `Ref`s, the rest unknown."""
+
+    def __init__(self, expr: str, known: Mapping[str, Any]) -> None:
+        self.expr = expr
+        self.known = known
+
+    def get_attr(self, name: str) -> Any:
+        if name in self.known:
+            return self.known[name]
+        return Unknown(f"{self.expr}.{name}", "known only after apply")
 
 
 class ModuleObject(ObjectLike):
