@@ -160,6 +160,15 @@ class _Builder:
         name = resource.body.get("name", resource.body.get("name_prefix"))
         if resource.expansion is not None:
             self._note(resource.address, "count/for_each", resource.expansion)
+        may_change = tuple(
+            Unknown(f"{given.module}.{given.input}",
+                    f"given {resource.address}.id to a module sglint did not read, which may add rules to it: "
+                    f"{given.reason}",
+                    given.location)
+            for given in self.config.opaque_inputs if given.resource == resource.address
+        )
+        for unknown in may_change:
+            self.unknowns.append(UnknownUse(resource.address, "rules", unknown))
         return SecurityGroup(
             resource.address,
             True,
@@ -169,6 +178,7 @@ class _Builder:
             resource.module_dir,
             resource.body.location,
             resource.expansion,
+            may_change,
         )
 
     # --- security group references -------------------------------------------------------

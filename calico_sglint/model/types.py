@@ -52,6 +52,7 @@ class SecurityGroup:
     module_dir: str | None
     location: Location | None
     expansion: Unknown | None = None  # its count/for_each is unknown
+    may_change: tuple[Unknown, ...] = ()  # modules sglint cannot read that are given its id
 
 
 @dataclass(frozen=True)

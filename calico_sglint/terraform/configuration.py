@@ -66,6 +66,18 @@ class ModuleProblem:
 
 
 @dataclass(frozen=True)
+class OpaqueInput:
+    """A resource id given to a module call sglint cannot read: that module may add rules to
+    the security group it names."""
+
+    module: str  # the call's instance address
+    input: str
+    resource: str  # the resource address the id belongs to
+    location: Location  # the input's line
+    reason: str  # why the module was not read
+
+
+@dataclass(frozen=True)
 class Configuration:
     root: str  # display path of the root module
     resources: tuple[ResourceInstance, ...]
@@ -73,3 +85,4 @@ class Configuration:
     diagnostics: tuple[Diagnostic, ...]
     module_problems: tuple[ModuleProblem, ...] = ()
     root_file: str = ""  # display path of the root module's first file (for findings about the root)
+    opaque_inputs: tuple[OpaqueInput, ...] = ()

@@ -20,6 +20,7 @@ from calico_sglint.terraform import typeconstraints
 from calico_sglint.terraform.configuration import (
     Configuration,
     ModuleProblem,
+    OpaqueInput,
     EvalAttr,
     EvalBlock,
     ResourceInstance,
@@ -55,6 +56,7 @@ from calico_sglint.terraform.values import (
     TfSet,
     Unknown,
     check_size,
+    find_refs,
     find_unknown,
     to_int,
     to_string,
@@ -89,9 +91,11 @@ def evaluate_root(
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
+    opaque: list[OpaqueInput] = []
     for instance in _instances(root):
         modules.append((instance.address, instance.parsed.display))
         resources.extend(instance.resource_instances(wanted))
+        opaque.extend(instance.opaque_inputs())
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
@@ -99,6 +103,7 @@ def evaluate_root(
         tuple(dict.fromkeys(run.diagnostics)),
         module_problems(workspace, root_path),
         next((f.path for f in workspace.modules[root_path].files), ""),
+        tuple(opaque),
     )
 
 
@@ -521,6 +526,31 @@ class ModuleInstance(Names):
             keys = expansion.keys if expansion.kind != "unknown" else (None,)
             for key in keys:
                 result.append(self._child(name, instance_address(base, key), target))
+        return result
+
+    def opaque_inputs(self) -> list[OpaqueInput]:
+        """The resource ids this instance gives to module calls sglint cannot read."""
+        result = []
+        for name, (block, file) in self.calls.items():
+            target = self._target(name)
+            if not isinstance(target, UnreadableModule):
+                continue
+            base = self._prefixed(f"module.{name}")
+            expansion = self._expansion(("module", name), block, file)
+            for key in expansion.keys if expansion.kind != "unknown" else (None,):
+                scope = self.scope(file, **self._bindings(expansion, key))
+                for attribute in block.body.attributes.values():
+                    if attribute.name in _MODULE_META:
+                        continue
+                    try:
+                        value = evaluate(attribute.expr, scope)
+                    except (EvalError, RecursionError):
+                        continue  # not read by anything: no warning for it
+                    at = Location(file.path, attribute.line, attribute.line)
+                    result.extend(
+                        OpaqueInput(instance_address(base, key), attribute.name, ref.address, at, target.reason)
+                        for ref in find_refs(value) if ref.attribute == "id"
+                    )
         return result
 
     def output(self, name: str) -> Any:

@@ -148,6 +148,19 @@ def find_unknown(value: Any) -> Unknown | None:
     return None
 
 
+def find_refs(value: Any) -> list[Ref]:
+    """Every resource id (`Ref`) inside `value`; a resource passed whole counts as its id."""
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, ObjectLike) and getattr(value, "managed", False):
+        return [Ref(value.expr, "id")]
+    if isinstance(value, (list, tuple)):
+        return [ref for item in value for ref in find_refs(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in find_refs(item)]
+    return []
+
+
 def require_known(value: Any) -> Any:
     """Return `value` if it is concrete all the way down, else raise `Deferred`."""
     found = find_unknown(value)
