@@ -263,6 +263,12 @@ def check(
       sglint check . -f github --also sarif=out.sarif --also markdown=out.md
 
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
+
+    Registry, git, S3 and HTTP modules are read from where `terraform init` installed them
+    (.terraform/modules, $TF_DATA_DIR); run `terraform init -backend=false` first, or give
+    --module-dir. A module call sglint cannot read is a module-unreadable warning.
+
+      terraform -chdir=infra/prod init -backend=false && sglint check infra/prod --fail-on warning
     """
     from dataclasses import replace
 
