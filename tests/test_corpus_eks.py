@@ -8,11 +8,13 @@ clusters alone until then."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from conftest import REPO
 
@@ -85,6 +87,9 @@ def test_the_example_with_its_modules_installed_misses_vxlan_inside_each_cluster
         ('module.eks_bottlerocket.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]',
          ["module.eks_bottlerocket.aws_security_group.node[0]"]),
     ]
+    jsonschema.validate(report, json.loads((REPO / "docs" / "report.schema.json").read_text()))
+    graph = sglint("graph", str(example), "--format", "json")
+    jsonschema.validate(graph.json(), json.loads((REPO / "docs" / "graph.schema.json").read_text()))
     # Not asserted until #12 separates the clusters: the paths demanded between them.
 
 
