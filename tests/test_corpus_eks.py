@@ -22,7 +22,15 @@ from calico_sglint.checks.reachability import OPEN
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 
 sys.path.insert(0, str(REPO / "bench"))
-from installed import eks_example, eks_module_copy  # noqa: E402
+from installed import (  # noqa: E402
+    EKS_LOCAL_CALLS,
+    EKS_SOURCE,
+    REGISTRY_HOST,
+    Install,
+    eks_example,
+    eks_module_copy,
+    terraform_init,
+)
 
 CORPUS = REPO.parent / "shared" / "corpus"
 pytestmark = [
@@ -129,3 +137,63 @@ def test_the_module_root_misses_vxlan_and_opens_typha_through_its_ephemeral_rang
         ("aws_eks_cluster.this[0]", node, (10250, 10250), OPEN),
     ]
     assert eks.profile.settings["apiserver_port"].value == 443
+
+
+MANAGED_ROOT = '''
+module "eks" {
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 21.0"
+
+  name               = "prod"
+  kubernetes_version = "1.33"
+  vpc_id             = "vpc-0abc"
+  subnet_ids         = ["subnet-0a", "subnet-0b"]
+
+  eks_managed_node_groups = {
+    default = {
+      instance_types         = ["m6i.large"]
+      min_size               = 2
+      max_size               = 4
+      vpc_security_group_ids = NODE_SGS
+    }
+  }
+}
+
+module "node_sg" {
+  source  = "terraform-aws-modules/security-group/aws"
+  version = "~> 5.0"
+
+  name              = "calico"
+  vpc_id            = "vpc-0abc"
+  ingress_with_self = [{ rule = "all-all" }]
+  egress_rules      = ["all-all"]
+}
+'''
+
+
+@pytest.mark.parametrize(("node_sgs", "errors"), [
+    ("[]", [("calico-vxlan", "udp", 4789)]),
+    ("[module.node_sg.security_group_id]", []),
+])
+def test_a_managed_node_group_with_the_security_group_module(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node_sgs: str, errors: list[tuple[str, str, int]]) -> None:  # type: ignore[no-untyped-def]
+    """The EKS module's aws_eks_node_group wears the node SG through its launch template, and
+    terraform-aws-security-group's named rules (`all-all`) evaluate from its rules.tf."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(MANAGED_ROOT.replace("NODE_SGS", node_sgs))
+    package = eks_module_copy(str(CORPUS), str(tmp_path / "eks-package"))
+    terraform_init(str(root), [
+        Install("eks", REGISTRY_HOST + EKS_SOURCE, package, "21.3.1", EKS_LOCAL_CALLS),
+        Install("node_sg", REGISTRY_HOST + "terraform-aws-modules/security-group/aws",
+                str(CORPUS / "terraform-aws-security-group"), "5.3.0"),
+    ])
+    monkeypatch.chdir(tmp_path)
+    report = sglint("check", "root", "--format", "json").json()
+    groups = {g["address"]: g["security_groups"] for g in report["roots"][0]["nodes"]["groups"]}
+    node_group = 'module.eks.module.eks_managed_node_group["default"].aws_eks_node_group.this[0]'
+    extra = ["module.node_sg.aws_security_group.this_name_prefix[0]"] if node_sgs != "[]" else []
+    assert groups[node_group] == ["module.eks.aws_security_group.node[0]", *extra]
+    found = [(f["rule_id"], f["path"]["protocol"], f["path"]["from_port"]) for f in report["findings"]
+             if f["severity"] == "error"]
+    assert found == errors
+    assert report["summary"]["unverified"] == 0
