@@ -377,3 +377,21 @@ resource "aws_autoscaling_group" "workers" {
     def test_a_single_node_and_a_module_without_compute_are_not_checked(self, check) -> None:  # type: ignore[no-untyped-def]
         assert check(NODES_SG + instances("node", "nodes", 1), "--encapsulation", "None") == []
         assert check(NODES_SG, "--encapsulation", "None") == []
+
+
+class TestCoverage:
+    def test_security_groups_without_any_node_group(self, check) -> None:  # type: ignore[no-untyped-def]
+        (finding,) = check('resource "aws_security_group" "lb" {}\nresource "aws_security_group" "db" {}\n')
+        assert (finding["rule_id"], finding["severity"], finding["location"]["line"]) == ("no-node-groups", "warning", 2)
+        assert finding["message"] == (
+            "root module . has 2 security groups but no node group sglint can see: no Calico path was checked"
+        )
+
+    def test_nothing_at_all(self, check) -> None:  # type: ignore[no-untyped-def]
+        (finding,) = check('resource "aws_s3_bucket" "logs" {}\n')
+        assert (finding["rule_id"], finding["location"]["file"], finding["location"]["line"]) == (
+            "no-security-groups", "main.tf", 1,
+        )
+
+    def test_a_group_named_for_a_role_is_enough(self, check) -> None:  # type: ignore[no-untyped-def]
+        assert [f["rule_id"] for f in check('resource "aws_security_group" "workers" {}\n')] == ["calico-typha", "calico-vxlan"]

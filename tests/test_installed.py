@@ -102,6 +102,7 @@ def test_a_nested_module_not_installed_is_a_warning_and_leaves_the_paths_it_may_
         'sglint did not read, which may add rules to it: not installed (.terraform/modules/modules.json has no '
         'module "nodes.vxlan")'
     )
+    assert vxlan["hint"].startswith("Install the modules sglint could not read (`terraform init -backend=false`")
     unreadable = next(f for f in report["findings"] if f["rule_id"] == "module-unreadable")
     assert unreadable["message"] == (
         'module.nodes.module.vxlan (source "example-corp/sg-rule/aws") was not read: not installed '

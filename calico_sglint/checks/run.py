@@ -173,6 +173,10 @@ def _path_finding(
     named = "; ".join(_unknown_text(u) for u in unknowns[:3]) or "values sglint cannot evaluate"
     message = f"unverified: {who} unless unevaluated values open it: {named}"
     hint = "Give the values above (--var, --var-file, tfvars) or declare the rules in the scanned code."
+    unread = {u for sg in (source_sg, target_sg) if sg in graph.groups for u in graph.groups[sg].may_change}
+    if unread & set(unknowns):
+        hint = ("Install the modules sglint could not read (`terraform init -backend=false`, or --module-dir) "
+                "so it can see the rules they add; or " + hint[0].lower() + hint[1:])
     return Finding(
         rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
     )
