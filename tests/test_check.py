@@ -189,7 +189,8 @@ def test_explain_reads_like_a_rule_page(sglint) -> None:  # type: ignore[no-unty
     headings = [l for l in page.stdout.splitlines() if l and not l.startswith(" ")]
     assert headings == [
         "calico-typha: Typha (TCP 5473) between every pair of nodes",
-        "What it does", "Why it matters", "Example", "How to fix", "Source",
+        "What it does", "Why it matters", "Example (with the master and worker groups of rules/examples/base.tf)",
+        "Fixed", "How to fix", "Source",
     ]
     assert "https://docs.tigera.io/" in page.stdout
     missing = sglint("explain", "calico-nope")
