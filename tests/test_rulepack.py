@@ -14,7 +14,7 @@ from calico_sglint.source import InputError
 BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
     "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks",
-    "module-unreadable", "module-version", "no-node-groups", "no-security-groups",
+    "module-unreadable", "no-node-groups", "no-security-groups",
     "k8s-apiserver", "k8s-kubelet", "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
     "sg-unknown-reference", "sglint-ignore",
 ]

@@ -96,12 +96,17 @@ def evaluate_root(
         modules.append((instance.address, instance.parsed.display))
         resources.extend(instance.resource_instances(wanted))
         opaque.extend(instance.opaque_inputs())
+    problems = module_problems(workspace, root_path)
+    for problem in problems:
+        if problem.kind == "version":  # read anyway: a warning, not a finding
+            run.warn(f"{problem.address} (source \"{problem.source}\"): {problem.reason}; {problem.advice}",
+                     problem.location)
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
         tuple(modules),
         tuple(dict.fromkeys(run.diagnostics)),
-        module_problems(workspace, root_path),
+        problems,
         next((f.path for f in workspace.modules[root_path].files), ""),
         tuple(opaque),
     )
@@ -117,7 +122,7 @@ def module_problems(workspace: Workspace, root_path: str) -> tuple[ModuleProblem
     for mismatch in workspace.mismatches.get(root_path, ()):
         call = mismatch.call
         problems.append(ModuleProblem("version", _call_address(mismatch.key), call.source, mismatch.message,
-                                      "run `terraform init -backend=false -upgrade`",
+                                      "run `terraform init -backend=false -upgrade` to install a matching one",
                                       call.version_location or call.location))
     return tuple(sorted(problems, key=lambda p: (p.location.file, p.location.line, p.kind)))
 

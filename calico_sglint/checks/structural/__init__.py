@@ -13,7 +13,6 @@ from calico_sglint.checks.structural import (
     exposed,
     mixed_styles,
     module_unreadable,
-    module_version,
     no_node_groups,
     no_security_groups,
     src_dst_check,
@@ -25,7 +24,7 @@ STRUCTURAL_CHECKS: tuple[StructuralCheck, ...] = tuple(
     module.CHECK
     for module in (
         cycle, cross_reference, exposed, duplicate_rule, mixed_styles, unknown_reference, src_dst_check,
-        module_unreadable, module_version, no_node_groups, no_security_groups,
+        module_unreadable, no_node_groups, no_security_groups,
     )
 )
 
