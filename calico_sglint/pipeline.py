@@ -171,6 +171,9 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
+    for directory in config.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError(f"module_dirs: no such directory: {_shown(directory)}", config.file)
     result = read(replace(
         options.read,
         extra_types=options.read.extra_types | {"helm_release"},

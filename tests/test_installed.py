@@ -217,6 +217,9 @@ def test_module_dir_flag_and_config(sglint, root: Path, tmp_path: Path) -> None:
     assert (code, report["findings"]) == (0, [])
     missing = sglint("check", "root", "--module-dir", str(tmp_path / "nowhere"))
     assert (missing.code, missing.stderr.strip()) == (2, f"{tmp_path / 'nowhere'}: no such directory (--module-dir)")
+    (root / ".sglint.yaml").write_text("module_dirs: [../nowhere]\n")
+    missing = sglint("check", "root")
+    assert (missing.code, missing.stderr.strip()) == (2, "root/.sglint.yaml: module_dirs: no such directory: nowhere")
 
 
 def test_a_dir_outside_the_root_is_never_read(sglint, root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -176,9 +176,6 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         module_dirs = [module_dirs]
     if not isinstance(module_dirs, list) or not all(isinstance(d, str) and d for d in module_dirs):
         raise fail("module_dirs", "must be a list of directories of installed modules", "module_dirs")
-    for directory in module_dirs:
-        if not os.path.isdir(os.path.join(base, directory)):
-            raise fail("module_dirs", f"no such directory: {directory}", "module_dirs")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
     if "disable" in data:
         key_lines["disable"] = line_of("disable")
