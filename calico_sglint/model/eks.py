@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from calico_sglint.model.types import NodeGroup, Peer, Rule, SecurityGroup
 from calico_sglint.terraform.configuration import ResourceInstance
-from calico_sglint.terraform.evaluate import COMPUTED_SECURITY_GROUPS
+from calico_sglint.terraform.objects import COMPUTED_SECURITY_GROUPS
 from calico_sglint.terraform.values import Unknown
 
 EKS_CLUSTER = "aws_eks_cluster"

@@ -26,6 +26,7 @@ from calico_sglint.terraform.configuration import (
     ResourceInstance,
 )
 from calico_sglint.terraform.installed import UnreadableModule
+from calico_sglint.terraform.objects import ModuleObject, OpaqueModule, Placeholder, ResourceObject
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -535,7 +536,7 @@ class ModuleInstance(Names):
 
     def opaque_inputs(self) -> list[OpaqueInput]:
         """The resource ids this instance gives to module calls sglint cannot read."""
-        result = []
+        result: list[OpaqueInput] = []
         for name, (block, file) in self.calls.items():
             target = self._target(name)
             if not isinstance(target, UnreadableModule):
@@ -714,80 +715,3 @@ def _input_thunk(attribute: Attribute, scope: Scope, run: _Run) -> Callable[[], 
             return Unknown(render(attribute.expr), f"cannot be evaluated: {err}", at)
 
     return compute
-
-
-# Attributes the provider computes that name a security group sglint models: the cluster
-# security group EKS creates for `aws_eks_cluster` (`vpc_config[0].cluster_security_group_id`).
-COMPUTED_SECURITY_GROUPS = {"aws_eks_cluster": ("vpc_config", "cluster_security_group_id")}
-
-
-class ResourceObject(ObjectLike):
-    """A resource instance as an expression sees it: its id is a `Ref`, the rest unknown."""
-
-    def __init__(self, address: str, managed: bool, type_: str = "") -> None:
-        self.expr = address
-        self.managed = managed
-        self.type = type_
-
-    def get_attr(self, name: str) -> Any:
-        if name == "id" or (self.managed and name in ("arn", "name")):
-            return Ref(self.expr, name)
-        computed = COMPUTED_SECURITY_GROUPS.get(self.type) if self.managed else None
-        if computed is not None and name == computed[0]:
-            block = f"{self.expr}.{name}[0]"
-            return [ComputedBlock(block, {computed[1]: Ref(self.expr, f"{name}[0].{computed[1]}")})]
-        reason = "known only after apply" if self.managed else "data source: sglint does not read AWS"
-        return Unknown(f"{self.expr}.{name}", reason)
-
-
-class ComputedBlock(ObjectLike):
-    """A nested block the provider fills in: the attributes in `known` are `Ref`s, the rest unknown."""
-
-    def __init__(self, expr: str, known: Mapping[str, Any]) -> None:
-        self.expr = expr
-        self.known = known
-
-    def get_attr(self, name: str) -> Any:
-        if name in self.known:
-            return self.known[name]
-        return Unknown(f"{self.expr}.{name}", "known only after apply")
-
-
-class ModuleObject(ObjectLike):
-    """A local module instance: its attributes are its outputs."""
-
-    def __init__(self, instance: ModuleInstance) -> None:
-        self.expr = instance.address
-        self.instance = instance
-
-    def get_attr(self, name: str) -> Any:
-        return self.instance.output(name)
-
-
-class OpaqueModule(ObjectLike):
-    """A module we do not evaluate (remote source): every output is unknown."""
-
-    def __init__(self, address: str, reason: str) -> None:
-        self.expr = address
-        self.reason = reason
-
-    def get_attr(self, name: str) -> Any:
-        return Unknown(f"{self.expr}.{name}", self.reason)
-
-
-class Placeholder(ObjectLike):
-    """A resource or module whose count/for_each is unknown: any instance looks like `each`."""
-
-    def __init__(self, address: str, each: Any, unknown: Unknown) -> None:
-        self.expr = address
-        self.each = each
-        self.unknown = unknown
-
-    def get_attr(self, name: str) -> Any:
-        return Unknown(f"{self.expr}.{name}", f"instances depend on {self.unknown.expr}", self.unknown.location)
-
-    def index(self, key: Any) -> Any:
-        return self.each
-
-    def splat(self) -> Any:
-        return Unknown(f"{self.expr}[*]", f"instances depend on {self.unknown.expr}", self.unknown.location)
