@@ -23,7 +23,7 @@ from calico_sglint.terraform.installed import (
     is_local_source,
 )
 from calico_sglint.terraform.parse import parse_file
-from calico_sglint.terraform.syntax import File, Literal, Template
+from calico_sglint.terraform.syntax import File, Literal, Template, render
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class ModuleCall:
     version: str | None = None  # the `version` constraint, when a literal string
     source_location: Location | None = None  # the `source` line
     version_location: Location | None = None
+    literal: bool = True  # False: `source` is an expression (Terraform needs a literal string)
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,8 @@ class Workspace:
             if call.path in self.modules:
                 return call.path
             return UnreadableModule(f'source "{call.source}" could not be read', "fix the source path")
-        if not call.source:
-            return UnreadableModule("its source is not a literal string", "write the source as a string")
+        if not call.literal:
+            return UnreadableModule(NOT_LITERAL, "write the module's source as a literal string")
         found = self.installed.get(root, {}).get(key)
         if isinstance(found, ResolvedModule) and found.path in self.modules:
             return found.path
@@ -108,6 +109,7 @@ def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
     return results
 
 
+NOT_LITERAL = "its source is an expression, not a literal string (Terraform needs a literal)"
 MAX_CALL_KEYS = 5000  # call paths walked per root: a bound for pathological module trees
 
 
@@ -207,9 +209,8 @@ class _InstalledWalk:
     def _target(self, key: str, call: ModuleCall) -> str | None:
         if call.path is not None:
             return call.path
-        if not call.source:
-            self._unreadable(key, call, UnreadableModule("its source is not a literal string",
-                                                         "write the module's source as a literal string"))
+        if not call.literal:
+            self._unreadable(key, call, UnreadableModule(NOT_LITERAL, "write the module's source as a literal string"))
             return None
         if key not in self.resolved:
             self.resolved[key] = self.installed.resolve(key, call.source, call.version)
@@ -293,7 +294,9 @@ def _calls(module: ModuleDir, files: list[File]) -> tuple[ModuleCall, ...]:
             version_at = Location(file.path, version_attr.line, version_attr.line) if version_attr else None
             local = source is not None and is_local_source(source)
             path = os.path.realpath(os.path.join(module.path, source)) if local and source else None
-            calls.append(ModuleCall(block.labels[0], source or "", path, location, version, source_at, version_at))
+            shown = source if source is not None else render(source_attr.expr, 80) if source_attr else ""
+            calls.append(ModuleCall(block.labels[0], shown, path, location, version, source_at, version_at,
+                                    literal=source is not None))
     return tuple(calls)
 
 
