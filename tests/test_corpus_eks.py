@@ -80,6 +80,11 @@ def test_the_example_with_its_modules_installed_misses_vxlan_inside_each_cluster
     assert found == expected
     vxlan = next(f for f in report["findings"] if f["rule_id"] == "calico-vxlan" and within(f))
     assert vxlan["message"].endswith("no ingress rule on module.eks_al2023.aws_security_group.node[0] admits udp/4789 from itself")
+    assert vxlan["hint"].startswith(
+        "Add an ingress rule on module.eks_al2023.aws_security_group.node[0] for udp/4789 from itself (self = true): "
+        "module.eks_al2023 is installed by `terraform init`, so add it through the module's inputs for extra rules, "
+        "or as a rule resource on the module's security-group output."
+    )
     groups = [(g["address"], g["security_groups"]) for g in report["roots"][0]["nodes"]["groups"]]
     assert groups == [
         ("module.eks_al2023.aws_eks_cluster.this[0]", [

@@ -129,7 +129,7 @@ def _path_finding(
         fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
-        hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
+        hint = _fix_text(fixes, traffic, graph) + _cycle_advice(graph, fixes) + (
             f" Nearest existing rules: {nearest}." if nearest else ""
         )
         return Finding(
@@ -208,7 +208,7 @@ def _managed(graph: SgGraph, address: str) -> bool:
     return group is not None and group.managed
 
 
-def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
+def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str, graph: SgGraph) -> str:
     if not fixes:
         return "The security groups involved are not created in the scanned code; open the path where they are."
     steps = []
@@ -216,6 +216,11 @@ def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
         peer = "itself (self = true)" if fix.peer == fix.security_group else fix.peer
         preposition = "from" if fix.direction == "ingress" else "to"
         steps.append(f"an {fix.direction} rule on {fix.security_group} for {traffic} {preposition} {peer}")
+    installed = [m for m in graph.model.installed_modules if any(f.security_group.startswith(m + ".") for f in fixes)]
+    if installed:
+        module = min(installed, key=len)  # the call in the user's code
+        return (f"Add {' and '.join(steps)}: {module} is installed by `terraform init`, so add it through the "
+                "module's inputs for extra rules, or as a rule resource on the module's security-group output.")
     return "Add " + " and ".join(steps) + " (`sglint fix` writes it)."
 
 

@@ -123,6 +123,7 @@ class Resources:
             tuple(dict.fromkeys(d for _, d in self.config.modules)),
             self.config.module_problems,
             self.config.root_file,
+            self.config.installed_modules,
         )
 
     def note(self, address: str, attribute: str, value: Any) -> None:

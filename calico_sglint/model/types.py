@@ -94,6 +94,7 @@ class Model:
     module_dirs: tuple[str, ...] = ()  # display paths of the modules this root instantiates
     module_problems: tuple[ModuleProblem, ...] = ()  # module calls not read, version mismatches
     root_file: str = ""  # the root module's first file, where findings about the root point
+    installed_modules: tuple[str, ...] = ()  # module instances installed by `terraform init`
 
     def security_group(self, address: str) -> SecurityGroup | None:
         return next((sg for sg in self.security_groups if sg.address == address), None)

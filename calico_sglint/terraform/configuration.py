@@ -86,3 +86,4 @@ class Configuration:
     module_problems: tuple[ModuleProblem, ...] = ()
     root_file: str = ""  # display path of the root module's first file (for findings about the root)
     opaque_inputs: tuple[OpaqueInput, ...] = ()
+    installed_modules: tuple[str, ...] = ()  # module instances whose code `terraform init` installed

@@ -93,8 +93,11 @@ def evaluate_root(
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
     opaque: list[OpaqueInput] = []
+    installed: list[str] = []
     for instance in _instances(root):
         modules.append((instance.address, instance.parsed.display))
+        if instance.installed:
+            installed.append(instance.address)
         resources.extend(instance.resource_instances(wanted))
         opaque.extend(instance.opaque_inputs())
     problems = module_problems(workspace, root_path)
@@ -110,6 +113,7 @@ def evaluate_root(
         problems,
         next((f.path for f in workspace.modules[root_path].files), ""),
         tuple(opaque),
+        tuple(installed),
     )
 
 
@@ -217,6 +221,7 @@ class ModuleInstance(Names):
         self.address = address
         self.inputs = inputs  # None for the root module
         self.expansion_unknown = expansion
+        self.installed = False  # its code is where `terraform init` installed it (not the user's to edit)
         self.variables: dict[str, tuple[Block, File]] = {}
         self.locals: dict[str, tuple[Attribute, File]] = {}
         self.outputs: dict[str, tuple[Block, File]] = {}
@@ -517,6 +522,8 @@ class ModuleInstance(Names):
             inputs,
             expansion.unknown or self.expansion_unknown,
         )
+        call = next(c for c in self.parsed.calls if c.name == name)
+        child.installed = self.installed or call.path is None
         self._children[(name, address)] = child
         return child
 
