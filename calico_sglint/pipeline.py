@@ -49,6 +49,7 @@ from calico_sglint.terraform.workspace import (
     Workspace,
     load_workspace,
     parse_serially,
+    roots_using,
 )
 
 
@@ -65,6 +66,10 @@ class ReadOptions:
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
     module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
+    # Read and evaluate only the root modules that read a module in one of these directories
+    # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
+    # change cannot touch. None: every root.
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +91,13 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
     workspace = load_workspace(
-        list(options.paths), parse_many=parse_many or parser_for(options), env=options.env,
+        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
     )
+    if options.touched is not None:
+        workspace = replace(workspace, roots=roots_using(workspace, options.touched))
     diagnostics = list(workspace.diagnostics)
-    if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
+    if not workspace.modules and options.touched is None and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
