@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "module-unreadable"
 
@@ -47,7 +47,13 @@ NOT_CHECKED = "the security groups and nodes it creates are not checked"
              f"(Terraform needs a literal); {NOT_CHECKED}"),
         ],
     ),
-    Case("no-module-calls", {"main.tf": 'resource "aws_security_group" "workers" {}\n'}, []),
+    Case(
+        "the-page-example",
+        {"main.tf": page(RULE).example},
+        [("warning", "main.tf:3",
+          f'module.eks (source "terraform-aws-modules/eks/aws") was not read: {NOT_INSTALLED}; {NOT_CHECKED}')],
+    ),
+    Case("no-module-calls", {"main.tf": page(RULE).example_fixed}, []),
 )
 def test_findings(case: Case, tmp_path: Path) -> None:
     assert findings_of(RULE, case, tmp_path) == case.expected

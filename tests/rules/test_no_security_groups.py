@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "no-security-groups"
 
@@ -16,12 +16,12 @@ RULE = "no-security-groups"
         [("warning", "main.tf:1", "root module . has no security group sglint can see: nothing was checked")],
     ),
     Case(
-        "everything-in-a-module-not-installed",
-        {"main.tf": 'module "cluster" {\n  source = "git::https://example.com/infra/cluster.git?ref=v3"\n}\n'},
+        "everything-in-a-module-not-installed",  # the page's example
+        {"main.tf": page(RULE).example},
         [("warning", "main.tf:1",
           "root module . has no security group sglint can see (not read: module.cluster): nothing was checked")],
     ),
-    Case("a-group", {"main.tf": 'resource "aws_security_group" "nodes" {}\n'}, []),
+    Case("a-group", {"main.tf": page(RULE).example_fixed}, []),
     Case(
         "a-group-from-a-data-source",  # not created here, but named by the nodes: sglint sees it
         {"main.tf": 'data "aws_security_group" "nodes" {\n  name = "nodes"\n}\n'
