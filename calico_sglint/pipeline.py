@@ -66,6 +66,9 @@ class ReadOptions:
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
     module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
+    # (a copy's top, the working tree's top): roots in the copy use the working tree's
+    # .terraform/modules (`sglint diff`'s side written from git has none)
+    installed_mirror: tuple[str, str] | None = None
     # Read and evaluate only the root modules that read a module in one of these directories
     # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
     # change cannot touch. None: every root.
@@ -93,6 +96,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     workspace = load_workspace(
         list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
+        installed_mirror=options.installed_mirror,
     )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))

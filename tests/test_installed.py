@@ -283,3 +283,23 @@ def test_version_constraints(constraint: str, version: str, expected: bool) -> N
 )
 def test_source_kinds(source: str, kind: str) -> None:
     assert source_kind(source) == kind
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_diff_reads_the_old_side_with_the_modules_terraform_init_installed(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`.terraform/` is not in git: the side written from git uses the working tree's, so a
+    change that touches no module does not make every path inside them look new."""
+    from test_diff import Repo
+
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(SCENARIO / "root", repo.root / "infra")
+    repo.commit({".gitignore": ".terraform/\n"}, "infra")
+    terraform_init(str(repo.root / "infra"), installs(PACKAGES, skip=("nodes.vxlan",)))
+    main = repo.root / "infra" / "main.tf"
+    main.write_text(main.read_text() + "# a comment\n")
+    monkeypatch.chdir(repo.root)
+    result = sglint("diff", "HEAD", "--format", "json")
+    report = result.json()
+    summary = report["summary"]
+    assert (result.code, summary["findings-added"], summary["findings-removed"], summary["still-unverified"]) == (0, 0, 0, 1)
+    assert report["base"]["diagnostics"] == [] and report["head"]["diagnostics"] == []

@@ -65,10 +65,16 @@ class InstalledModules:
 
     @classmethod
     def load(
-        cls, root: str, env: Mapping[str, str] | None = None, module_dirs: tuple[str, ...] = ()
+        cls, root: str, env: Mapping[str, str] | None = None, module_dirs: tuple[str, ...] = (),
+        mirror: tuple[str, str] | None = None,
     ) -> InstalledModules:
-        """The installed modules of the root module in directory `root` (absolute)."""
+        """The installed modules of the root module in directory `root` (absolute). With
+        `mirror` (a copy's top, the working tree's top), a root in the copy (`sglint diff`'s
+        side written from git, which has no `.terraform/`) uses what `terraform init` installed
+        for the same root in the working tree."""
         data_dir = (env or {}).get("TF_DATA_DIR") or ".terraform"
+        if mirror is not None and _inside(root, mirror[0]):
+            root = os.path.join(mirror[1], os.path.relpath(root, mirror[0]))
         data_dir = data_dir if os.path.isabs(data_dir) else os.path.join(root, data_dir)
         entries: dict[str, _Entry] = {}
         problems = []
@@ -121,6 +127,11 @@ class InstalledModules:
                 f"(sglint read {recorded}; `terraform plan` would refuse it)"
             )
         return ResolvedModule(real, recorded, warning)
+
+
+def _inside(path: str, top: str) -> bool:
+    real, top = os.path.realpath(path), os.path.realpath(top)
+    return real == top or real.startswith(top + os.sep)
 
 
 def _read_manifest(path: str, base: str, prefix: str | None) -> tuple[dict[str, _Entry], str | None]:

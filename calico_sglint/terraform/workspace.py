@@ -123,12 +123,13 @@ def load_workspace(
     only: AbstractSet[str] | None = None,
     env: Mapping[str, str] | None = None,
     module_dirs: tuple[str, ...] = (),
+    installed_mirror: tuple[str, str] | None = None,
 ) -> Workspace:
     """Discover, parse and link the modules under `paths`. With `only` (directories,
     absolute and resolved), scan just the modules there and those that may call one (a file
     has a line opening a `module` block): no other module can read them, so the rest is
-    left unread. `env` (for `TF_DATA_DIR`) and `module_dirs` (`--module-dir`) say where
-    installed modules are."""
+    left unread. `env` (for `TF_DATA_DIR`), `module_dirs` (`--module-dir`) and
+    `installed_mirror` (`InstalledModules.load`) say where installed modules are."""
     discovery = discover(paths, cwd)
     if only is not None:
         discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
@@ -139,7 +140,7 @@ def load_workspace(
     roots = _roots(scanned, modules)
     installed, unreadable, mismatches = {}, {}, {}
     for root in roots:
-        walk = _InstalledWalk(root, InstalledModules.load(root, env, tuple(module_dirs)), modules)
+        walk = _InstalledWalk(root, InstalledModules.load(root, env, tuple(module_dirs), installed_mirror), modules)
         while True:
             missing = walk.run()
             if not missing:
