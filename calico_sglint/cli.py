@@ -39,6 +39,7 @@ app = typer.Typer(
         "  sglint diff origin/main --format markdown\n\n"
         "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
+        "  sglint check infra/prod --plan tfplan.json\n\n"
         "  sglint explain calico-typha"
     ),
     no_args_is_help=True,
@@ -71,6 +72,7 @@ ModuleDirOpt = typer.Option(
     ".terraform/modules ($TF_DATA_DIR/modules). Repeatable.",
 )
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+PlanOpt = typer.Option(None, "--plan", metavar="PLAN.json", help="Read `terraform show -json PLANFILE` output instead of evaluating the Terraform; the .tf files under PATHS still give locations, suppressions and fix targets.")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -124,7 +126,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False, module_dirs: Optional[List[str]] = None,
+    no_cache: bool = False, plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -141,6 +143,7 @@ def _read_options(
         cache_dir=None if no_cache else default_cache_dir(os.environ),
         jobs=jobs_from_env(os.environ),
         prune=True,
+        plan=plan,
         module_dirs=tuple(module_dirs or ()),
     )
 
@@ -220,6 +223,7 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
@@ -253,6 +257,8 @@ def check(
 
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
 
+      sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
+
     Registry, git, S3 and HTTP modules are read from where `terraform init` installed them
     (.terraform/modules, $TF_DATA_DIR); run `terraform init -backend=false` first, or give
     --module-dir. A module call sglint cannot read is a module-unreadable warning.
@@ -268,10 +274,7 @@ def check(
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    options = replace(
-        _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, module_dirs),
-        no_ignore=no_ignore, baseline=baseline,
-    )
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -294,11 +297,11 @@ def check(
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
-    module_dirs: Optional[List[str]] = None,
+    plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    read_options = _read_options(paths, var_files, variables, no_cache, module_dirs)
+    read_options = _read_options(paths, var_files, variables, no_cache, plan, module_dirs)
     return CheckOptions(read_options, flags, config, tuple(rules or ()))
 
 
@@ -317,6 +320,7 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
@@ -332,7 +336,11 @@ def fix(
       sglint fix infra/ --diff
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+
+      sglint fix infra/prod --plan tfplan.json --diff
     """
+    from dataclasses import replace
+
     from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         plan_fixes,
@@ -343,7 +351,7 @@ def fix(
     )
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, module_dirs)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
@@ -365,9 +373,12 @@ def fix(
     write_patches(patches)
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
-    after = run_check(options) if patches else result
+    # The plan does not hold the rules just written: check the .tf files again instead.
+    recheck = replace(options, read=replace(options.read, plan=None)) if plan_file else options
+    after = run_check(recheck) if patches else result
     counts = summary(after.findings)
-    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+    source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
+    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)
@@ -463,6 +474,7 @@ def show(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
@@ -472,11 +484,13 @@ def show(
       sglint show examples/typha-blocked
 
       sglint show infra/prod --var-file prod.tfvars --format json
+
+      sglint show infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache, module_dirs))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -496,6 +510,7 @@ def graph(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
@@ -513,11 +528,13 @@ def graph(
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
 
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+
+      sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, module_dirs))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         _emit(render_graph(build_graphs(result), output_format), output)
