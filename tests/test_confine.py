@@ -176,8 +176,10 @@ def test_terraform_files_and_modules_outside_the_repository_are_not_read(
     assert result.stderr.splitlines() == [
         "infra/terraform.tfvars: warning: not read: a link to a file outside the repository "
         "(sglint reads only files inside it; see --allow-read)",
-        'infra/main.tf:1: warning: module "m": source "../../shared" is outside the repository '
-        "(sglint reads only files inside it; see --allow-read); not read",
     ]
+    [unknown] = [u for u in result.json()["roots"][0]["unknowns"] if u["address"] == "module.m"]
+    assert "module not read: its source is outside the repository" in unknown["reason"]
+    checked = sglint("check", "infra", "--no-cache")
+    assert "warning [module-unreadable] module.m (source \"../../shared\") was not read: its source is outside the repository" in checked.stdout
     widened = sglint("show", "infra", "--no-cache", "--allow-read", "..")
     assert widened.stderr == ""

@@ -24,7 +24,8 @@ from calico_sglint.source import InputError
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
 _TOP_LEVEL = (
-    "profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "allow_read",
+    "profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
+    "allow_read",
 )
 
 
@@ -43,6 +44,7 @@ class Config:
     fix_file: str | None = None
     format: str | None = None
     output: str | None = None
+    module_dirs: tuple[str, ...] = ()  # installed-module directories, relative to the config's dir
     allow_read: tuple[str, ...] = ()  # directories outside the repository file() may read
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
@@ -171,6 +173,11 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
+    module_dirs = data.get("module_dirs", [])
+    if isinstance(module_dirs, str):
+        module_dirs = [module_dirs]
+    if not isinstance(module_dirs, list) or not all(isinstance(d, str) and d for d in module_dirs):
+        raise fail("module_dirs", "must be a list of directories of installed modules", "module_dirs")
     allow_read = data.get("allow_read", [])
     if isinstance(allow_read, str):
         allow_read = [allow_read]
@@ -192,6 +199,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_file=fix_file,
         format=output_format,
         output=os.path.join(base, output) if output else None,
+        module_dirs=tuple(os.path.join(base, d) for d in module_dirs),
         allow_read=tuple(os.path.join(base, a) for a in allow_read),
         key_lines=key_lines,
     )
