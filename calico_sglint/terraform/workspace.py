@@ -153,6 +153,8 @@ def load_workspace(
             for path in set(missing) - {m.path for m in found}:
                 modules.setdefault(path, ParsedModule(path, display_path(path, cwd), (), (), ()))
             _load_local(found, modules, parse_many, diagnostics, cwd, boundary)
+            for path in missing:  # one that did not parse (reported) must not be walked again, forever
+                modules.setdefault(path, ParsedModule(path, display_path(path, cwd), (), (), ()))
         installed[root], unreadable[root], mismatches[root] = walk.results()
     return Workspace(modules, scanned, roots, tuple(diagnostics), installed, unreadable, mismatches)
 
