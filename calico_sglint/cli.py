@@ -151,8 +151,7 @@ def _read_options(
         prune=True,
         plan=plan,
         module_dirs=tuple(module_dirs or ()),
-        # --module-dir is the user's own choice, like --allow-read: reads may reach it
-        allow_read=tuple(allow_read or ()) + tuple(module_dirs or ()),
+        allow_read=tuple(allow_read or ()),
     )
 
 

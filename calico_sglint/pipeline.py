@@ -79,8 +79,11 @@ class ReadOptions:
     allow_read: tuple[str, ...] = ()  # --allow-read: directories outside the repository to read
 
     def boundary(self) -> ReadBoundary:
-        """Where `file()` and profile detection may read: the repository, and `allow_read`."""
-        return boundary_for(self.paths, self.allow_read)
+        """Where `file()`, profile detection and module calls may read: the repository, and
+        `allow_read`, the installed-module directories named (`module_dirs`) and, for a side
+        `sglint diff` wrote from git, the working tree whose installed modules it reads."""
+        mirror = self.installed_mirror or ()
+        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *mirror))
 
 
 @dataclass(frozen=True)
