@@ -23,6 +23,7 @@ from typing import Iterable
 import networkx as nx
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
+from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
 from calico_sglint.model.types import SecurityGroup
 from calico_sglint.render.wording import traffic_text
 from calico_sglint.result import CheckResult
@@ -110,6 +111,9 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                 unfixable.append(Unfixable(finding, "the security groups involved are not created in the scanned code"))
                 continue
             for add in finding.fix:
+                for address in (add.security_group, add.peer):
+                    sg = groups.get(address)
+                    reference(address, sg.location if sg else finding.location)
                 decided = _decide(add, groups, by_display, workspace, style, dependencies)
                 if isinstance(decided, str):
                     unfixable.append(Unfixable(finding, decided))
@@ -220,6 +224,8 @@ def render_patches(plan: FixPlan, file_name: str = DEFAULT_FILE) -> list[FilePat
         patches.append(_resource_patch(modules[path], _named(modules[path], resources[path]), file_name))
     for path in sorted(inline):
         patches.extend(_inline_patches(modules[path], inline[path]))
+    for patch in patches:
+        verify_generated(patch.before, patch.after, patch.display)
     return patches
 
 
@@ -246,7 +252,7 @@ def _label(address: str) -> str:
 
 
 def _identifier(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
+    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()[:64].rstrip("_")
     return cleaned if re.match(r"[a-z_]", cleaned) else f"r_{cleaned}"
 
 
@@ -307,7 +313,7 @@ def _sg_block(module: ParsedModule, local_sg: str) -> tuple[str, int] | None:
 def _insert_blocks(text: str, end_line: int, blocks: list[str], display: str) -> str:
     """`blocks` inserted just before the closing brace on `end_line`; nothing else changes."""
     newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     index = end_line - 1
     if not 0 <= index < len(lines):
         raise InputError("the security group's closing brace is not where it was read", display, end_line)
@@ -329,8 +335,8 @@ def _insert_blocks(text: str, end_line: int, blocks: list[str], display: str) ->
 
 
 def _render_resource(rule: PlannedRule) -> str:
-    own = f"{rule.security_group}.id"
-    other = own if rule.peer is None else f"{rule.peer}.id"
+    own = f"{reference(rule.security_group, None)}.id"
+    other = own if rule.peer is None else f"{reference(rule.peer, None)}.id"
     low, high = _ports(rule)
     description = hcl_string("calico-sglint: " + "; ".join(rule.titles))
     if rule.style == "rule":
@@ -365,7 +371,7 @@ def _render_inline(rule: PlannedRule) -> str:
         ("from_port", str(low)),
         ("to_port", str(high)),
         ("protocol", hcl_string(_protocol(rule.protocol))),
-        ("self", "true") if rule.peer is None else ("security_groups", f"[{rule.peer}.id]"),
+        ("self", "true") if rule.peer is None else ("security_groups", f"[{reference(rule.peer, None)}.id]"),
     ]
     return _template("inline.tf.j2").render(
         direction=rule.direction, attributes=attributes, width=max(len(k) for k, _ in attributes),
@@ -381,15 +387,6 @@ def _ports(rule: PlannedRule) -> tuple[int, int]:
 
 def _protocol(protocol: str) -> str:
     return "-1" if protocol == "all" else protocol
-
-
-def hcl_string(text: str) -> str:
-    """`text` as a quoted HCL string: quotes, backslashes, newlines, `${` and `%{` escaped."""
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        .replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{")
-    )
-    return f'"{escaped}"'
 
 
 def _template(name: str):  # type: ignore[no-untyped-def]
@@ -461,8 +458,8 @@ def unified_diff(patches: list[FilePatch]) -> str:
     """A unified diff of every patch, `a/` and `b/` prefixed like git."""
     chunks = []
     for patch in patches:
-        before = (patch.before or "").splitlines(keepends=True)
-        after = patch.after.splitlines(keepends=True)
+        before = split_lines(patch.before or "")
+        after = split_lines(patch.after)
         source = "/dev/null" if patch.before is None else f"a/{patch.display}"
         chunks.extend(difflib.unified_diff(before, after, source, f"b/{patch.display}"))
     return "".join(chunks)
