@@ -313,8 +313,8 @@ def fix(
     paths: Optional[List[str]] = PathsArg,
     style: Optional[FixStyle] = typer.Option(None, "--style", help="Rule style for groups without rules yet (default auto: aws_security_group_rule). Groups with rules keep their style."),
     file_name: Optional[str] = typer.Option(None, "--file", help="Name of the generated file in each module (default calico_sglint.tf)."),
-    diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing."),
-    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a fix would change something."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing; exit 1 if a required path is missing."),
+    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a required path is missing (whether or not sglint can add its rule)."),
     exit_on_fix: bool = typer.Option(False, "--exit-non-zero-on-fix", help="Exit 1 when rules were written (pre-commit: new files are not 'modified' files)."),
     fail_on: Optional[FailOn] = FailOnOpt,
     encapsulation: Optional[Encapsulation] = EncapsulationOpt,
@@ -343,8 +343,12 @@ def fix(
       sglint fix infra/ --diff
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+
+    --check and --diff write nothing and exit 1 whenever a required path is missing:
+    when sglint would add a rule, and when it cannot (it then says why, per finding).
     """
     from calico_sglint.fix.patches import (
+        paths_stay_missing,
         plan_fixes,
         render_patches,
         summary_lines,
@@ -373,7 +377,7 @@ def fix(
             typer.echo(unified_diff(patches), nl=False)
         for line in summary_lines(plan, patches, written=False):
             typer.echo(line, err=diff)
-        raise typer.Exit(EXIT_FINDINGS if check_only and patches else EXIT_OK)
+        raise typer.Exit(EXIT_FINDINGS if paths_stay_missing(plan, patches) else EXIT_OK)
     write_patches(patches)
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)

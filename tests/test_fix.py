@@ -128,7 +128,7 @@ def test_diff_and_check_leave_the_tree_byte_identical(tmp_path: Path, run) -> No
     shutil.copytree(EXAMPLES / "typha-blocked", tree)
     snapshot = tree_digest(tree)
     diff = run(tmp_path, "fix", "typha-blocked", "--diff")
-    assert diff.code == 0
+    assert diff.code == 1
     assert diff.stdout.startswith("--- /dev/null\n+++ b/typha-blocked/calico_sglint.tf\n")
     assert diff.stdout.count('\n+resource "aws_security_group_rule"') == 2
     checked = run(tmp_path, "fix", "typha-blocked", "--check")
@@ -288,3 +288,47 @@ def test_exit_non_zero_on_fix_only_when_something_was_written(tmp_path: Path, ru
     shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "t")
     assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 1
     assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 0
+
+
+def _outside_the_scanned_paths(tmp_path: Path) -> Path:
+    """fix-in-module with the root moved to live/: the groups' module is not scanned."""
+    shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
+    live = tmp_path / "repo" / "live"
+    live.mkdir()
+    (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
+    (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
+    return tmp_path / "repo"
+
+
+@pytest.mark.parametrize("mode", ["--check", "--diff"])
+def test_check_and_diff_exit_1_whenever_a_path_stays_missing(tmp_path: Path, run, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Nothing missing: 0. Missing and writable: 1. Missing and not writable by sglint: 1."""
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "t")
+    assert run(tmp_path, "fix", "t", mode).code == 1
+    assert run(tmp_path, "fix", "t").code == 0
+    clean = run(tmp_path, "fix", "t", mode)
+    assert (clean.code, clean.stdout + clean.stderr) == (0, "sglint fix: no missing rule to add\n")
+    repo = _outside_the_scanned_paths(tmp_path)
+    snapshot = tree_digest(repo)
+    refused = run(repo, "fix", "live", mode)
+    assert refused.code == 1
+    report = refused.stderr if mode == "--diff" else refused.stdout
+    assert "not fixed (" in report and "outside the scanned paths" in report
+    assert tree_digest(repo) == snapshot
+
+
+def test_unverified_findings_are_each_named_with_what_could_not_be_evaluated(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "m", {"main.tf": (
+        'variable "port" {}\n\nresource "aws_security_group" "worker" {\n  name = "worker"\n}\n\n'
+        'resource "aws_security_group_rule" "open" {\n  type              = "ingress"\n'
+        "  from_port         = var.port\n  to_port           = var.port\n  protocol          = \"udp\"\n"
+        "  security_group_id = aws_security_group.worker.id\n  self              = true\n}\n\n"
+        'resource "aws_security_group_rule" "out" {\n  type              = "egress"\n  from_port         = 0\n'
+        '  to_port           = 0\n  protocol          = "-1"\n  security_group_id = aws_security_group.worker.id\n'
+        '  self              = true\n}\n'
+    )})
+    result = run(tmp_path, "fix", "m", "--check")
+    assert result.code == 1
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("unverified, not fixed (1)"))
+    assert lines[start + 1] == "  m/main.tf:3: [calico-vxlan] var.port could not be evaluated"

@@ -484,6 +484,20 @@ def summary_lines(plan: FixPlan, patches: list[FilePatch], written: bool) -> lis
     if plan.unverified:
         lines.append(
             f"unverified, not fixed ({len(plan.unverified)}): sglint cannot tell whether these paths are "
-            "open; `sglint check` names the values it could not evaluate"
+            "open; give the values it could not evaluate (--var, --var-file) or declare the rules:"
         )
+        for finding in plan.unverified:
+            where = f"{finding.location}: " if finding.location else ""
+            unknown = finding.unknowns[0].expr if finding.unknowns else "a value"
+            lines.append(f"  {where}[{finding.rule_id}] {_one_line(unknown)} could not be evaluated")
     return lines
+
+
+def paths_stay_missing(plan: FixPlan, patches: list[FilePatch]) -> bool:
+    """True when a required path is missing now: sglint would add a rule, or could not."""
+    return bool(patches) or bool(plan.unfixable)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 120 else flat[:117] + "..."
