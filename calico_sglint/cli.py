@@ -157,9 +157,10 @@ def _print_diagnostics(diagnostics: Any) -> None:
 def _emit(text: str, output: Optional[str]) -> None:
     """Print `text`, or write it to `output` (a file) when given."""
     if output:
+        from calico_sglint.files import write_atomically
+
         try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text if text.endswith("\n") else text + "\n")
+            write_atomically(output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
         except OSError as err:
             from calico_sglint.source import InputError
 
@@ -353,8 +354,8 @@ def fix(
         render_patches,
         summary_lines,
         unified_diff,
-        write_patches,
     )
+    from calico_sglint.fix.write import allowed_roots, write_patches
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.text import fails, summary
 
@@ -378,7 +379,7 @@ def fix(
         for line in summary_lines(plan, patches, written=False):
             typer.echo(line, err=diff)
         raise typer.Exit(EXIT_FINDINGS if paths_stay_missing(plan, patches) else EXIT_OK)
-    write_patches(patches)
+    write_patches(patches, allowed_roots(options.read.paths))
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
     after = run_check(options) if patches else result

@@ -23,8 +23,8 @@ from calico_sglint.fix.patches import (
     hcl_string,
     plan_fixes,
     render_patches,
-    write_patches,
 )
+from calico_sglint.fix.write import write_patches
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import InputError
 

@@ -6,16 +6,14 @@ one rule serves every requirement it can, each in the style its security group a
 that would mix styles or make inline rules reference each other (Error: Cycle).
 Render: jinja2 templates that `terraform fmt` leaves unchanged. Write: new resources go to one
 generated file per module; inline blocks go just before their resource's closing brace; every
-other byte stays. Files are replaced atomically, and only if unchanged since they were read.
+other byte stays. fix/write.py writes them, all or none.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Iterable
@@ -412,46 +410,6 @@ def _read_text(path: str, display: str) -> str:
             return handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read: {err}", display) from None
-
-
-def write_patches(patches: list[FilePatch]) -> None:
-    """Write every patch atomically, after checking no file changed since it was read."""
-    for patch in patches:
-        if patch.before is None:
-            if os.path.exists(patch.path):
-                raise InputError("appeared since sglint read the module; run sglint fix again", patch.display)
-            continue
-        try:
-            with open(patch.path, "rb") as handle:
-                current = hashlib.sha256(handle.read()).hexdigest()
-        except OSError as err:
-            raise InputError(f"cannot read: {err.strerror or err}", patch.display) from None
-        if current != patch.digest:
-            raise InputError("changed since sglint read it; nothing was written, run sglint fix again", patch.display)
-    for patch in patches:
-        _atomic_write(patch.path, patch.after)
-
-
-def _atomic_write(path: str, text: str) -> None:
-    directory = os.path.dirname(path)
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-    handle, temporary = tempfile.mkstemp(prefix=".sglint-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def unified_diff(patches: list[FilePatch]) -> str:
