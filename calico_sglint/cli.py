@@ -259,9 +259,9 @@ def check(
     """
     from dataclasses import replace
 
+    from calico_sglint.checks.findings import fails
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.formats import report_context
-    from calico_sglint.render.text import fails
+    from calico_sglint.render.context import report_context
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
@@ -348,6 +348,7 @@ def fix(
     --check and --diff write nothing and exit 1 whenever a required path is missing:
     when sglint would add a rule, and when it cannot (it then says why, per finding).
     """
+    from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         paths_stay_missing,
         plan_fixes,
@@ -357,7 +358,6 @@ def fix(
     )
     from calico_sglint.fix.write import allowed_roots, write_patches
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.text import fails, summary
 
     flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
     options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)

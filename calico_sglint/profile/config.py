@@ -15,11 +15,7 @@ from typing import Any, Callable, Mapping
 
 from calico_sglint.profile.rulepack import SEVERITIES, RulePack
 from calico_sglint.profile.settings import (
-    DEFAULTS,
-    SRC_DST_CHECK_VALUES,
     Setting,
-    normalize_encapsulation,
-    normalize_src_dst_check,
 )
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
@@ -202,26 +198,13 @@ def _profile(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> di
     for key, value in data.items():
         where = f"{file}:{line_of('profile', key)}" if line_of("profile", key) else file
         name = f"profile.{key}"
-        if key not in DEFAULTS:
-            raise fail(name, f"unknown setting (expected one of {', '.join(DEFAULTS)})", "profile", key)
-        if key == "encapsulation":
-            canonical = normalize_encapsulation(value)
-            if canonical is None:
-                raise fail(name, "must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None", "profile", key)
-            result[key] = Setting(canonical, where)
-        elif key in ("vxlan_port", "apiserver_port"):
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-                raise fail(name, f"must be a port number (got {value!r})", "profile", key)
-            result[key] = Setting(value, where)
-        elif key == "aws_src_dst_check":
-            canonical = normalize_src_dst_check(value)
-            if canonical is None:
-                raise fail(name, f"must be one of {', '.join(SRC_DST_CHECK_VALUES)} (got {value!r})", "profile", key)
-            result[key] = Setting(canonical, where)
-        else:
-            if not isinstance(value, bool):
-                raise fail(name, f"must be true or false (got {value!r})", "profile", key)
-            result[key] = Setting(value, where)
+        spec = SPECS.get(key)
+        if spec is None:
+            raise fail(name, f"unknown setting (expected one of {', '.join(SPECS)})", "profile", key)
+        canonical = spec.parse(value)
+        if canonical is None:
+            raise fail(name, f"must be {spec.expected()} (got {value!r})", "profile", key)
+        result[key] = Setting(canonical, where)
     return result
 
 
