@@ -175,7 +175,7 @@ def check(options: CheckOptions) -> CheckResult:
         cluster = assign_roles(model, root_config.roles)
         checked = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
-                                checked.requirements))
+                                checked.requirements, configuration.id_outputs))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

@@ -21,11 +21,21 @@ import networkx as nx
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
+from calico_sglint.fix.calls import apply_entries, entry_fields, entry_key
 from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
+from calico_sglint.fix.modules import (
+    CallEntry,
+    call_site,
+    current_value,
+    entry_for,
+    output_rule_refs,
+    settings_of,
+)
 from calico_sglint.model.types import SecurityGroup
 from calico_sglint.render.wording import traffic_text
 from calico_sglint.result import CheckResult
 from calico_sglint.source import InputError
+from calico_sglint.terraform.syntax import render
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
 STYLES = ("auto", "rule", "vpc-rule", "inline")
@@ -54,6 +64,8 @@ class PlannedRule:
     requirements: tuple[str, ...]
     titles: tuple[str, ...]
     name: str = ""  # the resource name, chosen when rendering
+    target_ref: str = ""  # set for a group inside a module: its id as the calling module sees it
+    peer_ref: str = ""
 
     def describe(self) -> str:
         traffic = traffic_text(self.protocol, self.from_port, self.to_port)
@@ -73,6 +85,7 @@ class FixPlan:
     rules: tuple[PlannedRule, ...]
     unfixable: tuple[Unfixable, ...]
     unverified: tuple[Finding, ...]
+    entries: tuple[CallEntry, ...] = ()  # entries for module inputs (fix through the call)
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     meta: dict[tuple[str, str, str, str, str | None], tuple[ParsedModule, str, str]] = {}
     unfixable: list[Unfixable] = []
     unverified: list[Finding] = []
+    entries: dict[tuple[object, ...], tuple[CallEntry, list[tuple[int, int, str, str]]]] = {}
+    refs: dict[tuple[str, str, str, str, str | None], PlannedRule] = {}
     for root in result.roots:
         groups = {sg.address: sg for sg in root.model.security_groups}
         dependencies = inline_references(root.model.security_groups)
@@ -112,7 +127,20 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                 for address in (add.security_group, add.peer):
                     sg = groups.get(address)
                     reference(address, sg.location if sg else finding.location)
-                decided = _decide(add, groups, by_display, workspace, style, dependencies)
+                through = through_module(add, groups, by_display, workspace, root.id_outputs)
+                if isinstance(through, CallEntry):
+                    entry_key = (through.site.file.path, through.site.block.line, through.input, through.direction,
+                                 through.protocol, through.fields, through.sg_address, through.peer)
+                    entries.setdefault(entry_key, (through, []))[1].append(
+                        (add.from_port, add.to_port, add.requirement, add.title))
+                    continue
+                if isinstance(through, PlannedRule):
+                    key = (through.module.path, through.target_ref, add.direction, add.protocol, through.peer_ref or None)
+                    wanted[key].append((add.from_port, add.to_port, add.requirement, add.title))
+                    meta[key] = (through.module, through.sg_address, through.style)
+                    refs[key] = through
+                    continue
+                decided = through if isinstance(through, str) else _decide(add, groups, by_display, workspace, style, dependencies)
                 if isinstance(decided, str):
                     unfixable.append(Unfixable(finding, decided))
                     continue
@@ -129,9 +157,73 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
         module, sg_address, chosen = meta[key]
         _, local_sg, direction, protocol, peer = key
         for low, high, requirements, titles in _merge(wanted[key]):
+            if key in refs:
+                rules.append(replace(refs[key], from_port=low, to_port=high, requirements=requirements, titles=titles))
+                continue
             rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
                                      peer, chosen, requirements, titles))
-    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified))
+    merged = [
+        replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
+        for entry, ranges in entries.values() for low, high, requirements, titles in _merge(ranges)
+    ]
+    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged))
+
+
+def through_module(
+    add: RuleToAdd,
+    groups: dict[str, SecurityGroup],
+    by_display: dict[str, ParsedModule],
+    workspace: Workspace,
+    id_outputs: tuple[tuple[str, str, str], ...],
+) -> CallEntry | PlannedRule | str | None:
+    """For a group inside a module outside the scanned paths: the entry for the module's input,
+    a rule on the module's output, or why neither works. None: not such a group."""
+    target, peer = groups.get(add.security_group), groups.get(add.peer)
+    if target is None or peer is None or not target.managed or not target.module or target.module_dir is None:
+        return None
+    called = by_display.get(target.module_dir)
+    if called is None or called.path in workspace.scanned:
+        return None
+    site = call_site(target, called, workspace)
+    if isinstance(site, str):
+        return site
+    shown_peer = "itself" if peer.address == target.address else peer.address
+    found = entry_for(add, target, peer, site, called, id_outputs)
+    if found is not None:
+        candidate, name, fields = found
+        count = ""
+        computed = next((n for n in candidate.computed if current_value(site.block, n)[0] != "absent"), None)
+        if computed is not None:
+            name, count = computed, candidate.computed_count
+        kind, attribute = current_value(site.block, name)
+        entry = CallEntry(site, name, candidate.shape, add.protocol, 0, 0, tuple(fields.items()), add.direction,
+                          target.address, shown_peer, count)
+        if kind in ("absent", candidate.shape):
+            return entry
+        example = replace(entry, from_port=add.from_port, to_port=add.to_port, titles=(add.title,),
+                          requirements=(add.requirement,))
+        where = f"{site.file.path}:{attribute.line}" if attribute else site.file.path
+        key = f"{entry_key(example, set())} = " if candidate.shape == "map" else ""
+        return (
+            f"module.{site.call.name} passes {render(attribute.expr, 60) if attribute else name} to {name} "
+            f"({where}); sglint does not rewrite an expression: add this entry to it: "
+            f"{key}{settings_of(dict(entry_fields(example)))}"
+        )
+    inline = any(r.style == "inline" for r in target.rules)
+    refs = None if inline else output_rule_refs(target, peer, site, id_outputs)
+    if refs is not None:
+        styles = {r.style for r in target.rules}
+        chosen = next(iter(styles)) if len(styles) == 1 else "rule"
+        return PlannedRule(site.module, target.address, target.address, add.direction, add.protocol, add.from_port,
+                           add.to_port, None if refs[1] is None else peer.address, chosen, (), (),
+                           target_ref=refs[0], peer_ref=refs[1] or "")
+    why = ("its rules there are inline blocks (a rule resource beside them would fight them)" if inline
+           else "no output of it is the group's id (nor the peer's)")
+    return (
+        f"{target.address} is created inside module.{site.call.name} ({site.call.source or called.display}), "
+        f"which sglint does not edit: sglint knows no input of it for extra rules, and {why}; add the rule "
+        "in the module, or an output with the group's id"
+    )
 
 
 def _decide(
@@ -209,9 +301,32 @@ def render_patches(plan: FixPlan, file_name: str = DEFAULT_FILE) -> list[FilePat
         patches.append(_resource_patch(modules[path], _named(modules[path], resources[path]), file_name))
     for path in sorted(inline):
         patches.extend(_inline_patches(modules[path], inline[path]))
+    patches = _with_call_entries(patches, plan.entries)
     for patch in patches:
         verify_generated(patch.before, patch.after, patch.display)
     return patches
+
+
+def _with_call_entries(patches: list[FilePatch], entries: tuple[CallEntry, ...]) -> list[FilePatch]:
+    """`patches` with the module-call entries written into the files holding the calls."""
+    by_file: dict[str, list[CallEntry]] = defaultdict(list)
+    for entry in entries:
+        by_file[entry.site.file.path].append(entry)
+    result = list(patches)
+    for display in sorted(by_file):
+        site = by_file[display][0].site
+        path = os.path.join(site.module.path, os.path.basename(display))
+        index = next((i for i, p in enumerate(result) if p.path == path), None)
+        if index is None:
+            before = _read_text(path, display)
+            after, added = apply_entries(before, by_file[display], display)
+            result.append(FilePatch(path, display, before, after, site.file.digest, tuple(added)))
+        else:
+            raise InputError(
+                "holds both a module call and a group that get rules; sglint fix writes one of them per "
+                "run: use --style rule, or run sglint fix twice", display,
+            )
+    return result
 
 
 def _named(module: ParsedModule, rules: list[PlannedRule]) -> list[PlannedRule]:
@@ -320,8 +435,8 @@ def _insert_blocks(text: str, end_line: int, blocks: list[str], display: str) ->
 
 
 def _render_resource(rule: PlannedRule) -> str:
-    own = f"{reference(rule.security_group, None)}.id"
-    other = own if rule.peer is None else f"{reference(rule.peer, None)}.id"
+    own = rule.target_ref or f"{reference(rule.security_group, None)}.id"
+    other = own if rule.peer is None else (rule.peer_ref or f"{reference(rule.peer, None)}.id")
     low, high = _ports(rule)
     description = hcl_string("calico-sglint: " + "; ".join(rule.titles))
     if rule.style == "rule":

@@ -46,6 +46,7 @@ from calico_sglint.terraform.syntax import (
     render,
 )
 from calico_sglint.terraform.values import (
+    Deferred,
     EvalError,
     ObjectLike,
     Ref,
@@ -86,14 +87,18 @@ def evaluate_root(
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
+    id_outputs: list[tuple[str, str, str]] = []
     for instance in _instances(root):
         modules.append((instance.address, instance.parsed.display))
         resources.extend(instance.resource_instances(wanted))
+        if instance.address and instance.parsed.path not in workspace.scanned:
+            id_outputs.extend(instance.id_outputs())
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
         tuple(modules),
         tuple(dict.fromkeys(run.diagnostics)),
+        tuple(id_outputs),
     )
 
 
@@ -507,6 +512,18 @@ class ModuleInstance(Names):
         if value_attr is None:
             return None
         return self._once(("output", name), lambda: evaluate(value_attr.expr, self.scope(file)))
+
+    def id_outputs(self) -> list[tuple[str, str, str]]:
+        """(module address, output, resource address) for each output that is a resource's id."""
+        found = []
+        for name in sorted(self.outputs):
+            try:
+                value = self.output(name)
+            except (EvalError, Deferred):
+                continue
+            if isinstance(value, Ref) and value.attribute == "id":
+                found.append((self.address, name, value.address))
+        return found
 
     # --- resources ------------------------------------------------------------------------
 
