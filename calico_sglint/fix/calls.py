@@ -106,11 +106,13 @@ def _into_literal(
     opening_line = lines[first - 1].rstrip("\r\n")
     closing_line = lines[last - 1].rstrip("\r\n")
     indent = _indent(opening_line)
+    taken_before = set(taken)
     body, summary = _entries_body(group, indent, taken)
     empty = "{}" if kind == "map" else "[]"
     if first == last and opening_line.rstrip().endswith(empty):
-        head = opening_line.rstrip()[:-1]
-        return (first - 1, 1, [head, *body, f"{indent}{empty[1]}"]), summary
+        # one line stays one line: opening it would make terraform fmt re-align the lines around it
+        head = opening_line.rstrip()[:-2]
+        return (first - 1, 1, [head + _one_line(group, kind, taken_before)]), summary
     if kind == "map" and closing_line.strip() == "}":
         previous = lines[last - 2].rstrip()
         return (last - 1, 0, ([] if previous.endswith("{") else [""]) + body), summary
@@ -120,6 +122,14 @@ def _into_literal(
         "cannot add an entry: the value is not laid out one item per line (run terraform fmt first)",
         display, first,
     )
+
+
+def _one_line(group: list[CallEntry], kind: str, taken: set[str]) -> str:
+    """`{ key = { a = 1, b = 2 } }` or `[{ a = 1, b = 2 }]`: the entries on one line."""
+    objects = ["{ " + ", ".join(f"{k} = {v}" for k, v in entry_fields(e)) + " }" for e in group]
+    if kind == "list":
+        return "[" + ", ".join(objects) + "]"
+    return "{ " + ", ".join(f"{entry_key(e, taken)} = {o}" for e, o in zip(group, objects)) + " }"
 
 
 def _count_edit(lines: list[str], block, name: str, extra: int, indent: str, display: str) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]

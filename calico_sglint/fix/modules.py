@@ -168,8 +168,9 @@ def entry_for(
                 peer.module != target.module or _base(_local(peer)) != candidate.peer
             ):
                 continue
-            if candidate.peer == "sg" and (peer.address == target.address or peer_id is None):
-                continue
+            if candidate.peer == "sg" and (peer.address == target.address or peer_id is None
+                                           or peer.module == target.module):
+                continue  # a group of the same call, by the call's own output, would be a cycle
             fields = {k: _field(v, peer_id or "") for k, v in candidate.fields}
             name = next((n for n in candidate.names if n in declared), candidate.names[0])
             return candidate, name, fields
