@@ -15,27 +15,20 @@ import difflib
 import os
 import re
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import networkx as nx
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
-from calico_sglint.fix.calls import apply_entries, entry_fields, entry_key
+from calico_sglint.fix.calls import apply_entries
 from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
-from calico_sglint.fix.modules import (
-    CallEntry,
-    call_site,
-    current_value,
-    entry_for,
-    output_rule_refs,
-    settings_of,
-)
+from calico_sglint.fix.modules import CallEntry
+from calico_sglint.fix.through import through_module
+from calico_sglint.fix.types import FilePatch, FixPlan, PlannedRule, Unfixable
 from calico_sglint.model.types import SecurityGroup
-from calico_sglint.render.wording import traffic_text
 from calico_sglint.result import CheckResult
 from calico_sglint.source import InputError
-from calico_sglint.terraform.syntax import render
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
 STYLES = ("auto", "rule", "vpc-rule", "inline")
@@ -46,56 +39,6 @@ _RESOURCE_TYPE = {
     ("vpc-rule", "ingress"): "aws_vpc_security_group_ingress_rule",
     ("vpc-rule", "egress"): "aws_vpc_security_group_egress_rule",
 }
-
-
-@dataclass(frozen=True)
-class PlannedRule:
-    """One rule to add, in terms of the module it goes into."""
-
-    module: ParsedModule
-    security_group: str  # address within the module: aws_security_group.worker
-    sg_address: str  # full Terraform address, for messages
-    direction: str
-    protocol: str  # "tcp", "udp", "all" or a protocol number
-    from_port: int
-    to_port: int
-    peer: str | None  # address within the module of the peer SG; None means self
-    style: str  # "rule", "vpc-rule" or "inline"
-    requirements: tuple[str, ...]
-    titles: tuple[str, ...]
-    name: str = ""  # the resource name, chosen when rendering
-    target_ref: str = ""  # set for a group inside a module: its id as the calling module sees it
-    peer_ref: str = ""
-
-    def describe(self) -> str:
-        traffic = traffic_text(self.protocol, self.from_port, self.to_port)
-        peer = "itself" if self.peer is None else self.peer
-        preposition = "from" if self.direction == "ingress" else "to"
-        return f"{self.direction} {traffic} on {self.sg_address} {preposition} {peer}"
-
-
-@dataclass(frozen=True)
-class Unfixable:
-    finding: Finding
-    reason: str
-
-
-@dataclass(frozen=True)
-class FixPlan:
-    rules: tuple[PlannedRule, ...]
-    unfixable: tuple[Unfixable, ...]
-    unverified: tuple[Finding, ...]
-    entries: tuple[CallEntry, ...] = ()  # entries for module inputs (fix through the call)
-
-
-@dataclass(frozen=True)
-class FilePatch:
-    path: str  # absolute
-    display: str
-    before: str | None  # None: a new file
-    after: str
-    digest: str | None  # sha256 of the bytes `before` came from
-    added: tuple[str, ...]  # one line per rule added, for the summary
 
 
 # --- plan --------------------------------------------------------------------------------
@@ -167,63 +110,6 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
         for entry, ranges in entries.values() for low, high, requirements, titles in _merge(ranges)
     ]
     return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged))
-
-
-def through_module(
-    add: RuleToAdd,
-    groups: dict[str, SecurityGroup],
-    by_display: dict[str, ParsedModule],
-    workspace: Workspace,
-    id_outputs: tuple[tuple[str, str, str], ...],
-) -> CallEntry | PlannedRule | str | None:
-    """For a group inside a module outside the scanned paths: the entry for the module's input,
-    a rule on the module's output, or why neither works. None: not such a group."""
-    target, peer = groups.get(add.security_group), groups.get(add.peer)
-    if target is None or peer is None or not target.managed or not target.module or target.module_dir is None:
-        return None
-    called = by_display.get(target.module_dir)
-    if called is None or called.path in workspace.scanned:
-        return None
-    site = call_site(target, called, workspace)
-    if isinstance(site, str):
-        return site
-    shown_peer = "itself" if peer.address == target.address else peer.address
-    found = entry_for(add, target, peer, site, called, id_outputs)
-    if found is not None:
-        candidate, name, fields = found
-        count = ""
-        computed = next((n for n in candidate.computed if current_value(site.block, n)[0] != "absent"), None)
-        if computed is not None:
-            name, count = computed, candidate.computed_count
-        kind, attribute = current_value(site.block, name)
-        entry = CallEntry(site, name, candidate.shape, add.protocol, 0, 0, tuple(fields.items()), add.direction,
-                          target.address, shown_peer, count)
-        if kind in ("absent", candidate.shape):
-            return entry
-        example = replace(entry, from_port=add.from_port, to_port=add.to_port, titles=(add.title,),
-                          requirements=(add.requirement,))
-        where = f"{site.file.path}:{attribute.line}" if attribute else site.file.path
-        key = f"{entry_key(example, set())} = " if candidate.shape == "map" else ""
-        return (
-            f"module.{site.call.name} passes {render(attribute.expr, 60) if attribute else name} to {name} "
-            f"({where}); sglint does not rewrite an expression: add this entry to it: "
-            f"{key}{settings_of(dict(entry_fields(example)))}"
-        )
-    inline = any(r.style == "inline" for r in target.rules)
-    refs = None if inline else output_rule_refs(target, peer, site, id_outputs)
-    if refs is not None:
-        styles = {r.style for r in target.rules}
-        chosen = next(iter(styles)) if len(styles) == 1 else "rule"
-        return PlannedRule(site.module, target.address, target.address, add.direction, add.protocol, add.from_port,
-                           add.to_port, None if refs[1] is None else peer.address, chosen, (), (),
-                           target_ref=refs[0], peer_ref=refs[1] or "")
-    why = ("its rules there are inline blocks (a rule resource beside them would fight them)" if inline
-           else "no output of it is the group's id (nor the peer's)")
-    return (
-        f"{target.address} is created inside module.{site.call.name} ({site.call.source or called.display}), "
-        f"which sglint does not edit: sglint knows no input of it for extra rules, and {why}; add the rule "
-        "in the module, or an output with the group's id"
-    )
 
 
 def _decide(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from calico_sglint.files import discard, stage
-from calico_sglint.fix.patches import FilePatch
+from calico_sglint.fix.types import FilePatch
 from calico_sglint.source import InputError
 from calico_sglint.terraform.discover import repository_root
 
