@@ -22,13 +22,15 @@ import networkx as nx
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
 from calico_sglint.fix.calls import apply_entries
+from calico_sglint.fix.guards import guarded, split_key, with_provider
 from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
 from calico_sglint.fix.modules import CallEntry
 from calico_sglint.fix.through import through_module
 from calico_sglint.fix.types import FilePatch, FixPlan, PlannedRule, Unfixable
 from calico_sglint.model.types import SecurityGroup
 from calico_sglint.result import CheckResult
-from calico_sglint.source import InputError
+from calico_sglint.source import InputError, Location
+from calico_sglint.terraform.syntax import Block
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
 STYLES = ("auto", "rule", "vpc-rule", "inline")
@@ -105,11 +107,28 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                 continue
             rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
                                      peer, chosen, requirements, titles))
+    rules = _guarded_rules(rules, result, by_display)
     merged = [
         replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
         for entry, ranges in entries.values() for low, high, requirements, titles in _merge(ranges)
     ]
     return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged))
+
+
+def _guarded_rules(rules: list[PlannedRule], result: CheckResult, by_display: dict[str, ParsedModule]) -> list[PlannedRule]:
+    """Rules on counted groups under the group's own condition, with its provider and region."""
+    instances: dict[tuple[str, str], set[int | str]] = defaultdict(set)
+    for root in result.roots:
+        for sg in root.model.security_groups:
+            module = by_display.get(sg.module_dir or "")
+            base, key = split_key(_local(sg))
+            if module is not None and key is not None:
+                instances[(module.path, base)].add(key)
+    out = []
+    for rule in guarded(rules, instances):
+        found = None if rule.style == "inline" or rule.target_ref and not rule.meta else _resource_block(rule.module, rule.security_group)
+        out.append(rule if found is None else with_provider(rule, found[1], Location(found[0], found[1].line, found[1].end_line)))
+    return out
 
 
 def _decide(
@@ -287,12 +306,18 @@ def _inline_patches(module: ParsedModule, rules: list[PlannedRule]) -> list[File
 
 def _sg_block(module: ParsedModule, local_sg: str) -> tuple[str, int] | None:
     """(file, closing-brace line) of the resource block that declares `local_sg`."""
+    found = _resource_block(module, local_sg)
+    return None if found is None else (found[0], found[1].end_line)
+
+
+def _resource_block(module: ParsedModule, local_sg: str) -> tuple[str, Block] | None:
+    """(file, block) of the resource that declares `local_sg` (any instance key ignored)."""
     type_, _, rest = local_sg.partition(".")
     name = rest.split("[", 1)[0]
     for file in module.files:
         for block in file.body.blocks_of("resource"):
             if block.labels == (type_, name):
-                return file.path, block.end_line
+                return file.path, block
     return None
 
 
@@ -344,9 +369,11 @@ def _render_resource(rule: PlannedRule) -> str:
         if rule.protocol in ("tcp", "udp"):
             attributes += [("from_port", str(low)), ("to_port", str(high))]
         attributes.append(("referenced_security_group_id", other))
+    attributes += list(rule.carried)
     return _template("resource.tf.j2").render(
         type=_RESOURCE_TYPE[(rule.style, rule.direction)], name=rule.name,
         attributes=attributes, width=max(len(k) for k, _ in attributes),
+        meta=rule.meta, meta_width=max((len(k) for k, _ in rule.meta), default=0),
     )
 
 

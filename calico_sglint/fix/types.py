@@ -28,6 +28,8 @@ class PlannedRule:
     name: str = ""  # the resource name, chosen when rendering
     target_ref: str = ""  # set for a group inside a module: its id as the calling module sees it
     peer_ref: str = ""
+    meta: tuple[tuple[str, str], ...] = ()  # count/for_each (and provider): the group's guard
+    carried: tuple[tuple[str, str], ...] = ()  # region: arguments the group's rules must repeat
 
     def describe(self) -> str:
         traffic = traffic_text(self.protocol, self.from_port, self.to_port)
