@@ -67,7 +67,7 @@ def test_flags_beat_the_config_file(sglint, in_repo) -> None:  # type: ignore[no
     # profile-ipip's .sglint.yaml says IPIP; the flag turns it back to VXLAN, which passes.
     assert sglint("check", "fixtures/profile-ipip", "--encapsulation", "VXLAN").code == 0
     assert sglint("check", "fixtures/profile-ipip", "--no-bgp", "--format", "json").json()["roots"][0][
-        "profile"]["bgp"] == {"value": False, "source": "--bgp"}
+        "profile"]["bgp"] == {"value": False, "source": "--no-bgp"}
 
 
 def test_each_root_uses_its_nearest_config(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
@@ -147,7 +147,7 @@ def test_a_broken_config_is_one_line_and_exit_2(tmp_path: Path, sglint, in_repo)
     config = write(tmp_path, {"c.yaml": "profile:\n  encapsulation: GRE\n"}) / "c.yaml"
     result = sglint("check", "examples/cluster-sg", "--config", str(config))
     assert (result.code, result.stderr.strip()) == (
-        2, f"{config}:2: profile.encapsulation: must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None",
+        2, f"{config}:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None (got 'GRE')",
     )
 
 

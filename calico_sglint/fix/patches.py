@@ -33,7 +33,6 @@ from calico_sglint.source import InputError, Location
 from calico_sglint.terraform.syntax import Block
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
-STYLES = ("auto", "rule", "vpc-rule", "inline")
 DEFAULT_FILE = "calico_sglint.tf"
 _RESOURCE_TYPE = {
     ("rule", "ingress"): "aws_security_group_rule",

@@ -13,18 +13,16 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from calico_sglint.profile.rulepack import SEVERITIES, RulePack
-from calico_sglint.profile.settings import (
-    Setting,
-)
+from calico_sglint.fix import STYLES
+from calico_sglint.options import FAIL_LEVELS, OPTION_DEFAULTS, SEVERITIES
+from calico_sglint.profile.rulepack import RulePack
+from calico_sglint.profile.settings import SPECS, Setting
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
+from calico_sglint.render.formats import CHECK_FORMATS
 from calico_sglint.source import InputError
 
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
-FAIL_LEVELS = ("error", "warning", "info", "never")
-FIX_STYLES = ("auto", "rule", "vpc-rule", "inline")
-FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
 _TOP_LEVEL = ("profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output")
 
 
@@ -44,6 +42,13 @@ class Config:
     format: str | None = None
     output: str | None = None
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
+
+    def resolve(self, name: str, flag: Any) -> Any:
+        """An option's value: the flag when given, else this file's value, else the default."""
+        if flag is not None:
+            return flag
+        configured = getattr(self, name)
+        return configured if configured is not None else OPTION_DEFAULTS[name]
 
 
 def find_config(start: str) -> str | None:
@@ -147,7 +152,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
         raise fail("disable", "must be a list of rule ids", "disable")
     fail_on = _optional_choice(data, "fail_on", FAIL_LEVELS, fail)
-    output_format = _optional_choice(data, "format", FORMATS, fail)
+    output_format = _optional_choice(data, "format", CHECK_FORMATS, fail)
     output = data.get("output")
     if output is not None and not isinstance(output, str):
         raise fail("output", "must be a file path", "output")
@@ -158,8 +163,8 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         if key not in ("style", "file"):
             raise fail(f"fix.{key}", "unknown key (expected style, file)", "fix", key)
     style = fix.get("style")
-    if style is not None and style not in FIX_STYLES:
-        raise fail("fix.style", f"must be one of {', '.join(FIX_STYLES)} (got {style!r})", "fix", "style")
+    if style is not None and style not in STYLES:
+        raise fail("fix.style", f"must be one of {', '.join(STYLES)} (got {style!r})", "fix", "style")
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")

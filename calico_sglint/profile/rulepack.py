@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Iterable, Mapping
 
+from calico_sglint.options import SEVERITIES
 from calico_sglint.profile.settings import CONDITIONS, PORT_SETTINGS
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
-SEVERITIES = ("error", "warning", "info")
 ROLES = ("any", "control-plane", "worker")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")

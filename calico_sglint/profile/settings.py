@@ -52,7 +52,7 @@ class SettingSpec:
         """What a valid value looks like, for error messages."""
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
-        return "a port number (1-65535)" if self.kind == "port" else "true or false"
+        return "a port number from 1 to 65535" if self.kind == "port" else "true or false"
 
 
 SETTING_SPECS: tuple[SettingSpec, ...] = (
