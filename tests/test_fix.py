@@ -224,16 +224,17 @@ def test_refusals_say_why_and_the_finding_stays(tmp_path: Path, run) -> None:  #
 
 
 def test_modules_outside_the_scanned_paths_are_not_touched(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
-    shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
-    live = tmp_path / "repo" / "live"
-    live.mkdir()
-    (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
-    (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
-    snapshot = tree_digest(tmp_path / "repo")
-    result = run(tmp_path / "repo", "fix", "live")
-    assert result.code == 1
-    assert "is defined in modules/security-groups, outside the scanned paths" in result.stdout
-    assert tree_digest(tmp_path / "repo") == snapshot
+    """The groups' module is not edited: the rules go to the calling module, on its outputs."""
+    repo = _outside_the_scanned_paths(tmp_path)
+    module = tree_digest(repo / "modules")
+    result = run(repo, "fix", "live")
+    assert result.code == 0, result.stdout
+    assert tree_digest(repo / "modules") == module
+    generated = (repo / "live" / "calico_sglint.tf").read_text()
+    assert generated.count("  security_group_id        = module.security_groups.master_id\n") == 2
+    assert generated.count("  source_security_group_id = module.security_groups.worker_id\n") == 2
+    assert '"calico_typha_security_groups_master_from_security_groups_worker"' in generated
+    assert run(repo, "check", "live").code == 0
 
 
 def test_config_chooses_style_and_file_name(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
@@ -308,13 +309,13 @@ def test_check_and_diff_exit_1_whenever_a_path_stays_missing(tmp_path: Path, run
     assert run(tmp_path, "fix", "t").code == 0
     clean = run(tmp_path, "fix", "t", mode)
     assert (clean.code, clean.stdout + clean.stderr) == (0, "sglint fix: no missing rule to add\n")
-    repo = _outside_the_scanned_paths(tmp_path)
-    snapshot = tree_digest(repo)
-    refused = run(repo, "fix", "live", mode)
+    shutil.copytree(FIXTURES / "fix-inline-cycle", tmp_path / "c", ignore=shutil.ignore_patterns("expected"))
+    snapshot = tree_digest(tmp_path / "c")
+    refused = run(tmp_path, "fix", "c", mode)
     assert refused.code == 1
     report = refused.stderr if mode == "--diff" else refused.stdout
-    assert "not fixed (" in report and "outside the scanned paths" in report
-    assert tree_digest(repo) == snapshot
+    assert report.startswith("sglint fix: no missing rule to add\nnot fixed (3):\n")
+    assert tree_digest(tmp_path / "c") == snapshot
 
 
 def test_unverified_findings_are_each_named_with_what_could_not_be_evaluated(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]

@@ -80,7 +80,7 @@ def test_for_each_keys_stay_strings(tmp_path: Path, run) -> None:  # type: ignor
     generated = hcl2.loads(text)
     ids = {body["security_group_id"] for resource in generated["resource"] for named in resource.values()
            for body in named.values()}
-    assert ids == {'${aws_security_group.worker["$${path.cwd}"].id}',
+    assert ids == {'${aws_security_group.worker["$${path.cwd}"].id}', "${each.value.id}",
                    '${aws_security_group.worker["%%{if true}x%%{endif}"].id}'}
     assert "${path" not in text.replace("$${path", "")
     assert run(tmp_path, "check", "m").code == 0

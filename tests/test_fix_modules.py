@@ -154,12 +154,12 @@ def test_an_unknown_module_gets_a_rule_resource_on_its_id_output(repo: Path, sgl
     assert _fixed(repo, sglint, main) == main
     generated = (repo / "live" / "calico_sglint.tf").read_text()
     assert generated.split("\n\n", 1)[1] == (
-        'resource "aws_security_group_rule" "calico_typha_workers_aws_security_group_workers_from_self" {\n'
+        'resource "aws_security_group_rule" "calico_typha_workers_workers_from_self" {\n'
         '  type              = "ingress"\n'
         '  description       = "calico-sglint: Typha (TCP 5473) between every pair of nodes"\n'
         "  from_port         = 5473\n  to_port           = 5473\n"
         '  protocol          = "tcp"\n  security_group_id = module.workers.id\n  self              = true\n}\n\n'
-        'resource "aws_security_group_rule" "calico_vxlan_workers_aws_security_group_workers_from_self" {\n'
+        'resource "aws_security_group_rule" "calico_vxlan_workers_workers_from_self" {\n'
         '  type              = "ingress"\n'
         '  description       = "calico-sglint: VXLAN (UDP 4789) between every pair of nodes"\n'
         "  from_port         = 4789\n  to_port           = 4789\n"

@@ -250,8 +250,8 @@ def _named(module: ParsedModule, rules: list[PlannedRule]) -> list[PlannedRule]:
 
 
 def _label(address: str) -> str:
-    """`aws_security_group.zone["a"]` -> `zone_a`."""
-    name = address.split(".", 1)[1] if "." in address else address
+    """`aws_security_group.zone["a"]` -> `zone_a`; `module.sgs.aws_security_group.master` -> `sgs_master`."""
+    name = re.sub(r"(^|\.)(module|aws_security_group)\.", r"\1", address)
     return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
 
 
