@@ -8,7 +8,6 @@ no new sg-cycle; the generated HCL parses with python-hcl2 and passes `terraform
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from typing import Any
 
 import hcl2
 import pytest
-from conftest import EXAMPLES, FIXTURES, write
+from conftest import EXAMPLES, FIXTURES, tree_digest, write
 
 from calico_sglint.fix.patches import (
     hcl_string,
@@ -30,13 +29,6 @@ from calico_sglint.source import InputError
 
 TERRAFORM = shutil.which("terraform")
 STYLES = ("rule", "vpc-rule", "inline")
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def texts(root: Path) -> dict[str, str]:
@@ -55,15 +47,6 @@ def fixable_trees() -> list[Path]:
     candidates = [p for p in sorted(FIXTURES.iterdir()) if p.is_dir() and p.name != "syntax-error"]
     candidates += [p for p in sorted(EXAMPLES.iterdir()) if p.is_dir()]
     return [p for p in candidates if any(p.rglob("*.tf"))]
-
-
-@pytest.fixture
-def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def go(cwd: Path, *args: str):  # type: ignore[no-untyped-def]
-        monkeypatch.chdir(cwd)
-        return sglint(*args)
-
-    return go
 
 
 def test_the_typha_incident_gets_exactly_two_rule_resources(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ accepts, and that holds only sglint's block types.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from dataclasses import replace
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
-from conftest import write
+from conftest import tree_digest, write
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -42,31 +41,17 @@ INJECTED_LABEL = (
 )
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def go(cwd: Path, *args: str):  # type: ignore[no-untyped-def]
-        monkeypatch.chdir(cwd)
-        return sglint(*args)
-
-    return go
-
-
 @pytest.mark.parametrize("mode", [(), ("--diff",), ("--check",)])
 def test_a_label_that_is_not_an_identifier_is_an_input_error(tmp_path: Path, run, mode: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path / "m", {"main.tf": INJECTED_LABEL})
-    before = snapshot(tmp_path)
+    before = tree_digest(tmp_path)
     result = run(tmp_path, "fix", "m", *mode)
     assert result.code == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith('m/main.tf:1: "aws_security_group.worker\\n}\\nresource')
     assert "is not a valid Terraform address" in result.stderr
-    assert snapshot(tmp_path) == before
+    assert tree_digest(tmp_path) == before
 
 
 def test_for_each_keys_stay_strings(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]

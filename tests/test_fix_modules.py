@@ -10,13 +10,12 @@ reason; then `check` is clean, terraform fmt accepts the result, and a second fi
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, tree_digest
 
 from calico_sglint.fix.modules import known_module, normalized_source
 from calico_sglint.source import Location
@@ -37,11 +36,6 @@ EKS_VXLAN = '''
 '''
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
@@ -54,10 +48,10 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _fixed(repo: Path, sglint, main: str, *flags: str) -> str:  # type: ignore[no-untyped-def]
     """Write live/main.tf, fix, and check what every test checks; return the new main.tf."""
     (repo / "live" / "main.tf").write_text(main)
-    modules = snapshot(repo / "modules")
+    modules = tree_digest(repo / "modules")
     result = sglint("fix", "live", *flags)
     assert result.code == 0, result.stdout + result.stderr
-    assert snapshot(repo / "modules") == modules, "the called module is never edited"
+    assert tree_digest(repo / "modules") == modules, "the called module is never edited"
     assert sglint("check", "live", *flags).code == 0
     again = sglint("fix", "live", *flags)
     assert again.stdout.startswith("sglint fix: no missing rule to add\n")
@@ -112,7 +106,7 @@ def test_eks_an_expression_is_not_rewritten_and_the_entry_is_shown(repo: Path, s
     main = ('variable "extra" {\n  default = {}\n}\n\nmodule "eks" {\n  source = "../modules/eks"\n\n  name = "blue"\n\n'
             "  node_security_group_additional_rules = var.extra\n}\n")
     (repo / "live" / "main.tf").write_text(main)
-    before = snapshot(repo)
+    before = tree_digest(repo)
     for flags in (("--check",), ()):
         result = sglint("fix", "live", *flags)
         assert result.code == 1
@@ -124,7 +118,7 @@ def test_eks_an_expression_is_not_rewritten_and_the_entry_is_shown(repo: Path, s
             '{ description = "calico-sglint: VXLAN (UDP 4789) between every pair of nodes", protocol = "udp", '
             'from_port = 4789, to_port = 4789, type = "ingress", self = true }',
         ]
-    assert snapshot(repo) == before
+    assert tree_digest(repo) == before
 
 
 def test_security_group_module_new_list_elements_first(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +163,7 @@ def test_an_unknown_module_gets_a_rule_resource_on_its_id_output(repo: Path, sgl
 
 def test_inline_rules_without_an_id_output_are_a_reason_naming_the_module(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
     (repo / "live" / "main.tf").write_text('module "workers" {\n  source = "../modules/inline"\n}\n')
-    before = snapshot(repo)
+    before = tree_digest(repo)
     result = sglint("fix", "live", "--diff")
     assert result.code == 1
     assert result.stdout == ""
@@ -182,7 +176,7 @@ def test_inline_rules_without_an_id_output_are_a_reason_naming_the_module(repo: 
         f"  modules/inline/main.tf:3: [calico-typha] {reason}",
         f"  modules/inline/main.tf:3: [calico-vxlan] {reason}",
     ]
-    assert snapshot(repo) == before
+    assert tree_digest(repo) == before
 
 
 @pytest.mark.parametrize(

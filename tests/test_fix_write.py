@@ -47,15 +47,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.fixture
-def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def go(cwd: Path, *args: str):  # type: ignore[no-untyped-def]
-        monkeypatch.chdir(cwd)
-        return sglint(*args)
-
-    return go
-
-
 def _patches(*paths: str) -> list:  # type: ignore[type-arg]
     return render_patches(plan_fixes(check(CheckOptions(ReadOptions(paths=paths)))))
 
