@@ -298,7 +298,10 @@ def fix(
     """Write the missing security-group rules, in the style each group already uses.
 
     New rules go to calico_sglint.tf in the module of the security group they belong to;
-    inline rules are added inside the group's resource. Nothing else in your files changes.
+    inline rules are added inside the group's resource. A group inside a module you do not
+    edit (registry, git, or outside the scanned paths) gets its rule through the module
+    call: the module's input for extra rules, or a rule on its id output. Nothing else in
+    your files changes; all files are written or none.
 
     Examples:
 
