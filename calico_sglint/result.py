@@ -24,8 +24,8 @@ class RootResult:
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
     paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
     requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on
-    # (module instance, output, resource address): ids that modules outside the scanned paths
-    # expose, so `fix` can add a rule on such a group from the calling module
+    # (module instance, output, resource address): ids that called modules expose, so `fix`
+    # can refer to a group in a module from the calling module
     id_outputs: tuple[tuple[str, str, str], ...] = ()
 
 

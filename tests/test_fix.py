@@ -316,3 +316,17 @@ def test_unverified_findings_are_each_named_with_what_could_not_be_evaluated(tmp
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("unverified, not fixed (1)"))
     assert lines[start + 1] == "  m/main.tf:3: [calico-vxlan] var.port could not be evaluated"
+
+
+def test_a_rule_across_modules_is_written_where_both_ids_can_be_named(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIXTURES / "fix-cross-module", tmp_path / "x", ignore=shutil.ignore_patterns("expected"))
+    module = tree_digest(tmp_path / "x" / "modules")
+    assert run(tmp_path, "fix", "x").code == 0
+    assert tree_digest(tmp_path / "x" / "modules") == module
+    generated = hcl2.loads((tmp_path / "x" / "calico_sglint.tf").read_text())
+    rules = {name: body for resource in generated["resource"] for named in resource.values() for name, body in named.items()}
+    assert sorted(rules) == ['"calico_typha_workers_worker_from_master"', '"calico_vxlan_workers_worker_from_master"',
+                             '"k8s_kubelet_workers_worker_from_master"']
+    assert {(b["security_group_id"], b["source_security_group_id"]) for b in rules.values()} == {
+        ("${module.workers.sg_id}", "${aws_security_group.master.id}")}
+    assert run(tmp_path, "check", "x").code == 0

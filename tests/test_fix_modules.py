@@ -202,3 +202,29 @@ def test_a_registry_source_is_known_without_reading_the_module() -> None:
     assert names == {"node_security_group_additional_rules", "security_group_additional_rules",
                      "cluster_security_group_additional_rules"}
     assert known_module(ModuleCall("x", "acme/thing/aws", None, Location("main.tf", 1, 1)), None) is None
+
+
+def test_a_call_and_an_inline_group_in_one_file_are_both_written(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    """Edits go in from the bottom of the file up, so neither moves the other. (The paths
+    between the two groups stay: an inline rule cannot name a module's group.)"""
+    group = ('resource "aws_security_group" "extra" {\n  name = "extra"\n\n  egress {\n    from_port = 0\n'
+             '    to_port   = 0\n    protocol  = "-1"\n    self      = true\n  }\n}\n\n'
+             'resource "aws_instance" "worker" {\n  count                  = 2\n'
+             '  vpc_security_group_ids = [aws_security_group.extra.id]\n}\n')
+    call = 'module "eks" {\n  source = "../modules/eks"\n\n  name = "blue"\n}\n'
+    for main in (group + "\n" + call, call + "\n" + group):
+        (repo / "live" / "main.tf").write_text(main)
+        result = sglint("fix", "live")
+        assert result.code == 1
+        assert result.stdout.startswith("sglint fix: added 5 rules in 1 file\n  live/main.tf\n")
+        after = (repo / "live" / "main.tf").read_text()
+        kept = iter(after.splitlines())
+        assert all(any(line == other for other in kept) for line in main.splitlines()), "every line stays, in order"
+        body = after[after.index('resource "aws_security_group" "extra"'):]
+        body = body[:body.index("\n}\n")]
+        assert body.count("\n  ingress {\n") == 2 and "node_security_group_additional_rules" not in body
+        call_body = after[after.index('module "eks" {'):]
+        assert call_body[:call_body.index("\n}\n")].count(" = {\n      description") == 3
+        if TERRAFORM:
+            fmt = subprocess.run([TERRAFORM, "fmt", "-check", str(repo / "live")], capture_output=True, text=True)
+            assert fmt.returncode == 0, fmt.stdout

@@ -65,7 +65,8 @@ def _every_instance(rule: PlannedRule, base: str, keys: set[int | str]) -> Plann
 
 
 def _with_guard(rule: PlannedRule) -> PlannedRule:
-    conditions = [c for c in (_condition(rule.security_group), _condition(rule.peer)) if c]
+    peer = None if rule.peer_ref else rule.peer  # a module's output: the module decides
+    conditions = [c for c in (_condition(rule.security_group), _condition(peer)) if c]
     if not conditions:
         return rule
     return replace(rule, meta=(("count", f"{' && '.join(conditions)} ? 1 : 0"),))

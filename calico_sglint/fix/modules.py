@@ -179,14 +179,19 @@ def entry_for(
 
 def peer_expression(peer: SecurityGroup, site: CallSite, id_outputs: tuple[tuple[str, str, str], ...]) -> str | None:
     """The peer group's id as an expression in the calling module, or None."""
-    if peer.module == site.address:
-        return f"{reference(_local(peer), peer.location)}.id"
-    for module_address, output, resource in id_outputs:
-        if resource == peer.address and _LAST_CALL.match(module_address) and (
-            (_LAST_CALL.match(module_address)[1] or "") == site.address  # type: ignore[index]
-        ):
-            child = module_address[len(site.address) + 1:] if site.address else module_address
-            return f"{reference(child, peer.location)}.{reference(output, peer.location)}"
+    return id_expression(peer, site.address, id_outputs)
+
+
+def id_expression(sg: SecurityGroup, module_address: str, id_outputs: tuple[tuple[str, str, str], ...]) -> str | None:
+    """`sg`'s id as the module instance at `module_address` can write it: its own resource, or
+    the output of a module it calls directly; None when neither."""
+    if sg.module == module_address:
+        return f"{reference(_local(sg), sg.location)}.id"
+    for child_address, output, resource in id_outputs:
+        match = _LAST_CALL.match(child_address)
+        if resource == sg.address and match is not None and (match[1] or "") == module_address:
+            child = child_address[len(module_address) + 1:] if module_address else child_address
+            return f"{reference(child, sg.location)}.{reference(output, sg.location)}"
     return None
 
 

@@ -16,6 +16,8 @@ import os
 import re
 from collections import defaultdict
 from dataclasses import replace
+from functools import partial
+from typing import Callable
 
 import networkx as nx
 
@@ -24,7 +26,7 @@ from calico_sglint.checks.reachability import inline_references
 from calico_sglint.fix.calls import apply_entries
 from calico_sglint.fix.guards import guarded, split_key, with_provider
 from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
-from calico_sglint.fix.modules import CallEntry
+from calico_sglint.fix.modules import CallEntry, id_expression
 from calico_sglint.fix.through import through_module
 from calico_sglint.fix.types import FilePatch, FixPlan, PlannedRule, Unfixable
 from calico_sglint.model.types import SecurityGroup
@@ -84,16 +86,21 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                     meta[key] = (through.module, through.sg_address, through.style)
                     refs[key] = through
                     continue
-                decided = through if isinstance(through, str) else _decide(add, groups, by_display, workspace, style, dependencies)
+                decided = through if isinstance(through, str) else _decide(
+                    add, groups, by_display, workspace, style, dependencies, root.id_outputs)
                 if isinstance(decided, str):
                     unfixable.append(Unfixable(finding, decided))
                     continue
-                module, chosen = decided
+                module, chosen, peer_ref, target_ref = decided
                 target, peer = groups[add.security_group], groups[add.peer]
-                local_peer = None if add.peer == add.security_group else _local(peer)
-                key = (module.path, _local(target), add.direction, add.protocol, local_peer)
+                local_peer = None if add.peer == add.security_group else (peer_ref or _local(peer))
+                key = (module.path, target_ref or _local(target), add.direction, add.protocol, local_peer)
                 wanted[key].append((add.from_port, add.to_port, add.requirement, add.title))
                 meta[key] = (module, target.address, chosen)
+                if peer_ref:
+                    refs[key] = PlannedRule(module, target.address if target_ref else _local(target), target.address,
+                                            add.direction, add.protocol, 0, 0, peer.address, chosen, (), (),
+                                            target_ref=target_ref, peer_ref=peer_ref)
                 if chosen == "inline" and local_peer is not None:
                     dependencies.add_edge(target.address, peer.address)
     rules = []
@@ -137,17 +144,27 @@ def _decide(
     workspace: Workspace,
     style: str,
     dependencies: nx.DiGraph,
-) -> tuple[ParsedModule, str] | str:
-    """The module and style for `add`, or the reason it cannot be fixed."""
+    id_outputs: tuple[tuple[str, str, str], ...] = (),
+) -> tuple[ParsedModule, str, str, str] | str:
+    """The module, style, and the peer's and the group's references when the rule is written
+    in another module than the group's ("" otherwise) for `add`; or why it cannot be fixed."""
     target, peer = groups.get(add.security_group), groups.get(add.peer)
     if target is None or peer is None or not target.managed or target.module_dir is None:
         return f"{add.security_group} is not created in the scanned code"
+    peer_ref = target_ref = ""
     if target.module != peer.module:
-        where = lambda sg: sg.module or "the root module"  # noqa: E731
-        return (
-            f"{target.address} and {peer.address} are in different modules ({where(target)}, "
-            f"{where(peer)}): add the rule where both ids can be referenced"
-        )
+        crossing = _across_modules(target, peer, style, by_display, id_outputs)
+        if isinstance(crossing, str):
+            return crossing
+        writer, peer_ref, target_ref = crossing
+        if writer is not None:
+            if writer.path not in workspace.scanned:
+                return f"{target.address}'s rule would go to {writer.display}, outside the scanned paths"
+            styles = {r.style for r in target.rules}
+            if len(styles) > 1:
+                return f"{target.address} already mixes rule styles (sg-mixed-rule-styles): settle on one first"
+            chosen = next(iter(styles)) if styles else ("rule" if style in ("auto", "inline") else style)
+            return writer, chosen, peer_ref, target_ref
     if target.expansion is not None:
         return f"the count/for_each of {target.address} is unknown ({target.expansion.expr})"
     module = by_display.get(target.module_dir)
@@ -166,7 +183,30 @@ def _decide(
                 f"rules reference each other (Error: Cycle); move {target.address}'s rules into "
                 "aws_security_group_rule resources"
             )
-    return module, chosen
+    return module, chosen, peer_ref, target_ref
+
+
+def _across_modules(
+    target: SecurityGroup, peer: SecurityGroup, style: str, by_display: dict[str, ParsedModule],
+    id_outputs: tuple[tuple[str, str, str], ...],
+) -> tuple[ParsedModule | None, str, str] | str:
+    """A rule between groups of two modules, written where both ids can be referenced: in the
+    group's module on the peer's module output, or in the peer's module on the group's module
+    output (a rule resource, never inline). (module or None for the group's, peer ref, group ref)."""
+    inline = any(r.style == "inline" for r in target.rules) or (not target.rules and style == "inline")
+    where = lambda sg: sg.module or "the root module"  # noqa: E731
+    refused = (f"{target.address} and {peer.address} are in different modules ({where(target)}, {where(peer)}): "
+               "add the rule where both ids can be referenced")
+    if inline:
+        return refused + f" (an inline rule on {target.address} can only name groups of its own module)"
+    peer_ref = id_expression(peer, target.module, id_outputs)
+    if peer_ref:
+        return None, peer_ref, ""
+    target_ref = id_expression(target, peer.module, id_outputs)
+    module = by_display.get(peer.module_dir or "")
+    if target_ref and module is not None:
+        return module, f"{reference(_local(peer), peer.location)}.id", target_ref
+    return refused + " (neither module has an output with the other's group id)"
 
 
 def _local(sg: SecurityGroup) -> str:
@@ -203,34 +243,10 @@ def render_patches(plan: FixPlan, file_name: str = DEFAULT_FILE) -> list[FilePat
     modules = {r.module.path: r.module for r in plan.rules}
     for path in sorted(resources):
         patches.append(_resource_patch(modules[path], _named(modules[path], resources[path]), file_name))
-    for path in sorted(inline):
-        patches.extend(_inline_patches(modules[path], inline[path]))
-    patches = _with_call_entries(patches, plan.entries)
+    patches.extend(_edited_files(inline, modules, plan.entries))
     for patch in patches:
         verify_generated(patch.before, patch.after, patch.display)
     return patches
-
-
-def _with_call_entries(patches: list[FilePatch], entries: tuple[CallEntry, ...]) -> list[FilePatch]:
-    """`patches` with the module-call entries written into the files holding the calls."""
-    by_file: dict[str, list[CallEntry]] = defaultdict(list)
-    for entry in entries:
-        by_file[entry.site.file.path].append(entry)
-    result = list(patches)
-    for display in sorted(by_file):
-        site = by_file[display][0].site
-        path = os.path.join(site.module.path, os.path.basename(display))
-        index = next((i for i, p in enumerate(result) if p.path == path), None)
-        if index is None:
-            before = _read_text(path, display)
-            after, added = apply_entries(before, by_file[display], display)
-            result.append(FilePatch(path, display, before, after, site.file.digest, tuple(added)))
-        else:
-            raise InputError(
-                "holds both a module call and a group that get rules; sglint fix writes one of them per "
-                "run: use --style rule, or run sglint fix twice", display,
-            )
-    return result
 
 
 def _named(module: ParsedModule, rules: list[PlannedRule]) -> list[PlannedRule]:
@@ -278,29 +294,48 @@ def _resource_patch(module: ParsedModule, rules: list[PlannedRule], file_name: s
     return FilePatch(path, display, before, after, existing.digest, added)
 
 
-def _inline_patches(module: ParsedModule, rules: list[PlannedRule]) -> list[FilePatch]:
-    by_sg: dict[str, list[PlannedRule]] = defaultdict(list)
-    for rule in rules:
-        by_sg[rule.security_group].append(rule)
-    by_file: dict[str, list[tuple[int, list[PlannedRule]]]] = defaultdict(list)
-    for local_sg, sg_rules in by_sg.items():
-        block = _sg_block(module, local_sg)
-        if block is None:
-            raise InputError(f"cannot find {local_sg} to add inline rules", module.display)
-        file, end_line = block
-        by_file[file].append((end_line, sg_rules))
+def _edited_files(
+    inline: dict[str, list[PlannedRule]], modules: dict[str, ParsedModule], entries: tuple[CallEntry, ...],
+) -> list[FilePatch]:
+    """Patches for existing files: inline blocks before their groups' closing braces and
+    entries in module calls, applied from the bottom of each file up so no edit moves another."""
+    edits: dict[str, list[tuple[int, Callable[[str], tuple[str, list[str]]]]]] = defaultdict(list)
+    places: dict[str, tuple[str, str]] = {}  # display -> (path, digest)
+    for module_path, rules in inline.items():
+        module = modules[module_path]
+        by_sg: dict[str, list[PlannedRule]] = defaultdict(list)
+        for rule in rules:
+            by_sg[rule.security_group].append(rule)
+        for local_sg, sg_rules in by_sg.items():
+            found = _resource_block(module, local_sg)
+            if found is None:
+                raise InputError(f"cannot find {local_sg} to add inline rules", module.display)
+            display, block = found
+            file = next(f for f in module.files if f.path == display)
+            places[display] = (os.path.join(module.path, os.path.basename(display)), file.digest)
+            edits[display].append((block.end_line, partial(_inline_edit, block.end_line, sg_rules, display)))
+    by_block: dict[tuple[str, int], list[CallEntry]] = defaultdict(list)
+    for entry in entries:
+        by_block[(entry.site.file.path, entry.site.block.line)].append(entry)
+    for (display, line), block_entries in by_block.items():
+        site = block_entries[0].site
+        places[display] = (os.path.join(site.module.path, os.path.basename(display)), site.file.digest)
+        edits[display].append((line, partial(apply_entries, entries=block_entries, display=display)))
     patches = []
-    for display in sorted(by_file):
-        path = os.path.join(module.path, os.path.basename(display))
-        file = next(f for f in module.files if f.path == display)
-        before = _read_text(path, display)
-        after = before
+    for display in sorted(edits):
+        path, digest = places[display]
+        before = after = _read_text(path, display)
         added: list[str] = []
-        for end_line, sg_rules in sorted(by_file[display], key=lambda item: -item[0]):
-            after = _insert_blocks(after, end_line, [_render_inline(r) for r in sg_rules], display)
-            added.extend(f"inline {r.describe()}" for r in sg_rules)
-        patches.append(FilePatch(path, display, before, after, file.digest, tuple(reversed(added))))
+        for _, edit in sorted(edits[display], key=lambda item: -item[0]):
+            after, lines = edit(after)
+            added[:0] = lines
+        patches.append(FilePatch(path, display, before, after, digest, tuple(added)))
     return patches
+
+
+def _inline_edit(end_line: int, rules: list[PlannedRule], display: str, text: str) -> tuple[str, list[str]]:
+    after = _insert_blocks(text, end_line, [_render_inline(r) for r in rules], display)
+    return after, [f"inline {r.describe()}" for r in rules]
 
 
 def _sg_block(module: ParsedModule, local_sg: str) -> tuple[str, int] | None:

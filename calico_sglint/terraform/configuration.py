@@ -58,6 +58,6 @@ class Configuration:
     resources: tuple[ResourceInstance, ...]
     modules: tuple[tuple[str, str], ...]  # (module instance address, display dir)
     diagnostics: tuple[Diagnostic, ...]
-    # (module instance address, output name, resource address): outputs of modules outside the
-    # scanned paths whose value is a resource's id, so `fix` can refer to a group through its call
+    # (module instance address, output name, resource address): outputs of called modules whose
+    # value is a resource's id, so `fix` can refer to a group from the calling module
     id_outputs: tuple[tuple[str, str, str], ...] = ()

@@ -91,7 +91,7 @@ def evaluate_root(
     for instance in _instances(root):
         modules.append((instance.address, instance.parsed.display))
         resources.extend(instance.resource_instances(wanted))
-        if instance.address and instance.parsed.path not in workspace.scanned:
+        if instance.address:
             id_outputs.extend(instance.id_outputs())
     return Configuration(
         workspace.modules[root_path].display,
