@@ -319,6 +319,7 @@ def fix(
         paths_stay_missing,
         plan_fixes,
         render_patches,
+        still_missing_lines,
         summary_lines,
         unified_diff,
     )
@@ -348,6 +349,8 @@ def fix(
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
     after = run_check(options) if patches else result
+    for line in still_missing_lines(after, plan) if patches else []:
+        typer.echo(line)
     counts = summary(after.findings)
     typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")

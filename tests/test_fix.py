@@ -330,3 +330,17 @@ def test_a_rule_across_modules_is_written_where_both_ids_can_be_named(tmp_path: 
     assert {(b["security_group_id"], b["source_security_group_id"]) for b in rules.values()} == {
         ("${module.workers.sg_id}", "${aws_security_group.master.id}")}
     assert run(tmp_path, "check", "x").code == 0
+
+
+def test_findings_fix_does_not_handle_are_named_with_why(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIXTURES / "check-exposed", tmp_path / "e", ignore=shutil.ignore_patterns("expected"))
+    result = run(tmp_path, "fix", "e", "--check")
+    assert result.code == 0  # no required path is missing
+    assert result.stdout.splitlines() == [
+        "sglint fix: no missing rule to add",
+        "not a missing rule, not fixed (2): sglint fix only adds rules; these need a change to what is there "
+        "(`sglint explain RULE`):",
+        "  e/main.tf:15: [sg-exposed] aws_security_group.nodes admits tcp/179 from 0.0.0.0/0, exposing BGP to the internet",
+        "  e/main.tf:23: [sg-exposed] aws_security_group.nodes admits all traffic from ::/0, exposing every Calico, "
+        "kubelet and etcd port to the internet",
+    ]

@@ -228,3 +228,18 @@ def test_a_call_and_an_inline_group_in_one_file_are_both_written(repo: Path, sgl
         if TERRAFORM:
             fmt = subprocess.run([TERRAFORM, "fmt", "-check", str(repo / "live")], capture_output=True, text=True)
             assert fmt.returncode == 0, fmt.stdout
+
+
+def test_an_input_that_does_not_open_the_path_is_reported_after_the_fix(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    """A module version that declares the input but ignores it: the fix is written, the
+    re-check still fails, and fix says so per finding instead of claiming success."""
+    module = repo / "modules" / "eks" / "main.tf"
+    module.write_text(module.read_text().replace("merge(local.node_rules, var.node_security_group_additional_rules)",
+                                                 "local.node_rules"))
+    (repo / "live" / "main.tf").write_text('module "eks" {\n  source = "../modules/eks"\n\n  name = "blue"\n}\n')
+    result = sglint("fix", "live")
+    assert result.code == 1
+    lines = result.stdout.splitlines()
+    start = lines.index("still missing after the fix (1): the rules written did not open these paths; check them by hand:")
+    assert lines[start + 1].startswith("  modules/eks/main.tf:55: [calico-vxlan] module.eks.aws_autoscaling_group.node")
+    assert lines[start + 2] == "after fix: 1 error, 0 warnings"

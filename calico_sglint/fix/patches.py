@@ -57,11 +57,14 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     unverified: list[Finding] = []
     entries: dict[tuple[object, ...], tuple[CallEntry, list[tuple[int, int, str, str]]]] = {}
     refs: dict[tuple[str, str, str, str, str | None], PlannedRule] = {}
+    others: list[Finding] = []
     for root in result.roots:
         groups = {sg.address: sg for sg in root.model.security_groups}
         dependencies = inline_references(root.model.security_groups)
         for finding in root.findings:
             if finding.path is None:
+                if finding.status == FAILED and finding.severity == "error":
+                    others.append(finding)
                 continue
             if finding.status != FAILED:
                 unverified.append(finding)
@@ -118,7 +121,7 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
         replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
         for entry, ranges in entries.values() for low, high, requirements, titles in _merge(ranges)
     ]
-    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged))
+    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged), tuple(others))
 
 
 def _guarded_rules(rules: list[PlannedRule], result: CheckResult, by_display: dict[str, ParsedModule]) -> list[PlannedRule]:
@@ -497,6 +500,27 @@ def summary_lines(plan: FixPlan, patches: list[FilePatch], written: bool) -> lis
             where = f"{finding.location}: " if finding.location else ""
             unknown = finding.unknowns[0].expr if finding.unknowns else "a value"
             lines.append(f"  {where}[{finding.rule_id}] {_one_line(unknown)} could not be evaluated")
+    if plan.others:
+        lines.append(f"not a missing rule, not fixed ({len(plan.others)}): sglint fix only adds rules; "
+                     "these need a change to what is there (`sglint explain RULE`):")
+        for finding in plan.others:
+            where = f"{finding.location}: " if finding.location else ""
+            lines.append(f"  {where}[{finding.rule_id}] {_one_line(finding.message)}")
+    return lines
+
+
+def still_missing_lines(after: CheckResult, plan: FixPlan) -> list[str]:
+    """After writing: path findings that still fail although sglint did not say it could not
+    fix them (a module input that does not open what sglint expected, say), each named."""
+    explained = {(u.finding.rule_id, u.finding.key) for u in plan.unfixable}
+    left = [f for f in after.findings if f.path is not None and f.status == FAILED
+            and (f.rule_id, f.key) not in explained]
+    if not left:
+        return []
+    lines = [f"still missing after the fix ({len(left)}): the rules written did not open these paths; check them by hand:"]
+    for finding in left:
+        where = f"{finding.location}: " if finding.location else ""
+        lines.append(f"  {where}[{finding.rule_id}] {_one_line(finding.message)}")
     return lines
 
 

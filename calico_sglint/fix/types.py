@@ -50,6 +50,7 @@ class FixPlan:
     unfixable: tuple[Unfixable, ...]
     unverified: tuple[Finding, ...]
     entries: tuple[CallEntry, ...] = ()  # entries for module inputs (fix through the call)
+    others: tuple[Finding, ...] = ()  # errors that are not a missing rule
 
 
 @dataclass(frozen=True)
