@@ -6,7 +6,6 @@ from calico_sglint.checks.findings import UNVERIFIED, Finding
 from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
 from calico_sglint.model.types import NodeGroup
 from calico_sglint.profile.rulepack import PackRule
-from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import unknown_text
 from calico_sglint.source import Location
 from calico_sglint.terraform.values import Unknown
@@ -74,4 +73,4 @@ def _source_location(source: str) -> Location | None:
     return Location(file, int(line), int(line)) if file and line.isdigit() else None
 
 
-CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check, applies=Profile.routes_unencapsulated)
+CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check)
