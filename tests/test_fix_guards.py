@@ -101,3 +101,35 @@ def test_a_region_sglint_cannot_copy_is_a_one_line_error(tmp_path: Path, sglint,
         "rule; write the rule by hand, or give the group a plain reference or string\n"
     )
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["main.tf"]
+
+
+def test_an_inline_rule_naming_a_counted_group_exists_only_with_it(tmp_path: Path, sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    egress = '  egress {\n    from_port   = 0\n    to_port     = 0\n    protocol    = "-1"\n    cidr_blocks = ["0.0.0.0/0"]\n  }\n'
+    write(tmp_path / "m", {"main.tf": (
+        'variable "create_workers" {\n  default = true\n}\n\n'
+        f'resource "aws_security_group" "master" {{\n  name = "master"\n\n{egress}}}\n\n'
+        'resource "aws_security_group" "worker" {\n  count = var.create_workers ? 1 : 0\n  name  = "worker"\n\n'
+        '  ingress {\n    from_port = 0\n    to_port   = 0\n    protocol  = "-1"\n    self      = true\n  }\n'
+        f"{egress}}}\n\n"
+        'resource "aws_instance" "master" {\n  vpc_security_group_ids = [aws_security_group.master.id]\n}\n\n'
+        'resource "aws_instance" "worker" {\n  count                  = var.create_workers ? 2 : 0\n'
+        "  vpc_security_group_ids = aws_security_group.worker[*].id\n}\n"
+    )})
+    monkeypatch.chdir(tmp_path)
+    result = sglint("fix", "m", "--style", "inline")
+    text = (tmp_path / "m" / "main.tf").read_text()
+    assert (
+        '  dynamic "ingress" {\n'
+        "    for_each = length(aws_security_group.worker) > 0 ? [1] : []\n"
+        "    content {\n"
+        '      description     = "calico-sglint: VXLAN (UDP 4789) between every pair of nodes"\n'
+        "      from_port       = 4789\n      to_port         = 4789\n"
+        '      protocol        = "udp"\n'
+        "      security_groups = [aws_security_group.worker[0].id]\n"
+        "    }\n  }\n"
+    ) in text
+    assert result.stdout.count("inline ingress") == 3  # typha, API server, vxlan on master
+    if TERRAFORM:
+        assert subprocess.run([TERRAFORM, "fmt", "-check", str(tmp_path / "m")], capture_output=True).returncode == 0
+    off = sglint("check", "m", "--var", "create_workers=false", "--format", "json").json()
+    assert [d for d in off["diagnostics"] if d["severity"] == "error"] == []

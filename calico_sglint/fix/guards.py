@@ -66,13 +66,14 @@ def _every_instance(rule: PlannedRule, base: str, keys: set[int | str]) -> Plann
 
 def _with_guard(rule: PlannedRule) -> PlannedRule:
     peer = None if rule.peer_ref else rule.peer  # a module's output: the module decides
-    conditions = [c for c in (_condition(rule.security_group), _condition(peer)) if c]
+    conditions = [c for c in (condition(rule.security_group), condition(peer)) if c]
     if not conditions:
         return rule
     return replace(rule, meta=(("count", f"{' && '.join(conditions)} ? 1 : 0"),))
 
 
-def _condition(address: str | None) -> str | None:
+def condition(address: str | None) -> str | None:
+    """HCL that is true while the instance `address` exists (None: it always does)."""
     if address is None:
         return None
     base, key = split_key(address)

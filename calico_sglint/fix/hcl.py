@@ -98,6 +98,8 @@ GENERATED_BLOCKS = frozenset({
     ("resource", "aws_vpc_security_group_egress_rule"),
     ("ingress",),
     ("egress",),
+    ("dynamic",),  # an inline rule naming a counted group, and its content
+    ("content",),
 })
 
 

@@ -24,7 +24,7 @@ import networkx as nx
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
 from calico_sglint.fix.calls import apply_entries
-from calico_sglint.fix.guards import guarded, split_key, with_provider
+from calico_sglint.fix.guards import condition, guarded, split_key, with_provider
 from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
 from calico_sglint.fix.modules import CallEntry, id_expression
 from calico_sglint.fix.through import through_module
@@ -425,6 +425,7 @@ def _render_inline(rule: PlannedRule) -> str:
     ]
     return _template("inline.tf.j2").render(
         direction=rule.direction, attributes=attributes, width=max(len(k) for k, _ in attributes),
+        guard=condition(rule.peer),  # a counted peer: the block exists only while the peer does
     )
 
 
