@@ -12,6 +12,7 @@ from calico_sglint.fix.hcl import hcl_string, identifier, split_lines
 from calico_sglint.fix.modules import CallEntry, current_value, map_keys
 from calico_sglint.render.wording import traffic_text
 from calico_sglint.source import InputError
+from calico_sglint.terraform.syntax import Block
 
 
 def entry_key(entry: CallEntry, taken: set[str]) -> str:
@@ -132,7 +133,7 @@ def _one_line(group: list[CallEntry], kind: str, taken: set[str]) -> str:
     return "{ " + ", ".join(f"{entry_key(e, taken)} = {o}" for e, o in zip(group, objects)) + " }"
 
 
-def _count_edit(lines: list[str], block, name: str, extra: int, indent: str, display: str) -> tuple[int, int, list[str]]:  # type: ignore[no-untyped-def]
+def _count_edit(lines: list[str], block: Block, name: str, extra: int, indent: str, display: str) -> tuple[int, int, list[str]]:
     kind, attribute = current_value(block, name)
     if kind == "absent":
         return block.end_line - 1, 0, [f"{indent}{name} = {extra}"]

@@ -38,7 +38,7 @@ def guarded(rules: Iterable[PlannedRule], instances: dict[tuple[str, str], set[i
     """`rules` with every-instance self rules merged and every counted reference guarded.
 
     `instances` maps (module path, resource address) to the instance keys the model has."""
-    merged: dict[tuple[object, ...], list[PlannedRule]] = defaultdict(list)
+    merged: dict[tuple[str, str, str, str, int, int, str], list[PlannedRule]] = defaultdict(list)
     out: list[PlannedRule] = []
     for rule in rules:
         base, key = split_key(rule.security_group)
@@ -47,7 +47,7 @@ def guarded(rules: Iterable[PlannedRule], instances: dict[tuple[str, str], set[i
             continue
         merged[(rule.module.path, base, rule.direction, rule.protocol, rule.from_port, rule.to_port, rule.style)].append(rule)
     for (path, base, *_), group in merged.items():
-        keys = {split_key(r.security_group)[1] for r in group}
+        keys = {k for k in (split_key(r.security_group)[1] for r in group) if k is not None}
         if keys == instances.get((path, base)) and len(group) == len(keys):
             out.append(_every_instance(group[0], base, keys))
         else:

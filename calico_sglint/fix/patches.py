@@ -109,13 +109,13 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     rules = []
     for key in sorted(wanted, key=lambda k: (k[0], k[1], k[2] != "ingress", k[3], k[4] or "")):
         module, sg_address, chosen = meta[key]
-        _, local_sg, direction, protocol, peer = key
+        _, local_sg, direction, protocol, local_peer = key
         for low, high, requirements, titles in _merge(wanted[key]):
             if key in refs:
                 rules.append(replace(refs[key], from_port=low, to_port=high, requirements=requirements, titles=titles))
                 continue
             rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
-                                     peer, chosen, requirements, titles))
+                                     local_peer, chosen, requirements, titles))
     rules = _guarded_rules(rules, result, by_display)
     merged = [
         replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
@@ -467,7 +467,7 @@ def _read_text(path: str, display: str) -> str:
 
 def unified_diff(patches: list[FilePatch]) -> str:
     """A unified diff of every patch, `a/` and `b/` prefixed like git."""
-    chunks = []
+    chunks: list[str] = []
     for patch in patches:
         before = split_lines(patch.before or "")
         after = split_lines(patch.after)
