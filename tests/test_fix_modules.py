@@ -243,3 +243,21 @@ def test_an_input_that_does_not_open_the_path_is_reported_after_the_fix(repo: Pa
     start = lines.index("still missing after the fix (1): the rules written did not open these paths; check them by hand:")
     assert lines[start + 1].startswith("  modules/eks/main.tf:55: [calico-vxlan] module.eks.aws_autoscaling_group.node")
     assert lines[start + 2] == "after fix: 1 error, 0 warnings"
+
+
+def test_comments_after_brackets_are_kept(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    main = ('module "eks" {\n  source = "../modules/eks"\n\n  name = "blue"\n\n'
+            "  node_security_group_additional_rules = {\n    ssh = {\n      protocol  = \"tcp\"\n      from_port = 22\n"
+            '      to_port   = 22\n      type      = "ingress"\n      self      = true\n    }\n  } # extra rules\n}\n')
+    after = _fixed(repo, sglint, main)
+    assert after.endswith('      self        = true\n    }\n  } # extra rules\n}\n')
+
+
+def test_a_module_block_on_one_line_is_a_one_line_error(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    (repo / "live" / "main.tf").write_text('module "eks" { source = "../modules/eks" }\n')
+    before = tree_digest(repo)
+    result = sglint("fix", "live")
+    assert (result.code, result.stderr) == (2, (
+        "live/main.tf:1: cannot add node_security_group_additional_rules to module.eks: its closing brace is not on "
+        "a line of its own (run terraform fmt first)\n"))
+    assert tree_digest(repo) == before

@@ -67,6 +67,11 @@ def apply_entries(text: str, entries: list[CallEntry], display: str) -> tuple[st
         indent = _indent(lines[block.line - 1]) + "  "
         taken = map_keys(attribute)
         if kind == "absent":
+            if block.line == block.end_line or not _closes(lines[block.end_line - 1], "}"):
+                raise InputError(
+                    f"cannot add {name} to module.{group[0].site.call.name}: its closing brace is not on a line "
+                    "of its own (run terraform fmt first)", display, block.line,
+                )
             body, summary = _entries_body(group, indent, taken)
             opening = "{" if group[0].shape == "map" else "["
             closing = "}" if group[0].shape == "map" else "]"
@@ -114,10 +119,10 @@ def _into_literal(
         # one line stays one line: opening it would make terraform fmt re-align the lines around it
         head = opening_line.rstrip()[:-2]
         return (first - 1, 1, [head + _one_line(group, kind, taken_before)]), summary
-    if kind == "map" and closing_line.strip() == "}":
+    if kind == "map" and _closes(closing_line, "}"):
         previous = lines[last - 2].rstrip()
         return (last - 1, 0, ([] if previous.endswith("{") else [""]) + body), summary
-    if kind == "list" and opening_line.rstrip().endswith("["):
+    if kind == "list" and re.search(r"\[\s*(#.*|//.*)?$", opening_line):
         return (first, 0, body), summary
     raise InputError(
         "cannot add an entry: the value is not laid out one item per line (run terraform fmt first)",
@@ -142,6 +147,11 @@ def _count_edit(lines: list[str], block: Block, name: str, extra: int, indent: s
     line = lines[attribute.line - 1].rstrip("\r\n")
     updated = re.sub(r"=(\s*)([0-9]+)", lambda m: f"={m[1]}{int(m[2]) + extra}", line, count=1)
     return attribute.line - 1, 1, [updated]
+
+
+def _closes(line: str, bracket: str) -> bool:
+    """The line is `bracket` alone, or followed by a comment only."""
+    return re.match(r"\s*" + re.escape(bracket) + r"\s*(#.*|//.*)?$", line.rstrip("\r\n")) is not None
 
 
 def _indent(line: str) -> str:
