@@ -19,6 +19,7 @@ def entry_key(entry: CallEntry, taken: set[str]) -> str:
     """A map key for `entry` that no other key of the map has."""
     peer = "self" if entry.peer == "itself" else re.sub(r"[^A-Za-z0-9_]+", "_", entry.peer.split(".")[-1]).strip("_")
     base = re.sub(r"[^a-z0-9_]+", "_", f"{entry.requirements[0]}_{entry.direction}_{peer}".lower())[:64]
+    base = base if re.match(r"[a-z_]", base) else f"r_{base}"
     key, number = base, 2
     while key in taken:
         key, number = f"{base}_{number}", number + 1
