@@ -15,7 +15,7 @@ import difflib
 import os
 import re
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
@@ -47,16 +47,56 @@ _RESOURCE_TYPE = {
 # --- plan --------------------------------------------------------------------------------
 
 
+_Key = tuple[str, str, str, str, "str | None"]  # module path, group, direction, protocol, peer
+_Ranges = list[tuple[int, int, str, str]]  # (from, to, requirement, title) wanted
+
+
+@dataclass
+class _Wanted:
+    """What the findings ask for, gathered before merging port ranges."""
+
+    rules: dict[_Key, _Ranges] = field(default_factory=lambda: defaultdict(list))
+    meta: dict[_Key, tuple[ParsedModule, str, str]] = field(default_factory=dict)  # module, group, style
+    refs: dict[_Key, PlannedRule] = field(default_factory=dict)  # rules written with references
+    entries: dict[tuple[object, ...], tuple[CallEntry, _Ranges]] = field(default_factory=dict)
+
+    def rule(self, key: _Key, add: RuleToAdd, meta: tuple[ParsedModule, str, str], ref: PlannedRule | None = None) -> None:
+        self.rules[key].append((add.from_port, add.to_port, add.requirement, add.title))
+        self.meta[key] = meta
+        if ref is not None:
+            self.refs[key] = ref
+
+    def entry(self, entry: CallEntry, add: RuleToAdd) -> None:
+        key = (entry.site.file.path, entry.site.block.line, entry.input, entry.direction, entry.protocol,
+               entry.fields, entry.sg_address, entry.peer)
+        self.entries.setdefault(key, (entry, []))[1].append((add.from_port, add.to_port, add.requirement, add.title))
+
+    def planned(self) -> tuple[list[PlannedRule], list[CallEntry]]:
+        rules = []
+        for key in sorted(self.rules, key=lambda k: (k[0], k[1], k[2] != "ingress", k[3], k[4] or "")):
+            module, sg_address, chosen = self.meta[key]
+            _, local_sg, direction, protocol, local_peer = key
+            for low, high, requirements, titles in _merge(self.rules[key]):
+                if key in self.refs:
+                    rules.append(replace(self.refs[key], from_port=low, to_port=high, requirements=requirements,
+                                         titles=titles))
+                else:
+                    rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
+                                             local_peer, chosen, requirements, titles))
+        entries = [
+            replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
+            for entry, ranges in self.entries.values() for low, high, requirements, titles in _merge(ranges)
+        ]
+        return rules, entries
+
+
 def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     """The rules that open every fixable failed path, and why the others cannot be fixed."""
     workspace = result.workspace
     by_display = {m.display: m for m in workspace.modules.values()}
-    wanted: dict[tuple[str, str, str, str, str | None], list[tuple[int, int, str, str]]] = defaultdict(list)
-    meta: dict[tuple[str, str, str, str, str | None], tuple[ParsedModule, str, str]] = {}
+    wanted = _Wanted()
     unfixable: list[Unfixable] = []
     unverified: list[Finding] = []
-    entries: dict[tuple[object, ...], tuple[CallEntry, list[tuple[int, int, str, str]]]] = {}
-    refs: dict[tuple[str, str, str, str, str | None], PlannedRule] = {}
     others: list[Finding] = []
     for root in result.roots:
         groups = {sg.address: sg for sg in root.model.security_groups}
@@ -78,50 +118,38 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                     reference(address, sg.location if sg else finding.location)
                 through = through_module(add, groups, by_display, workspace, root.id_outputs)
                 if isinstance(through, CallEntry):
-                    entry_key = (through.site.file.path, through.site.block.line, through.input, through.direction,
-                                 through.protocol, through.fields, through.sg_address, through.peer)
-                    entries.setdefault(entry_key, (through, []))[1].append(
-                        (add.from_port, add.to_port, add.requirement, add.title))
+                    wanted.entry(through, add)
                     continue
                 if isinstance(through, PlannedRule):
                     key = (through.module.path, through.target_ref, add.direction, add.protocol, through.peer_ref or None)
-                    wanted[key].append((add.from_port, add.to_port, add.requirement, add.title))
-                    meta[key] = (through.module, through.sg_address, through.style)
-                    refs[key] = through
+                    wanted.rule(key, add, (through.module, through.sg_address, through.style), through)
                     continue
                 decided = through if isinstance(through, str) else _decide(
                     add, groups, by_display, workspace, style, dependencies, root.id_outputs)
                 if isinstance(decided, str):
                     unfixable.append(Unfixable(finding, decided))
                     continue
-                module, chosen, peer_ref, target_ref = decided
-                target, peer = groups[add.security_group], groups[add.peer]
-                local_peer = None if add.peer == add.security_group else (peer_ref or _local(peer))
-                key = (module.path, target_ref or _local(target), add.direction, add.protocol, local_peer)
-                wanted[key].append((add.from_port, add.to_port, add.requirement, add.title))
-                meta[key] = (module, target.address, chosen)
-                if peer_ref:
-                    refs[key] = PlannedRule(module, target.address if target_ref else _local(target), target.address,
-                                            add.direction, add.protocol, 0, 0, peer.address, chosen, (), (),
-                                            target_ref=target_ref, peer_ref=peer_ref)
-                if chosen == "inline" and local_peer is not None:
-                    dependencies.add_edge(target.address, peer.address)
-    rules = []
-    for key in sorted(wanted, key=lambda k: (k[0], k[1], k[2] != "ingress", k[3], k[4] or "")):
-        module, sg_address, chosen = meta[key]
-        _, local_sg, direction, protocol, local_peer = key
-        for low, high, requirements, titles in _merge(wanted[key]):
-            if key in refs:
-                rules.append(replace(refs[key], from_port=low, to_port=high, requirements=requirements, titles=titles))
-                continue
-            rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
-                                     local_peer, chosen, requirements, titles))
+                _want(wanted, add, decided, groups, dependencies)
+    rules, entries = wanted.planned()
     rules = _guarded_rules(rules, result, by_display)
-    merged = [
-        replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
-        for entry, ranges in entries.values() for low, high, requirements, titles in _merge(ranges)
-    ]
-    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(merged), tuple(others))
+    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(entries), tuple(others))
+
+
+def _want(
+    wanted: _Wanted, add: RuleToAdd, decided: tuple[ParsedModule, str, str, str], groups: dict[str, SecurityGroup],
+    dependencies: nx.DiGraph,
+) -> None:
+    module, chosen, peer_ref, target_ref = decided
+    target, peer = groups[add.security_group], groups[add.peer]
+    local_peer = None if add.peer == add.security_group else (peer_ref or _local(peer))
+    key = (module.path, target_ref or _local(target), add.direction, add.protocol, local_peer)
+    ref = None
+    if peer_ref:
+        ref = PlannedRule(module, target.address if target_ref else _local(target), target.address, add.direction,
+                          add.protocol, 0, 0, peer.address, chosen, (), (), target_ref=target_ref, peer_ref=peer_ref)
+    wanted.rule(key, add, (module, target.address, chosen), ref)
+    if chosen == "inline" and local_peer is not None:
+        dependencies.add_edge(target.address, peer.address)
 
 
 def _guarded_rules(rules: list[PlannedRule], result: CheckResult, by_display: dict[str, ParsedModule]) -> list[PlannedRule]:
