@@ -261,3 +261,13 @@ def test_a_module_block_on_one_line_is_a_one_line_error(repo: Path, sglint) -> N
         "live/main.tf:1: cannot add node_security_group_additional_rules to module.eks: its closing brace is not on "
         "a line of its own (run terraform fmt first)\n"))
     assert tree_digest(repo) == before
+
+
+def test_a_rule_on_a_counted_module_output_is_guarded_by_the_instance(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    main = 'module "workers" {\n  source = "../modules/plain"\n  count  = 2\n}\n'
+    _fixed(repo, sglint, main)
+    generated = (repo / "live" / "calico_sglint.tf").read_text()
+    block = generated[generated.index('"calico_vxlan_workers_0_workers_from_workers_1_workers" {'):]
+    assert block.splitlines()[1:3] == ["  count = length(module.workers) > 0 && length(module.workers) > 1 ? 1 : 0", ""]
+    assert "  security_group_id        = module.workers[0].id\n  source_security_group_id = module.workers[1].id\n" in block
+    assert generated.count("resource ") == 8  # typha and vxlan: 0 and 1 each from itself and from the other

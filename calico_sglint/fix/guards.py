@@ -23,6 +23,7 @@ from calico_sglint.source import InputError, Location
 from calico_sglint.terraform.syntax import Block, Expr, GetAttr, Literal, Name, Template
 
 _KEYED = re.compile(r'^(.*)\[("(?:[^"\\]|\\.)*"|[0-9]+)\]$')
+_CHILD = re.compile(r'^(?:.*\.)?(module\.[A-Za-z_][A-Za-z0-9_-]*(?:\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?)\.[A-Za-z_][A-Za-z0-9_-]*\.[^.]+$')
 PROVIDER_ARGUMENTS = ("provider", "region")
 
 
@@ -52,7 +53,7 @@ def guarded(rules: Iterable[PlannedRule], instances: dict[tuple[str, str], set[i
             out.append(_every_instance(group[0], base, keys))
         else:
             out.extend(group)
-    return [rule if rule.meta or rule.style == "inline" or rule.target_ref else _with_guard(rule) for rule in out]
+    return [rule if rule.meta or rule.style == "inline" else _with_guard(rule) for rule in out]
 
 
 def _every_instance(rule: PlannedRule, base: str, keys: set[int | str]) -> PlannedRule:
@@ -65,11 +66,23 @@ def _every_instance(rule: PlannedRule, base: str, keys: set[int | str]) -> Plann
 
 
 def _with_guard(rule: PlannedRule) -> PlannedRule:
-    peer = None if rule.peer_ref else rule.peer  # a module's output: the module decides
-    conditions = [c for c in (condition(rule.security_group), condition(peer)) if c]
+    """A group named through a module output exists while that module instance does; a group
+    of the rule's own module while its own instance does."""
+    own = _module_condition(rule.sg_address) if rule.target_ref else condition(rule.security_group)
+    peer = _module_condition(rule.peer) if rule.peer_ref else condition(rule.peer)
+    conditions = [c for c in (own, peer) if c]
     if not conditions:
         return rule
     return replace(rule, meta=(("count", f"{' && '.join(conditions)} ? 1 : 0"),))
+
+
+def _module_condition(address: str | None) -> str | None:
+    """For `module.a["k"].aws_security_group.x`, named as `module.a["k"].<output>`: true while
+    the instance `module.a["k"]` exists."""
+    if address is None:
+        return None
+    match = _CHILD.match(address)
+    return condition(match[1]) if match else None
 
 
 def condition(address: str | None) -> str | None:
