@@ -271,3 +271,20 @@ def test_a_rule_on_a_counted_module_output_is_guarded_by_the_instance(repo: Path
     assert block.splitlines()[1:3] == ["  count = length(module.workers) > 0 && length(module.workers) > 1 ? 1 : 0", ""]
     assert "  security_group_id        = module.workers[0].id\n  source_security_group_id = module.workers[1].id\n" in block
     assert generated.count("resource ") == 8  # typha and vxlan: 0 and 1 each from itself and from the other
+
+
+def test_a_computed_count_given_by_an_expression_is_not_rewritten(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    main = ('variable "n" {\n  default = 0\n}\n\nmodule "sg" {\n  source = "../modules/security-group"\n\n'
+            '  name                                 = "worker"\n  computed_ingress_with_self           = []\n'
+            "  number_of_computed_ingress_with_self = var.n\n}\n")
+    (repo / "live" / "main.tf").write_text(main)
+    before = tree_digest(repo)
+    result = sglint("fix", "live", "--check")
+    assert result.code == 1
+    assert result.stdout.splitlines()[2] == (
+        "  modules/security-group/main.tf:33: [calico-typha] module.sg sets number_of_computed_ingress_with_self to an "
+        "expression; sglint does not rewrite it: add this entry to computed_ingress_with_self and raise "
+        'number_of_computed_ingress_with_self by one: { description = "calico-sglint: Typha (TCP 5473) between every '
+        'pair of nodes", protocol = "tcp", from_port = 5473, to_port = 5473 }'
+    )
+    assert tree_digest(repo) == before

@@ -49,12 +49,16 @@ def through_module(
         kind, attribute = current_value(site.block, name)
         entry = CallEntry(site, name, candidate.shape, add.protocol, 0, 0, tuple(fields.items()), add.direction,
                           target.address, shown_peer, count)
-        if kind in ("absent", candidate.shape):
+        counted = not count or current_value(site.block, count)[0] in ("absent", "number")
+        if kind in ("absent", candidate.shape) and counted:
             return entry
         example = replace(entry, from_port=add.from_port, to_port=add.to_port, titles=(add.title,),
                           requirements=(add.requirement,))
         where = f"{site.file.path}:{attribute.line}" if attribute else site.file.path
         key = f"{entry_key(example, set())} = " if candidate.shape == "map" else ""
+        if not counted:
+            return (f"module.{site.call.name} sets {count} to an expression; sglint does not rewrite it: add this "
+                    f"entry to {name} and raise {count} by one: {settings_of(dict(entry_fields(example)))}")
         return (
             f"module.{site.call.name} passes {render(attribute.expr, 60) if attribute else name} to {name} "
             f"({where}); sglint does not rewrite an expression: add this entry to it: "
