@@ -190,3 +190,56 @@ def test_generated_hcl_always_parses_to_what_was_meant(tmp_path_factory: pytest.
             fmt = subprocess.run([TERRAFORM, "fmt", "-check", str(out)], capture_output=True, text=True)
             assert fmt.returncode == 0, fmt.stdout + fmt.stderr
             out.unlink()
+
+
+# --- property: entries written into a module call ----------------------------------------------
+
+def _call_text(call_name: str, existing: list[str], layout: str) -> str:
+    if layout == "absent":
+        rules = ""
+    elif layout == "one-line":
+        rules = "  node_security_group_additional_rules = {}\n"
+    else:
+        items = "".join(f"    {k} = {{\n      from_port = 22\n    }}\n" for k in existing)
+        rules = f"  node_security_group_additional_rules = {{\n{items}  }}\n"
+    return f'module "{call_name}" {{\n  source = "../eks"\n\n  name = "blue"\n' + ("\n" + rules if rules else "") + "}\n"
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@example(call_name="eks", existing=["calico_vxlan_ingress_self"], layout="map", description='${x} %{y} "\\u2028')
+@given(call_name=names, existing=st.lists(names, max_size=3, unique=True),
+       layout=st.sampled_from(("absent", "one-line", "map")), description=texts)
+def test_module_call_entries_always_parse_to_what_was_meant(tmp_path_factory: pytest.TempPathFactory, call_name: str,
+                                                            existing: list[str], layout: str, description: str) -> None:
+    from calico_sglint.fix.calls import apply_entries
+    from calico_sglint.fix.modules import CallEntry, CallSite
+    from calico_sglint.source import Location
+    from calico_sglint.terraform.workspace import ModuleCall, ParsedModule
+
+    text = _call_text(call_name, existing, layout)
+    file = parse_text(text, "main.tf")
+    block = file.body.blocks[0]
+    site = CallSite(ParsedModule("/nowhere", ".", (file,), (), ()), file, block,
+                    ModuleCall(call_name, "../eks", None, Location("main.tf", 1, block.end_line)), "")
+    entry = CallEntry(site, "node_security_group_additional_rules", "map", "udp", 4789, 4789,
+                      (("type", '"ingress"'), ("self", "true")), "ingress", "module.x.aws_security_group.node[0]",
+                      "itself", "", ("calico-vxlan",), (description,))
+    after, added = apply_entries(text, [entry], "main.tf")
+    verify_generated(text, after, "main.tf")
+    assert after.splitlines()[:4] == text.splitlines()[:4]
+    rules = parse_text(after, "main.tf").body.blocks[0].body.attributes["node_security_group_additional_rules"].expr
+    keys = [_string_value(f'"{k.value}"') if hasattr(k, "value") else "".join(k.parts) for k, _ in rules.items]
+    new_keys = [k for k in keys if k not in existing]
+    assert len(new_keys) == 1 and new_keys[0].startswith("calico_vxlan_ingress_self")
+    assert sorted(keys) == sorted([*(existing if layout == "map" else []), new_keys[0]])
+    value = dict(zip(keys, (v for _, v in rules.items)))[new_keys[0]]
+    fields = {k.value if hasattr(k, "value") else "".join(k.parts): v for k, v in value.items}
+    assert "".join(fields["description"].parts) == "calico-sglint: " + description
+    assert added == [f'module.{call_name} node_security_group_additional_rules["{new_keys[0]}"]: ingress udp/4789 on '
+                     "module.x.aws_security_group.node[0] from itself"]
+    if TERRAFORM:
+        out = tmp_path_factory.mktemp("call") / "main.tf"
+        out.write_text(after)
+        fmt = subprocess.run([TERRAFORM, "fmt", "-check", str(out)], capture_output=True, text=True)
+        assert fmt.returncode == 0, fmt.stdout + after
