@@ -288,3 +288,15 @@ def test_a_computed_count_given_by_an_expression_is_not_rewritten(repo: Path, sg
         'pair of nodes", protocol = "tcp", from_port = 5473, to_port = 5473 }'
     )
     assert tree_digest(repo) == before
+
+
+def test_two_environments_calling_one_module_each_get_their_entry(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    call = 'module "eks" {\n  source = "../../modules/eks"\n\n  name = "%s"\n}\n'
+    for env in ("prod", "staging"):
+        (repo / "envs" / env).mkdir(parents=True)
+        (repo / "envs" / env / "main.tf").write_text(call % env)
+    result = sglint("fix", "envs")
+    assert result.code == 0, result.stdout
+    for env in ("prod", "staging"):
+        assert (repo / "envs" / env / "main.tf").read_text() == (call % env)[:-2] + EKS_VXLAN + "}\n"
+    assert sglint("check", "envs").code == 0

@@ -123,14 +123,16 @@ def _variables(module: ParsedModule) -> set[str]:
     return {b.labels[0] for f in module.files for b in f.body.blocks_of("variable") if b.labels}
 
 
-def call_site(target: SecurityGroup, module: ParsedModule | None, workspace: Workspace) -> CallSite | str:
-    """The `module` block, in a scanned module, that creates `target`'s module instance."""
+def call_site(target: SecurityGroup, module: ParsedModule | None, workspace: Workspace, root: str = "") -> CallSite | str:
+    """The `module` block, in a scanned module, that creates `target`'s module instance; a call
+    in the root module is looked for in the root being checked (`root`, its display path)."""
     match = _LAST_CALL.match(target.module)
     if match is None or module is None:
         return f"{target.address} is not created through a module call sglint can see"
     parent, name = match[1] or "", match[2]
+    candidates = [p for p in workspace.scanned if not parent and workspace.modules[p].display == root]
     sites = []
-    for path in workspace.scanned:
+    for path in candidates or workspace.scanned:
         calling = workspace.modules[path]
         for call in calling.calls:
             if call.name == name and call.path in (module.path, None):

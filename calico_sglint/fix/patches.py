@@ -116,7 +116,7 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                 for address in (add.security_group, add.peer):
                     sg = groups.get(address)
                     reference(address, sg.location if sg else finding.location)
-                through = through_module(add, groups, by_display, workspace, root.id_outputs)
+                through = through_module(add, groups, by_display, workspace, root.id_outputs, root.model.root)
                 if isinstance(through, CallEntry):
                     wanted.entry(through, add)
                     continue

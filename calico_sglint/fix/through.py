@@ -26,6 +26,7 @@ def through_module(
     by_display: dict[str, ParsedModule],
     workspace: Workspace,
     id_outputs: tuple[tuple[str, str, str], ...],
+    root: str = "",
 ) -> CallEntry | PlannedRule | str | None:
     """For a group inside a module outside the scanned paths: the entry for the module's input,
     a rule on the module's output, or why neither works. None: not such a group."""
@@ -35,7 +36,7 @@ def through_module(
     called = by_display.get(target.module_dir)
     if called is None or called.path in workspace.scanned:
         return None
-    site = call_site(target, called, workspace)
+    site = call_site(target, called, workspace, root)
     if isinstance(site, str):
         return site
     shown_peer = "itself" if peer.address == target.address else peer.address
