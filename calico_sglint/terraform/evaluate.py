@@ -46,7 +46,6 @@ from calico_sglint.terraform.syntax import (
     render,
 )
 from calico_sglint.terraform.values import (
-    Deferred,
     EvalError,
     ObjectLike,
     Ref,
@@ -517,9 +516,13 @@ class ModuleInstance(Names):
         """(module address, output, resource address) for each output that is a resource's id."""
         found = []
         for name in sorted(self.outputs):
+            block, _ = self.outputs[name]
+            value_attr = block.body.attributes.get("value")
+            if value_attr is None or "aws_security_group." not in render(value_attr.expr, 100_000):
+                continue  # only a group's id matters here: leave every other output unevaluated
             try:
                 value = self.output(name)
-            except (EvalError, Deferred):
+            except Exception:  # noqa: BLE001 - an output only `fix` reads never fails the check
                 continue
             if isinstance(value, Ref) and value.attribute == "id":
                 found.append((self.address, name, value.address))
