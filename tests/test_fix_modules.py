@@ -253,13 +253,25 @@ def test_comments_after_brackets_are_kept(repo: Path, sglint) -> None:  # type: 
     assert after.endswith('      self        = true\n    }\n  } # extra rules\n}\n')
 
 
-def test_a_module_block_on_one_line_is_a_one_line_error(repo: Path, sglint) -> None:  # type: ignore[no-untyped-def]
-    (repo / "live" / "main.tf").write_text('module "eks" { source = "../modules/eks" }\n')
+@pytest.mark.parametrize(("main", "reason"), [
+    ('module "eks" { source = "../modules/eks" }\n',
+     "live/main.tf:1: cannot add node_security_group_additional_rules to module.eks: its closing brace is not on a "
+     "line of its own"),
+    ('module "eks" {\n  source = "../modules/eks"\n\n  node_security_group_additional_rules = {\n'
+     '    a = { from_port = 1, to_port = 1, protocol = "tcp", type = "ingress", self = true } }\n}\n',
+     "live/main.tf:4: cannot add an entry: the value does not have one item per line and its closing bracket on a "
+     "line of its own"),
+])
+def test_a_layout_sglint_cannot_extend_is_a_reason_with_the_entry(repo: Path, sglint, main: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+    (repo / "live" / "main.tf").write_text(main)
     before = tree_digest(repo)
     result = sglint("fix", "live")
-    assert (result.code, result.stderr) == (2, (
-        "live/main.tf:1: cannot add node_security_group_additional_rules to module.eks: its closing brace is not on "
-        "a line of its own (run terraform fmt first)\n"))
+    assert result.code == 1
+    assert result.stdout.splitlines()[1:3] == ["not fixed (1):", (
+        f"  modules/eks/main.tf:55: [calico-vxlan] {reason}; or add this entry to "
+        'node_security_group_additional_rules by hand: calico_vxlan_ingress_self = { description = "calico-sglint: '
+        'VXLAN (UDP 4789) between every pair of nodes", protocol = "udp", from_port = 4789, to_port = 4789, '
+        'type = "ingress", self = true }')]
     assert tree_digest(repo) == before
 
 

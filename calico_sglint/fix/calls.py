@@ -5,6 +5,7 @@ stays as it was, except a `number_of_computed_*` count, which grows by the entri
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 
@@ -71,7 +72,7 @@ def apply_entries(text: str, entries: list[CallEntry], display: str) -> tuple[st
             if block.line == block.end_line or not _closes(lines[block.end_line - 1], "}"):
                 raise InputError(
                     f"cannot add {name} to module.{group[0].site.call.name}: its closing brace is not on a line "
-                    "of its own (run terraform fmt first)", display, block.line,
+                    "of its own", display, block.line,
                 )
             body, summary = _entries_body(group, indent, taken)
             opening = "{" if group[0].shape == "map" else "["
@@ -91,6 +92,21 @@ def apply_entries(text: str, entries: list[CallEntry], display: str) -> tuple[st
     for index, replaced, new in sorted(edits, key=lambda e: -e[0]):
         lines[index:index + replaced] = [line + newline for line in new]
     return "".join(lines), added
+
+
+def layout_problem(entry: CallEntry) -> str | None:
+    """Why `entry` cannot be written into its call as the file is laid out, or None."""
+    path = os.path.join(entry.site.module.path, os.path.basename(entry.site.file.path))
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # writing reports it, with the file
+    try:
+        apply_entries(text, [entry], entry.site.file.path)
+    except InputError as err:
+        return f"{err}"
+    return None
 
 
 def _entries_body(group: list[CallEntry], indent: str, taken: set[str]) -> tuple[list[str], list[str]]:
@@ -126,7 +142,7 @@ def _into_literal(
     if kind == "list" and re.search(r"\[\s*(#.*|//.*)?$", opening_line):
         return (first, 0, body), summary
     raise InputError(
-        "cannot add an entry: the value is not laid out one item per line (run terraform fmt first)",
+        "cannot add an entry: the value does not have one item per line and its closing bracket on a line of its own",
         display, first,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from calico_sglint.checks.findings import RuleToAdd
-from calico_sglint.fix.calls import entry_fields, entry_key
+from calico_sglint.fix.calls import entry_fields, entry_key, layout_problem
 from calico_sglint.fix.modules import (
     CallEntry,
     call_site,
@@ -51,10 +51,15 @@ def through_module(
         entry = CallEntry(site, name, candidate.shape, add.protocol, 0, 0, tuple(fields.items()), add.direction,
                           target.address, shown_peer, count)
         counted = not count or current_value(site.block, count)[0] in ("absent", "number")
-        if kind in ("absent", candidate.shape) and counted:
-            return entry
         example = replace(entry, from_port=add.from_port, to_port=add.to_port, titles=(add.title,),
                           requirements=(add.requirement,))
+        if kind in ("absent", candidate.shape) and counted:
+            problem = layout_problem(example)
+            if problem is None:
+                return entry
+            return (f"{problem}; or add this entry to {name} by hand: "
+                    f"{entry_key(example, set()) + ' = ' if candidate.shape == 'map' else ''}"
+                    f"{settings_of(dict(entry_fields(example)))}")
         where = f"{site.file.path}:{attribute.line}" if attribute else site.file.path
         key = f"{entry_key(example, set())} = " if candidate.shape == "map" else ""
         if not counted:
