@@ -50,7 +50,15 @@ def example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     finally:
         sys.path.remove(str(REPO / "bench"))
     monkeypatch.chdir(tmp_path)
-    return Path(eks_example(str(CORPUS), str(tmp_path)))
+    example = Path(eks_example(str(CORPUS), str(tmp_path)))
+    _writable(example)  # the corpus is read-only, and copies keep its modes
+    return example
+
+
+def _writable(root: Path) -> None:
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o200)
 
 
 def _cluster(address: str) -> str:
@@ -64,9 +72,10 @@ def _within_vxlan(report: dict) -> list[dict]:  # type: ignore[type-arg]
 
 @needs_installed
 def test_fix_adds_the_vxlan_entry_to_each_eks_call_and_nothing_else(example: Path, sglint) -> None:  # type: ignore[no-untyped-def]
-    """Within each cluster only VXLAN is missing. (Until the two clusters are told apart,
-    issue #12, paths between them are asked for too; entries for those name the other call's
-    node group output and are the only other lines added.)"""
+    """Within each cluster VXLAN is missing (an error), and TCP 5443 from the EKS control plane
+    (calico-apiserver-eks, a warning). Until the two clusters are told apart (issue #12), paths
+    between them are asked for too: entries for those name the other call's outputs, and are
+    the only other lines added."""
     before = {name: (example / name).read_text() for name in CALLS}
     untouched = {k: v for k, v in tree_digest(example).items() if k not in CALLS}
     assert _within_vxlan(sglint("check", example.name, "--format", "json").json())
@@ -85,8 +94,10 @@ def test_fix_adds_the_vxlan_entry_to_each_eks_call_and_nothing_else(example: Pat
         assert added[start:start + 8] == ENTRY[2:10], name
         other = "module.eks_bottlerocket" if "al2023" in name else "module.eks_al2023"
         rest = added[2:start] + added[start + 8:-1]
-        assert all("source_security_group_id" not in line or f"= {other}.node_security_group_id" in line
-                   for line in rest), name
+        keys = [line.split(" = {")[0].strip() for line in rest if line.endswith(" = {")]
+        within = [k for k in keys if other.split(".")[1] not in k]
+        assert within == ["calico_apiserver_eks_ingress_cluster_0"], name  # TCP 5443 from the cluster SG (a warning)
+        assert all("source_security_group_id" not in line or f"= {other}." in line for line in rest), name
     assert _within_vxlan(sglint("check", example.name, "--format", "json").json()) == []
 
 
@@ -132,6 +143,7 @@ def test_fix_through_the_security_group_module(tmp_path: Path, sglint, monkeypat
                                                input_name: str, count_line: str) -> None:
     shutil.copytree(CORPUS / "terraform-aws-security-group", tmp_path / "modules" / "sg",
                     ignore=shutil.ignore_patterns("examples"))
+    _writable(tmp_path / "modules")
     (tmp_path / "live").mkdir()
     main = SG_CALL % (input_name, count_line)
     (tmp_path / "live" / "main.tf").write_text(main)

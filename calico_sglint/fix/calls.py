@@ -18,7 +18,7 @@ from calico_sglint.terraform.syntax import Block
 
 def entry_key(entry: CallEntry, taken: set[str]) -> str:
     """A map key for `entry` that no other key of the map has."""
-    peer = "self" if entry.peer == "itself" else re.sub(r"[^A-Za-z0-9_]+", "_", entry.peer.split(".")[-1]).strip("_")
+    peer = "self" if entry.peer == "itself" else _peer_label(entry.peer, entry.sg_address)
     base = re.sub(r"[^a-z0-9_]+", "_", f"{entry.requirements[0]}_{entry.direction}_{peer}".lower())[:64]
     base = base if re.match(r"[a-z_]", base) else f"r_{base}"
     key, number = base, 2
@@ -26,6 +26,13 @@ def entry_key(entry: CallEntry, taken: set[str]) -> str:
         key, number = f"{base}_{number}", number + 1
     taken.add(key)
     return identifier(key, None, "key")
+
+
+def _peer_label(peer: str, own: str) -> str:
+    """`cluster_0` for a group of the same module instance, `eks_b_cluster_0` for another's."""
+    prefix = own.rsplit(".aws_security_group.", 1)[0] + "." if ".aws_security_group." in own else ""
+    local = peer[len(prefix):] if prefix and peer.startswith(prefix) else peer
+    return re.sub(r"[^A-Za-z0-9_]+", "_", re.sub(r"(^|\.)(module|aws_security_group)\.", r"\1", local)).strip("_")
 
 
 def entry_fields(entry: CallEntry) -> list[tuple[str, str]]:
