@@ -268,7 +268,7 @@ def test_markdown_without_findings(sglint, in_repo) -> None:  # type: ignore[no-
     assert "**0 errors, 0 warnings** in 1 root module (`examples/cluster-sg`)." in text
     assert "No findings: every required path is open and nothing is exposed." in text
     assert "| Severity |" not in text
-    assert "```mermaid\nflowchart LR\n" in text
+    assert '```mermaid\n%%{init: {"flowchart": {"rankSpacing": 106}}}%%\nflowchart TB\n' in text
 
 
 @pytest.mark.parametrize("name", ["text", "json", "sarif", "github", "junit", "markdown"])

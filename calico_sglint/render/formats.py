@@ -24,7 +24,6 @@ from calico_sglint import __version__
 from calico_sglint.checks.findings import UNVERIFIED, Finding, RequiredPath, fingerprint
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.render.diagram import (
-    LEGEND,
     Traffic,
     mermaid,
     root_graph,
@@ -550,4 +549,4 @@ def _markdown_root(root: RootResult, result: CheckResult) -> list[str]:
     text = mermaid([graph])
     if len(text) > MAX_MERMAID_CHARS or len(graph.edges) > MAX_MERMAID_EDGES:
         return lines + [f"The graph has {len(graph.edges)} edges, too many to draw here: run `sglint graph`.", ""]
-    return lines + ["```mermaid", text.rstrip("\n"), "```", "", f"<sub>{md_escape(LEGEND)}</sub>", ""]
+    return lines + ["```mermaid", text.rstrip("\n"), "```", ""]
