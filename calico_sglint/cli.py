@@ -133,9 +133,13 @@ def _read_options(
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
     kept as declarations only."""
     from calico_sglint.pipeline import ReadOptions
+    from calico_sglint.source import InputError
     from calico_sglint.terraform.batch import jobs_from_env
     from calico_sglint.terraform.cache import default_cache_dir
 
+    for path in paths or ():
+        if not os.path.exists(path):  # only the error, no empty report after it (exit 2)
+            raise InputError("no such file or directory", path)
     return ReadOptions(
         paths=tuple(paths or ["."]),
         var_files=tuple(var_files or ()),
