@@ -18,3 +18,32 @@ def test_a_wrong_path_prints_only_the_error(command: str, extra: list[str], tmp_
         extra = ["--diff"]
     result = sglint(command, "real", "nowhere", *extra)
     assert (result.code, result.stdout, result.stderr) == (2, "", "nowhere: no such file or directory\n")
+
+
+def test_a_baseline_matches_from_every_directory_of_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    """Fingerprints key on the root's path in the repository and on files relative to the
+    root, so a baseline written at the repository root matches in the module directory."""
+    import json
+    import shutil
+
+    from conftest import EXAMPLES
+
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "envs" / "prod")
+    main = tmp_path / "envs" / "prod" / "main.tf"
+    main.write_text("# sglint:ignore=calico-typha\n" + main.read_text())  # no reason: a finding in a file
+    monkeypatch.chdir(tmp_path)
+    wrote = sglint("check", "envs/prod", "--write-baseline", "baseline.json")
+    assert (wrote.code, wrote.stdout) == (0, "sglint: wrote 4 findings to the baseline baseline.json\n")
+    prints = sorted(f["fingerprint"] for f in json.loads((tmp_path / "baseline.json").read_text())["findings"])
+    sarif_prints = {}
+    for cwd, path, baseline in [(".", "envs/prod", "baseline.json"), ("envs", "prod", "../baseline.json"),
+                                ("envs/prod", ".", "../../baseline.json")]:
+        monkeypatch.chdir(tmp_path / cwd)
+        result = sglint("check", path, "--baseline", baseline)
+        assert (result.code, result.stdout.splitlines()[-1]) == (0, "0 errors, 0 warnings (4 in the baseline)"), cwd
+        report = sglint("check", path, "--format", "json").json()
+        assert sorted(f["fingerprint"] for f in report["findings"]) == prints, cwd
+        sarif = sglint("check", path, "--format", "sarif").json()
+        sarif_prints[cwd] = sorted(r["partialFingerprints"]["calicoSglint/v1"] for r in sarif["runs"][0]["results"])
+    assert sarif_prints["."] == sarif_prints["envs"] == sarif_prints["envs/prod"] == prints

@@ -557,7 +557,7 @@ def calico_src_dst_check(rule: PackRule, model: Model, cluster: Cluster, profile
                    f"source/destination check on for every node, so the nodes {why}")
         hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
         return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or cluster.nodes[0].group.location,
-                        model.root, hint=hint)]
+                        model.root, hint=hint, key="awsSrcDstCheck=Enable")]
     findings = []
     for node in cluster.nodes:
         finding = _src_dst_finding(rule, node.group, model.root, why)
@@ -574,17 +574,19 @@ def _src_dst_finding(rule: PackRule, group: NodeGroup, root: str, why: str) -> F
         message = (f"unverified: the nodes of {group.address} {why} unless source_dest_check is false, "
                    f"and sglint cannot evaluate it: {_unknown_text(check)}")
         hint = f"Give the value (--var, --var-file, tfvars), or set {_FELIX_DISABLE}."
-        return Finding(rule.id, "warning", message, group.location, root, UNVERIFIED, hint, unknowns=(check,))
+        return Finding(rule.id, "warning", message, group.location, root, UNVERIFIED, hint, unknowns=(check,),
+                       key=f"{group.address}:unverified")
     launched = _LAUNCHED.get(group.kind)
     if launched is None:
         message = (f"{group.address} keeps the EC2 source/destination check on (source_dest_check is not false), "
                    f"so its nodes {why}")
         hint = f"Set source_dest_check = false on {group.address}, or set {_FELIX_DISABLE}."
-        return Finding(rule.id, rule.severity, message, group.location, root, hint=hint)
+        return Finding(rule.id, rule.severity, message, group.location, root, hint=hint, key=f"{group.address}:on")
     message = (f"{group.address} launches its nodes from {launched}, which cannot turn the EC2 "
                f"source/destination check off, so its nodes {why}")
     hint = f"Set {_FELIX_DISABLE}; or choose an encapsulation that always encapsulates (IPIP, VXLAN)."
-    return Finding(rule.id, rule.severity, message, group.launch_template_location or group.location, root, hint=hint)
+    return Finding(rule.id, rule.severity, message, group.launch_template_location or group.location, root, hint=hint,
+                   key=f"{group.address}:launched")
 
 
 def _source_location(source: str) -> Location | None:

@@ -38,6 +38,7 @@ from calico_sglint.render.text import (
 )
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, Location
+from calico_sglint.terraform.discover import repository_path
 from calico_sglint.terraform.discover import repository_root as find_repository_root
 
 CHECK_FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
@@ -81,14 +82,7 @@ def report_context(paths: Iterable[str], fail_on: str = "error", cwd: str | None
 def repo_path(file: str, cwd: str, repo_root: str) -> str:
     """`file` (relative to `cwd`) relative to the repository root, with forward slashes; the
     absolute path when it lies outside the repository."""
-    absolute = os.path.normpath(os.path.join(cwd, file))
-    try:
-        relative = os.path.relpath(absolute, repo_root)
-    except ValueError:  # another drive on Windows
-        return absolute.replace(os.sep, "/")
-    if relative == ".." or relative.startswith(".." + os.sep):
-        return absolute.replace(os.sep, "/")
-    return "." if relative == "." else relative.replace(os.sep, "/")
+    return repository_path(file, cwd, repo_root)
 
 
 def render(output_format: str, result: CheckResult, context: ReportContext) -> str:

@@ -60,6 +60,21 @@ def repository_root(directory: str) -> str | None:
         current = parent
 
 
+def repository_path(path: str, cwd: str, repo_root: str | None) -> str:
+    """`path` (relative to `cwd`) relative to the repository root, with forward slashes; the
+    absolute path when it lies outside the repository, `path` itself without one."""
+    if repo_root is None:
+        return path.replace(os.sep, "/")
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    try:
+        relative = os.path.relpath(absolute, repo_root)
+    except ValueError:  # another drive on Windows
+        return absolute.replace(os.sep, "/")
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return absolute.replace(os.sep, "/")
+    return "." if relative == "." else relative.replace(os.sep, "/")
+
+
 def discover(paths: list[str], cwd: str | None = None) -> Discovery:
     """The modules at or under `paths`, each once, in the order first seen."""
     found: dict[str, ModuleDir] = {}
