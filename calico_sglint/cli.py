@@ -107,6 +107,7 @@ RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to 
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+RequireTrackedOpt = typer.Option(False, "--require-tracked", help="Exit 1 while a file `sglint fix` created is not added to git (the pre-commit hooks use it: a commit cannot leave the fix out).")
 FailOnOpt = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -140,6 +141,8 @@ def _read_options(
     for path in paths or ():
         if not os.path.exists(path):  # only the error, no empty report after it (exit 2)
             raise InputError("no such file or directory", path)
+    if paths:
+        paths = _affected(paths)
     return ReadOptions(
         paths=tuple(paths or ["."]),
         var_files=tuple(var_files or ()),
@@ -149,6 +152,18 @@ def _read_options(
         jobs=jobs_from_env(os.environ),
         prune=True,
     )
+
+
+def _affected(paths: List[str]) -> List[str]:
+    """Changed files (pre-commit) as the paths whose modules they affect: a Calico YAML,
+    `.sglint.yaml` or tfvars file means the modules under its directory (`changes`)."""
+    from calico_sglint.changes import affected_paths
+
+    affected = affected_paths(paths)
+    if not affected.paths:
+        typer.echo(f"sglint: nothing to check: no Terraform module is affected by {', '.join(affected.unaffecting)}", err=True)
+        raise typer.Exit(EXIT_OK)
+    return list(affected.paths)
 
 
 def _print_diagnostics(diagnostics: Any) -> None:
@@ -234,6 +249,7 @@ def check(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
     also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help=ALSO_HELP, show_default=False),
+    require_tracked: bool = RequireTrackedOpt,
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
 
@@ -287,7 +303,25 @@ def check(
     _write_reports(result, chosen, output or result.config.output, extra, context)
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
+    untracked = require_tracked and _untracked_fixes(result)
+    raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) or untracked else EXIT_OK)
+
+
+def _untracked_fixes(result: Any) -> bool:
+    """Say which files `sglint fix` created are not added to git; whether there are any."""
+    from calico_sglint.changes import untracked_fixes
+    from calico_sglint.terraform.discover import display_path
+
+    files = [f.path for module in result.workspace.modules.values() for f in module.files]
+    untracked = untracked_fixes(files, os.getcwd())
+    if untracked is None:
+        typer.echo("sglint: --require-tracked: git cannot tell which files are tracked here; not checked", err=True)
+        return False
+    for path in untracked:
+        shown = display_path(path)
+        typer.echo(f"{shown}: written by `sglint fix` and not added to git: run `git add {shown}`, "
+                   "or the commit leaves these rules out", err=True)
+    return bool(untracked)
 
 
 def _profile_flags(
@@ -334,6 +368,7 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    require_tracked: bool = RequireTrackedOpt,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
 
@@ -386,7 +421,8 @@ def fix(
     typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
-    raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)
+    untracked = require_tracked and not patches and _untracked_fixes(after)
+    raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
 
 
 def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:

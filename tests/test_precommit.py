@@ -100,3 +100,86 @@ def test_the_fix_hook_writes_the_rules_then_everything_passes(tmp_path: Path, pr
     subprocess.run([GIT, "add", "-A"], cwd=root, check=True, env=ENV)  # type: ignore[list-item]
     second = pre_commit(root, pre_commit_home)
     assert second.returncode == 0, second.stdout + second.stderr
+
+
+def git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([GIT, *args], cwd=root, env=ENV, capture_output=True, text=True)  # type: ignore[list-item]
+
+
+def commit(root: Path, home: Path, message: str) -> subprocess.CompletedProcess[str]:
+    """A real `git commit` with the hooks `pre-commit install` put in place."""
+    return subprocess.run([GIT, "commit", "-m", message], cwd=root, env={**ENV, "PRE_COMMIT_HOME": str(home)},  # type: ignore[list-item]
+                          capture_output=True, text=True, timeout=900)
+
+
+INSTALLATION = """\
+apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata:
+  name: default
+spec:
+  calicoNetwork:
+    ipPools:
+      - cidr: 10.244.0.0/16
+        encapsulation: IPIP
+"""
+
+
+@pytest.mark.parametrize(("changed", "text"), [
+    ("calico/installation.yaml", INSTALLATION),
+    (".sglint.yaml", "profile:\n  encapsulation: IPIP\n"),
+])
+def test_a_calico_yaml_or_config_change_checks_the_modules_it_affects(changed: str, text: str, tmp_path: Path, pre_commit_home: Path) -> None:
+    """IPIP needs BGP (TCP 179) and protocol 4, which the cluster security group does not
+    open: the commit that switches Calico to IPIP, touching no .tf file, must fail."""
+    root = repository(tmp_path, EXAMPLES / "cluster-sg", ["calico-sglint"])
+    assert pre_commit(root, pre_commit_home).returncode == 0
+    assert git(root, "mv", "infra", "cluster").returncode == 0  # the YAML sits above the module
+    git(root, "commit", "-q", "-m", "move")
+    (root / changed).parent.mkdir(exist_ok=True)
+    (root / changed).write_text(text)
+    git(root, "add", changed)
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "run"], cwd=root,
+                            env={**ENV, "PRE_COMMIT_HOME": str(pre_commit_home)}, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "(no files to check)" not in result.stdout
+    assert "cluster/main.tf" in result.stdout and "error [calico-bgp]" in result.stdout
+    assert "error [calico-ipip]" in result.stdout
+
+
+def test_an_unrelated_yaml_change_checks_nothing_and_says_so(tmp_path: Path, pre_commit_home: Path) -> None:
+    root = repository(tmp_path, EXAMPLES / "typha-blocked", ["calico-sglint"])
+    (root / "app.yaml").write_text("kind: Deployment\nmetadata:\n  name: web\n")
+    git(root, "add", "app.yaml")
+    result = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--verbose"], cwd=root,
+                            env={**ENV, "PRE_COMMIT_HOME": str(pre_commit_home)}, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "sglint: nothing to check: no Terraform module is affected by app.yaml" in result.stdout
+
+
+def test_the_fix_cannot_be_left_out_of_the_commit(tmp_path: Path, pre_commit_home: Path) -> None:
+    """The flow the README documents, with real `git commit`s: the fix hook writes the rules
+    and stops the commit; committing again without `git add` is stopped too; after `git add`
+    the commit goes through with the rules in it."""
+    root = repository(tmp_path, EXAMPLES / "typha-blocked", ["calico-sglint-fix", "calico-sglint"])
+    install = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=root,
+                             env={**ENV, "PRE_COMMIT_HOME": str(pre_commit_home)}, capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr
+    main = root / "infra" / "main.tf"
+    main.write_text(main.read_text() + "\n# a change\n")
+    git(root, "add", "infra/main.tf")
+    first = commit(root, pre_commit_home, "change")
+    assert first.returncode == 1 and "sglint fix: added 2 rules in 1 file" in first.stdout, first.stdout
+    assert git(root, "status", "--porcelain").stdout == "?? infra/calico_sglint.tf\n"
+    again = commit(root, pre_commit_home, "change")
+    assert again.returncode == 1, again.stdout
+    note = ("infra/calico_sglint.tf: written by `sglint fix` and not added to git: "
+            "run `git add infra/calico_sglint.tf`, or the commit leaves these rules out")
+    assert note in again.stdout
+    git(root, "add", "infra/calico_sglint.tf")
+    last = commit(root, pre_commit_home, "change")
+    assert last.returncode == 0, last.stdout + last.stderr
+    assert git(root, "show", "--stat", "--format=", "HEAD").stdout.split() == [
+        "infra/calico_sglint.tf", "|", "19", "+++++++++++++++++++", "infra/main.tf", "|", "2", "++",
+        "2", "files", "changed,", "21", "insertions(+)",
+    ]
