@@ -126,7 +126,8 @@ spec:
 
 
 @pytest.mark.parametrize(("changed", "text"), [
-    ("calico/installation.yaml", INSTALLATION),
+    ("installation.yaml", INSTALLATION),
+    ("cluster/calico/installation.yaml", INSTALLATION),
     (".sglint.yaml", "profile:\n  encapsulation: IPIP\n"),
 ])
 def test_a_calico_yaml_or_config_change_checks_the_modules_it_affects(changed: str, text: str, tmp_path: Path, pre_commit_home: Path) -> None:
