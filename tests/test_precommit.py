@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES, FIXTURES, REPO
 
 GIT = shutil.which("git")
 
@@ -131,11 +131,11 @@ spec:
     (".sglint.yaml", "profile:\n  encapsulation: IPIP\n"),
 ])
 def test_a_calico_yaml_or_config_change_checks_the_modules_it_affects(changed: str, text: str, tmp_path: Path, pre_commit_home: Path) -> None:
-    """IPIP needs BGP (TCP 179) and protocol 4, which the cluster security group does not
-    open: the commit that switches Calico to IPIP, touching no .tf file, must fail."""
-    root = repository(tmp_path, EXAMPLES / "cluster-sg", ["calico-sglint"])
+    """IPIP needs BGP (TCP 179) and protocol 4, which the module opens not: the commit that
+    switches Calico to IPIP, touching no .tf file, must fail."""
+    root = repository(tmp_path, FIXTURES / "profile-vxlan", ["calico-sglint"])  # VXLAN ports only
     assert pre_commit(root, pre_commit_home).returncode == 0
-    assert git(root, "mv", "infra", "cluster").returncode == 0  # the YAML sits above the module
+    assert git(root, "mv", "infra", "cluster").returncode == 0
     git(root, "commit", "-q", "-m", "move")
     (root / changed).parent.mkdir(exist_ok=True)
     (root / changed).write_text(text)
