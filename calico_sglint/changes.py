@@ -9,7 +9,8 @@ every module whose check reads them:
   in a directory: every module at or under it (each root takes the nearest config upward);
 - a YAML file that mentions Calico, or a file in an Ansible `group_vars`/`host_vars`
   directory: every module at or under its directory, taken outside `group_vars`, `host_vars`
-  and `inventory/` (profile detection reads those from every directory above a module).
+  and `inventory/` (profile detection reads those from every directory above a module), and
+  every module in a directory above it (detection walks everything under a module).
 
 Files that affect no module (a YAML about something else, a directory without Terraform) are
 left out and named, so a commit that touches none of them checks nothing and says so.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from calico_sglint.profile.config import CONFIG_NAMES
-from calico_sglint.profile.detect import TOKENS, VARS_DIRS, YAML_SUFFIXES
+from calico_sglint.profile.detect import TOKENS, VARS_DIRS, YAML_SUFFIXES, ancestors
 from calico_sglint.terraform.discover import is_walked_dir, module_at
 
 MAX_PROBE_BYTES = 1 << 20  # enough of a file to see whether it mentions Calico
@@ -50,17 +51,34 @@ def affected_paths(paths: Sequence[str]) -> Affected:
         scope = _scope(path)
         if scope is None:
             chosen.setdefault(path)
-        elif scope and _has_module(scope):
-            chosen.setdefault(scope)
-        else:
+            continue
+        directory, above = scope
+        found = _readers(directory, above) if directory else []
+        if not found:
             left_out.append(path)
+        for item in found:
+            chosen.setdefault(item)
     return Affected(tuple(chosen), tuple(left_out))
 
 
-def _scope(path: str) -> str | None:
-    """The directory whose modules a changed non-Terraform file affects; "" for a file that
-    affects none (YAML that does not mention Calico); None for paths to check as they are
-    (directories, `.tf` files, tfvars in a module, anything else, which discover judges)."""
+def _readers(directory: str, above: bool) -> list[str]:
+    """The paths whose check reads files in `directory`: the directory itself when modules
+    lie at or under it, and with `above` each module in a directory above it (up to the
+    repository root), as one of its files, since profile detection walks a module's tree."""
+    found = [directory] if _has_module(directory) else []
+    absolute = os.path.abspath(directory)
+    for ancestor in ancestors(absolute) if above else ():
+        module = module_at(ancestor)
+        if module is not None:
+            found.append(os.path.relpath(module.tf_files[0]) if not os.path.isabs(directory) else module.tf_files[0])
+    return found
+
+
+def _scope(path: str) -> tuple[str, bool] | None:
+    """The directory whose modules a changed non-Terraform file affects, and whether modules
+    above it read it too; "" for a file that affects none (YAML that does not mention Calico);
+    None for paths to check as they are (directories, `.tf` files, tfvars in a module, anything
+    else, which discover judges)."""
     if os.path.isdir(path) or not os.path.isfile(path):
         return None
     directory = os.path.dirname(path) or "."
@@ -68,19 +86,19 @@ def _scope(path: str) -> str | None:
     if name.endswith(".tf"):
         return None
     if name.endswith(".tfvars"):
-        return None if module_at(directory) is not None else directory
+        return None if module_at(directory) is not None else (directory, False)
     if name in CONFIG_NAMES or name == "pyproject.toml":
-        return directory
+        return (directory, False)
     parts = os.path.normpath(directory).split(os.sep)
     in_vars = any(part in VARS_DIRS for part in parts)
     if not in_vars and not name.endswith(YAML_SUFFIXES):
         return None
     if not _mentions_calico(path):
-        return ""
+        return ("", False)
     for index, part in enumerate(parts):
         if part in VARS_DIRS or part == "inventory":
-            return os.sep.join(parts[:index]) or (os.sep if os.path.isabs(directory) else ".")
-    return directory
+            return (os.sep.join(parts[:index]) or (os.sep if os.path.isabs(directory) else "."), True)
+    return (directory, True)
 
 
 def _mentions_calico(path: str) -> bool:

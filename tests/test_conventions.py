@@ -47,3 +47,34 @@ def test_a_baseline_matches_from_every_directory_of_the_repository(tmp_path: Pat
         sarif = sglint("check", path, "--format", "sarif").json()
         sarif_prints[cwd] = sorted(r["partialFingerprints"]["calicoSglint/v1"] for r in sarif["runs"][0]["results"])
     assert sarif_prints["."] == sarif_prints["envs"] == sarif_prints["envs/prod"] == prints
+
+
+def test_changed_files_mean_the_modules_they_affect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    """What pre-commit passes (changed files) -> the paths checked (calico_sglint.changes)."""
+    from calico_sglint.changes import affected_paths
+
+    (tmp_path / ".git").mkdir()
+    sg = 'resource "aws_security_group" "a" {}\n'
+    write(tmp_path, {
+        "envs/prod/main.tf": sg, "envs/prod/prod.tfvars": "x = 1\n", "envs/prod/calico/pool.yaml": "kind: IPPool # calico\n",
+        "envs/stage/main.tf": sg, "envs/.sglint.yaml": "fail_on: warning\n", "vars/prod.tfvars": "x = 1\n",
+        "group_vars/k8s_cluster/k8s-net-calico.yml": "calico_network_backend: vxlan\n",
+        "inventory/prod/group_vars/all": "calico_ipip_mode: Always\n",
+        "app/deploy.yaml": "kind: Deployment\n", "calico.yaml": "kind: ConfigMap # calico-config\n",
+    })
+    monkeypatch.chdir(tmp_path)
+
+    def paths(*changed: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        found = affected_paths(list(changed))
+        return found.paths, found.unaffecting
+
+    assert paths("envs/prod/main.tf", "envs/prod/prod.tfvars") == (("envs/prod/main.tf", "envs/prod/prod.tfvars"), ())
+    assert paths("envs/.sglint.yaml") == (("envs",), ())
+    assert paths("envs/prod/calico/pool.yaml") == (("envs/prod/main.tf",), ())  # the module above reads it
+    assert paths("group_vars/k8s_cluster/k8s-net-calico.yml") == ((".",), ())
+    assert paths("inventory/prod/group_vars/all") == ((".",), ())
+    assert paths("calico.yaml", "envs/stage/main.tf") == ((".", "envs/stage/main.tf"), ())
+    assert paths("app/deploy.yaml", "vars/prod.tfvars") == ((), ("app/deploy.yaml", "vars/prod.tfvars"))
+    result = sglint("check", "app/deploy.yaml")
+    assert (result.code, result.stdout, result.stderr) == (
+        0, "", "sglint: nothing to check: no Terraform module is affected by app/deploy.yaml\n")
