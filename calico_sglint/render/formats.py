@@ -48,6 +48,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "calicoSglint/v1"
 SRCROOT = "SRCROOT"
 MAX_MARKDOWN_ROWS = 200
+MAX_SUMMARY_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB (1,048,576 bytes)
+_SUMMARY_RESERVE = 400  # room for the line that counts the root modules left out
 MAX_MERMAID_CHARS = 40_000  # GitHub's mermaid refuses diagrams above 50,000 characters
 MAX_MERMAID_EDGES = 400  # ... and above 500 edges
 
@@ -469,9 +471,10 @@ def md_code(text: str) -> str:
     return f"`` {text} ``"
 
 
-def markdown(result: CheckResult, context: ReportContext) -> str:
+def markdown(result: CheckResult, context: ReportContext, limit: int = MAX_SUMMARY_BYTES) -> str:
     """A job summary: counts, the findings table, how to fix them, and per root module the
-    profile, the nodes and the mermaid graph of the required paths."""
+    profile, the nodes and the mermaid graph of the required paths; at most `limit` bytes of
+    UTF-8 (GitHub refuses a step summary over 1 MiB), root sections that do not fit counted."""
     findings = result.findings
     roots = ", ".join(md_code(r.model.root) for r in result.roots) or "none"
     lines = [
@@ -485,8 +488,17 @@ def markdown(result: CheckResult, context: ReportContext) -> str:
         lines += _markdown_table(findings, result, context)
     else:
         lines += ["No findings: every required path is open and nothing is exposed.", ""]
-    for root in result.roots:
-        lines += _markdown_root(root, result)
+    size = len("\n".join(lines).encode("utf-8")) + _SUMMARY_RESERVE
+    for index, root in enumerate(result.roots):
+        section = _markdown_root(root, result)
+        grown = size + len("\n".join(section).encode("utf-8")) + 1
+        if grown > limit:
+            left = len(result.roots) - index
+            lines += [f"… and {_count(left, 'more root module')} not shown: GitHub limits a job summary to "
+                      "1 MiB. The SARIF report and `sglint check` have every finding; `sglint graph` draws them.", ""]
+            break
+        lines += section
+        size = grown
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
