@@ -313,3 +313,39 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
 
 def test_the_readme_links_the_actions_guide() -> None:
     assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
+
+
+def test_vars_baseline_and_extra_args_inputs(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    sized = run_action(runner, workspace, path="examples/typha-blocked", vars="worker_count=1\nami_id=ami 1")
+    assert "aws_instance.worker<br/>worker, 1 node<br/>" in sized.summary
+    wrote = run_action(runner, workspace, path="examples/typha-blocked", annotations="false", summary="false",
+                       **{"sarif-file": "", "extra-args": "--write-baseline .sglint-baseline.json"})
+    assert (wrote.code, wrote.stdout) == (0, "sglint: wrote 3 findings to the baseline .sglint-baseline.json\n")
+    known = run_action(runner, workspace, path="examples/typha-blocked", baseline=".sglint-baseline.json")
+    assert (known.code, known.stdout) == (0, "sglint: 0 errors, 0 warnings\n")
+    assert "**0 errors, 0 warnings** in 1 root module" in known.summary
+    injected = run_action(runner, workspace, path="examples/typha-blocked", **{"extra-args": "--fail-on $(id)"})
+    assert injected.code == 2 and "'$(id)' is not one of" in injected.stderr
+
+
+def test_the_install_is_pinned_and_cached() -> None:
+    install, cache = ACTION["runs"]["steps"][:2]
+    assert '--constraint "$GITHUB_ACTION_PATH/constraints.txt"' in install["run"]
+    assert install["env"]["PIP_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-pip-cache"
+    assert cache["if"] == "inputs.cache == 'true'"
+    assert cache["with"]["path"].splitlines() == ["${{ runner.temp }}/calico-sglint-pip-cache",
+                                             "${{ runner.temp }}/calico-sglint-cache"]
+    assert cache["with"]["key"] == ("calico-sglint-${{ runner.os }}-${{ steps.install.outputs.lock }}-"
+                                    "${{ hashFiles('**/*.tf', '**/*.tfvars') }}")
+    check = ACTION["runs"]["steps"][2]
+    assert check["env"]["SGLINT_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-cache"
+    pinned = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines()
+                  if line and not line.startswith("#") and ";" not in line)
+    from importlib.metadata import version
+
+    assert {name: version(name) for name in pinned} == pinned  # the versions the tests ran with
+
+
+def test_the_lock_output_names_the_pins(runner) -> None:  # type: ignore[no-untyped-def]
+    lock = read_outputs(Path(runner["RUNNER_TEMP"]).parent / "output-install")["lock"]
+    assert re.fullmatch(r"[0-9a-f]{16}", lock)

@@ -173,7 +173,7 @@ def test_the_fix_cannot_be_left_out_of_the_commit(tmp_path: Path, pre_commit_hom
     git(root, "add", "infra/main.tf")
     code, output = commit(root, pre_commit_home, "change")
     assert code == 1 and "sglint fix: added 2 rules in 1 file" in output, output
-    assert git(root, "status", "--porcelain").stdout == "?? infra/calico_sglint.tf\n"
+    assert git(root, "status", "--porcelain").stdout == "M  infra/main.tf\n?? infra/calico_sglint.tf\n"
     code, output = commit(root, pre_commit_home, "change")
     assert code == 1, output
     note = ("infra/calico_sglint.tf: written by `sglint fix` and not added to git: "
