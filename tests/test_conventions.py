@@ -78,3 +78,20 @@ def test_changed_files_mean_the_modules_they_affect(tmp_path: Path, monkeypatch:
     result = sglint("check", "app/deploy.yaml")
     assert (result.code, result.stdout, result.stderr) == (
         0, "", "sglint: nothing to check: no Terraform module is affected by app/deploy.yaml\n")
+
+
+def test_the_job_summary_counts_the_root_modules_it_leaves_out(in_repo) -> None:  # type: ignore[no-untyped-def]
+    """GitHub refuses a step summary over 1 MiB: root sections that do not fit are counted."""
+    from calico_sglint.pipeline import CheckOptions, ReadOptions, check
+    from calico_sglint.render.formats import markdown, report_context
+
+    result = check(CheckOptions(ReadOptions(paths=("examples/typha-blocked", "examples/cluster-sg", "fixtures/check-exposed")), {}, None, ()))
+    context = report_context(["examples", "fixtures/check-exposed"])
+    whole = markdown(result, context)
+    first = whole.index("### `examples/cluster-sg`")
+    cut = markdown(result, context, limit=first + 400 + 10)
+    assert cut.encode() == whole[:first].encode() + (
+        "… and 2 more root modules not shown: GitHub limits a job summary to 1 MiB. The SARIF report "
+        "and `sglint check` have every finding; `sglint graph` draws them.\n").encode()
+    assert len(cut.encode()) <= first + 410
+
