@@ -183,7 +183,4 @@ def test_the_fix_cannot_be_left_out_of_the_commit(tmp_path: Path, pre_commit_hom
     git(root, "add", "infra/calico_sglint.tf")
     code, output = commit(root, pre_commit_home, "change")
     assert code == 0, output
-    assert git(root, "show", "--stat", "--format=", "HEAD").stdout.split() == [
-        "infra/calico_sglint.tf", "|", "19", "+++++++++++++++++++", "infra/main.tf", "|", "2", "++",
-        "2", "files", "changed,", "21", "insertions(+)",
-    ]
+    assert git(root, "show", "--name-status", "--format=", "HEAD").stdout == "A\tinfra/calico_sglint.tf\nM\tinfra/main.tf\n"
