@@ -298,7 +298,7 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
     assert block is not None
     workflow = yaml.safe_load(block.group(1))
     assert workflow[True]["pull_request"]["paths"][:2] == ["**/*.tf", "**/*.tfvars"]  # YAML 1.1: `on` is True
-    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    assert workflow["permissions"] == {"contents": "read", "actions": "read", "security-events": "write"}
     steps = workflow["jobs"]["sglint"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@")
     ours = steps[1]
