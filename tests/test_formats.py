@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from conftest import EXAMPLES, FIXTURES, REPO
 
+from calico_sglint import __version__
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.render.formats import (
     ReportContext,
@@ -71,7 +72,7 @@ def test_sarif_of_every_fixture_validates(path: str, sglint, in_repo) -> None:  
 
 def test_sarif_rules_are_the_rule_pages(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     driver = sglint("check", "examples/typha-blocked", "--format", "sarif").json()["runs"][0]["tool"]["driver"]
-    assert (driver["name"], driver["version"]) == ("calico-sglint", "0.1.0")
+    assert (driver["name"], driver["version"]) == ("calico-sglint", __version__)
     typha = driver["rules"][0]
     assert typha["id"] == "calico-typha" and typha["name"] == "CalicoTypha"
     assert typha["shortDescription"] == {"text": "Typha (TCP 5473) between every pair of nodes"}
