@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from calico_sglint.profile.config import CONFIG_NAMES
-from calico_sglint.profile.detect import TOKENS, VARS_DIRS, YAML_SUFFIXES, ancestors
+from calico_sglint.profile.observations import TOKENS, VARS_DIRS, YAML_SUFFIXES
+from calico_sglint.profile.sources import ancestors
 from calico_sglint.terraform.discover import is_walked_dir, module_at
 
 MAX_PROBE_BYTES = 1 << 20  # enough of a file to see whether it mentions Calico

@@ -83,7 +83,8 @@ def test_changed_files_mean_the_modules_they_affect(tmp_path: Path, monkeypatch:
 def test_the_job_summary_counts_the_root_modules_it_leaves_out(in_repo) -> None:  # type: ignore[no-untyped-def]
     """GitHub refuses a step summary over 1 MiB: root sections that do not fit are counted."""
     from calico_sglint.pipeline import CheckOptions, ReadOptions, check
-    from calico_sglint.render.formats import markdown, report_context
+    from calico_sglint.render.context import report_context
+    from calico_sglint.render.markdown import render as markdown
 
     result = check(CheckOptions(ReadOptions(paths=("examples/typha-blocked", "examples/cluster-sg", "fixtures/check-exposed")), {}, None, ()))
     context = report_context(["examples", "fixtures/check-exposed"])
