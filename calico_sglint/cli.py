@@ -11,7 +11,7 @@ import inspect
 import json
 import os
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, NamedTuple, Optional
 
 import click
 import typer
@@ -200,8 +200,17 @@ def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tupl
     return pairs
 
 
+class TextOptions(NamedTuple):
+    """How to show the text report: every root's block, findings only, colours."""
+
+    verbose: bool = False
+    quiet: bool = False
+    color: bool = True
+
+
 def _write_reports(
-    result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any
+    result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any,
+    text: TextOptions = TextOptions(),
 ) -> None:
     """Write the `--also` reports, then the main one to `output` or stdout."""
     from calico_sglint.render.formats import render
@@ -209,8 +218,8 @@ def _write_reports(
 
     for name, file in also:
         _emit(render(name, result, context), file)
-    if chosen == "text" and not output:
-        _print_text(report_lines(result), None)
+    if chosen == "text":
+        _print_text(report_lines(result, text.verbose, text.quiet), output, text.color)
     else:
         _emit(render(chosen, result, context), output)
 
@@ -232,6 +241,9 @@ def check(
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
     also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help=ALSO_HELP, show_default=False),
     require_tracked: bool = RequireTrackedOpt,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text report: the profile and node groups of every root module, not once per distinct profile."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Text report: the findings and the summary only (no fix hints, profiles or node groups)."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal (as with the NO_COLOR environment variable)."),
     profile_flags: Any = None,
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
@@ -269,7 +281,8 @@ def check(
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
     options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
-    result = run_check(options)
+    with _progress(output_format in (None, "text") and not quiet, options.read.paths):
+        result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
         from calico_sglint.checks.suppress import baseline_json
@@ -282,11 +295,29 @@ def check(
     chosen = result.config.resolve("format", output_format)
     level = result.config.resolve("fail_on", fail_on)
     context = report_context(paths or ["."], level)
-    _write_reports(result, chosen, output or result.config.output, extra, context)
+    _write_reports(result, chosen, output or result.config.output, extra, context,
+                   text=TextOptions(verbose, quiet, not no_color and not os.environ.get("NO_COLOR")))
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
     untracked = require_tracked and _untracked_fixes(result)
     raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) or untracked else EXIT_OK)
+
+
+def _progress(wanted: bool, paths: Any) -> Any:
+    """A spinner with the elapsed time on stderr while a long run reads and checks, only on
+    a terminal: never in pipes, CI logs (CI set) or machine formats (`wanted` False)."""
+    import contextlib
+
+    if not wanted or not sys.stderr.isatty() or os.environ.get("CI"):
+        return contextlib.nullcontext()
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    shown = ", ".join(paths) if len(paths) <= 3 else f"{', '.join(paths[:3])} and {len(paths) - 3} more"
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
+    progress.add_task(f"sglint: reading and checking {shown}", total=None)
+    return progress
 
 
 def _untracked_fixes(result: Any) -> bool:
@@ -357,7 +388,8 @@ def fix(
     from calico_sglint.pipeline import check as run_check
 
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
-    result = run_check(options)
+    with _progress(True, options.read.paths):
+        result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
         typer.echo("sglint fix: nothing written because the input has errors", err=True)
@@ -387,20 +419,27 @@ def fix(
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
 
 
-def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
-    """Styled with rich on a terminal; plain text otherwise, without importing rich."""
+def _print_text(lines: list[Any], output: Optional[str], color: bool = True) -> None:
+    """Styled with rich on a terminal (wrapped at word boundaries, only the severity word
+    coloured; no colour with --no-color or NO_COLOR); plain text otherwise, without rich."""
     if output:
-        _emit("\n".join(text for text, _ in lines), output)
+        _emit("\n".join(line[0] for line in lines), output)
         return
     if not sys.stdout.isatty():
-        sys.stdout.write("".join(text + "\n" for text, _ in lines))
+        sys.stdout.write("".join(line[0] + "\n" for line in lines))
         return
     from rich.console import Console
     from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
-    for text, style in lines:
-        console.print(Text(text, style=style or ""))
+    from calico_sglint.render.text import wrap
+
+    console = Console(highlight=False, soft_wrap=True, no_color=not color or None)
+    for line in lines:
+        text, style, marks = (*line, ())[:3]
+        shown = Text(wrap(text, console.width), style=style or "")
+        for start, end, mark in marks:
+            shown.stylize(mark, start, end)
+        console.print(shown)
 
 
 @app.command()

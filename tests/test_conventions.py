@@ -96,3 +96,89 @@ def test_the_job_summary_counts_the_root_modules_it_leaves_out(in_repo) -> None:
         "and `sglint check` have every finding; `sglint graph` draws them.\n").encode()
     assert len(cut.encode()) <= first + 410
 
+
+
+# --- long runs: layout, progress, wrapping and colour ------------------------------------
+
+
+def on_terminal(args: list[str], stream: str, env: dict[str, str] | None = None) -> tuple[str, str]:
+    """Run `sglint ARGS` with `stream` (stdout or stderr) on a pseudo-terminal 70 columns wide;
+    return what the terminal showed and what the other stream printed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    leader, follower = pty.openpty()
+    full_env = {**os.environ, "COLUMNS": "70", "LINES": "40", "TERM": "xterm-256color", **(env or {})}
+    for name in ("CI", "NO_COLOR", "GITHUB_ACTIONS"):
+        if name not in (env or {}):
+            full_env.pop(name, None)
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: follower}
+    process = subprocess.Popen([sys.executable, "-m", "calico_sglint", *args], cwd=REPO, env=full_env, **streams)  # type: ignore[call-overload]
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    other = (process.stderr if stream == "stdout" else process.stdout).read()
+    process.wait(timeout=120)
+    os.close(leader)
+    return shown.decode("utf-8", "replace"), other.decode()
+
+
+def test_findings_come_first_grouped_by_root_and_each_profile_once(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    paths = ("examples/typha-blocked", "examples/cluster-sg", "fixtures/profile-vxlan")
+    out = sglint("check", *paths).stdout.splitlines()
+    assert out[0] == "examples/typha-blocked"
+    assert out[1].startswith("  examples/typha-blocked/main.tf:21: error [calico-typha] aws_instance.worker")
+    blocks = [line for line in out if line.startswith("Root module")]
+    assert blocks == ["Root modules examples/typha-blocked, examples/cluster-sg, fixtures/profile-vxlan (3 with this profile)"]
+    assert "  nodes: different in each root module (--verbose lists them)" in out
+    verbose = sglint("check", *paths, "--verbose").stdout.splitlines()
+    assert [line for line in verbose if line.startswith("Root module")] == [f"Root module {p}" for p in paths]
+    quiet = sglint("check", *paths, "-q")
+    assert quiet.code == 1
+    assert [line.split(" aws_")[0] for line in quiet.stdout.splitlines()] == [
+        "examples/typha-blocked",
+        "  examples/typha-blocked/main.tf:21: error [calico-typha]",
+        "  examples/typha-blocked/main.tf:21: warning [sg-cross-reference]",
+        "  examples/typha-blocked/main.tf:27: error [calico-typha]",
+        "",
+        "2 errors, 1 warning",
+    ]
+
+
+@pytest.mark.slow
+def test_progress_shows_on_a_terminal_only() -> None:
+    shown, _ = on_terminal(["check", "examples/typha-blocked"], "stderr")
+    assert "sglint: reading and checking examples/typha-blocked" in shown
+    for args, env in ((["check", "examples/typha-blocked"], {"CI": "true"}),
+                      (["check", "examples/typha-blocked", "--format", "json"], None),
+                      (["check", "examples/typha-blocked", "-q"], None)):
+        shown, out = on_terminal(args, "stderr", env)
+        assert shown == "" and out, (args, env)
+
+
+@pytest.mark.slow
+def test_a_terminal_wraps_at_words_and_colours_only_the_severity() -> None:
+    import re
+
+    shown, _ = on_terminal(["check", "examples/typha-blocked"], "stdout")
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown).replace("\r\n", "\n")
+    assert max(len(line) for line in plain.splitlines()) <= 70
+    assert "  examples/typha-blocked/main.tf:21: error [calico-typha]\n      aws_instance.worker (aws_security_group.worker) cannot reach\n" in plain
+    coloured = re.findall(r"\x1b\[([0-9;]*)m([^\x1b]*)\x1b\[0m", shown)
+    assert [(code, text) for code, text in coloured if text in ("error", "warning")] == [
+        ("1;31", "error"), ("1;33", "warning"), ("1;31", "error")]
+    assert not any("cannot reach" in text for code, text in coloured if "31" in code)
+    for env, args in (({"NO_COLOR": "1"}, []), ({}, ["--no-color"])):
+        shown, _ = on_terminal(["check", "examples/typha-blocked", *args], "stdout", env)
+        assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", shown), (env, args)  # no foreground colour
