@@ -58,11 +58,14 @@ VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file
 
 # Options shared by `check` and `fix`: one definition, so both commands read the same profile.
 PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
-ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
+ConfigOpt = typer.Option(None, "--config", "-c", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+SkipPathOpt = typer.Option(None, "--skip-path", metavar="GLOB", show_default=False, help="Do not scan modules whose path (from the working directory) or a directory above it matches GLOB, e.g. 'legacy/*' (repeatable; also skip_paths: in the config).")
+EnableRuleOpt = typer.Option(None, "--enable-rule", metavar="RULE", show_default=False, help="Turn a rule on, whatever packs and config say (repeatable).")
+DisableRuleOpt = typer.Option(None, "--disable-rule", metavar="RULE", show_default=False, help="Turn a rule off, whatever packs and config say (repeatable).")
 RequireTrackedOpt = typer.Option(False, "--require-tracked", help="Exit 1 while a file `sglint fix` created is not added to git (the pre-commit hooks use it: a commit cannot leave the fix out).")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
 
@@ -117,7 +120,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False,
+    no_cache: bool = False, skip_path: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -140,6 +143,7 @@ def _read_options(
         cache_dir=None if no_cache else default_cache_dir(os.environ),
         jobs=jobs_from_env(os.environ),
         prune=True,
+        skip_paths=tuple((os.getcwd(), glob) for glob in skip_path or ()),
     )
 
 
@@ -200,6 +204,23 @@ def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tupl
     return pairs
 
 
+EXTENSIONS = {".txt": "text", ".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown"}
+
+
+def output_warning(chosen: str, file: str) -> str | None:
+    """What looks wrong about writing the `chosen` format to `file`: a file named like a
+    format (`-o sarif` writes text to a file called sarif), or an extension of another one."""
+    name = os.path.basename(file)
+    if name.lower() in CHECK_FORMATS and name.lower() != chosen:
+        return (f"sglint: warning: {file!r} is a file name, not a format: writing the {chosen} report to it "
+                f"(for {name.lower()}, use --format {name.lower()} -o FILE)")
+    named = EXTENSIONS.get(os.path.splitext(name)[1].lower())
+    if named is not None and named != chosen:
+        return (f"sglint: warning: {file} has the extension of {named}, but the report written to it is "
+                f"{chosen} (add --format {named}, or --also {named}={file})")
+    return None
+
+
 class TextOptions(NamedTuple):
     """How to show the text report: every root's block, findings only, colours."""
 
@@ -216,6 +237,10 @@ def _write_reports(
     from calico_sglint.render.formats import render
     from calico_sglint.render.text import report_lines
 
+    for name, file in [*also, *([(chosen, output)] if output else [])]:
+        warning = output_warning(name, file)
+        if warning:
+            typer.echo(warning, err=True)
     for name, file in also:
         _emit(render(name, result, context), file)
     if chosen == "text":
@@ -235,6 +260,9 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -280,7 +308,8 @@ def check(
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
+    selection = Selection(skip_path, enable_rule, disable_rule)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, selection), no_ignore=no_ignore, baseline=baseline)
     with _progress(output_format in (None, "text") and not quiet, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -337,13 +366,24 @@ def _untracked_fixes(result: Any) -> bool:
     return bool(untracked)
 
 
+class Selection(NamedTuple):
+    """What to leave out or add: --skip-path globs, --enable-rule and --disable-rule ids."""
+
+    skip_path: Optional[List[str]] = None
+    enable_rule: Optional[List[str]] = None
+    disable_rule: Optional[List[str]] = None
+
+
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
+    selection: Selection = Selection(),
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    return CheckOptions(_read_options(paths, var_files, variables, no_cache), flags, config, tuple(rules or ()))
+    read = _read_options(paths, var_files, variables, no_cache, selection.skip_path)
+    return CheckOptions(read, flags, config, tuple(rules or ()), enable_rules=tuple(selection.enable_rule or ()),
+                        disable_rules=tuple(selection.disable_rule or ()))
 
 
 @app.command()
@@ -361,6 +401,9 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
     require_tracked: bool = RequireTrackedOpt,
     profile_flags: Any = None,
 ) -> None:
@@ -387,7 +430,8 @@ def fix(
     )
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
+                             Selection(skip_path, enable_rule, disable_rule))
     with _progress(True, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -449,6 +493,7 @@ def show(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -461,7 +506,7 @@ def show(
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache))
+    result = read(_read_options(paths, var_files, variables, no_cache, skip_path))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -481,6 +526,9 @@ def graph(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -501,7 +549,8 @@ def graph(
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
+                                      Selection(skip_path, enable_rule, disable_rule)))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         _emit(render_graph(build_graphs(result), output_format), output)
@@ -511,7 +560,7 @@ def graph(
 @app.command("rules")
 def list_rules(
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
-    config: Optional[str] = typer.Option(None, "--config", help="Config file whose severities and packs apply."),
+    config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file whose severities and packs apply."),
 ) -> None:
     """List every rule: path requirements and structural checks.
 

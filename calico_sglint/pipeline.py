@@ -63,6 +63,7 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    skip_paths: tuple[tuple[str, str], ...] = ()  # (base directory, glob): modules not to scan
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ReadResult:
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), skip=options.skip_paths)
     diagnostics = list(workspace.diagnostics)
     if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
@@ -132,6 +133,8 @@ class CheckOptions:
     rule_paths: tuple[str, ...] = ()  # --rules
     no_ignore: bool = False  # --no-ignore: report suppressed findings too
     baseline: str | None = None  # --baseline FILE: report only findings not in it
+    enable_rules: tuple[str, ...] = ()  # --enable-rule: on, whatever packs and config say
+    disable_rules: tuple[str, ...] = ()  # --disable-rule: off, whatever packs and config say
 
 
 def settings(
@@ -147,7 +150,12 @@ def settings(
     config = load_config(path, path if options.config_path else (path and _shown(path)))
     pack = load_packs([*config.rule_paths, *options.rule_paths])
     check_rule_ids(config, pack)
-    found = (config, pack.with_overrides(config.severity, config.disable))
+    for rule_id in (*options.enable_rules, *options.disable_rules):
+        if pack.get(rule_id) is None:
+            known = ", ".join(r.id for r in pack.rules)
+            raise InputError(f"--enable-rule/--disable-rule: no rule {rule_id!r}; known rules: {known}")
+    found = (config, pack.with_overrides(config.severity, config.disable)
+             .with_selection(options.enable_rules, options.disable_rules))
     if memo is not None:
         memo[path] = found
     return found
@@ -163,7 +171,8 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
+    skip = (*options.read.skip_paths, *config.skip_paths)
+    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}, skip_paths=skip))
     found = scan(options.read.paths) if result.workspace.roots else Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []

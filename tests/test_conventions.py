@@ -182,3 +182,73 @@ def test_a_terminal_wraps_at_words_and_colours_only_the_severity() -> None:
     for env, args in (({"NO_COLOR": "1"}, []), ({}, ["--no-color"])):
         shown, _ = on_terminal(["check", "examples/typha-blocked", *args], "stdout", env)
         assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", shown), (env, args)  # no foreground colour
+
+
+# --- CLI conventions ---------------------------------------------------------------------
+
+
+def test_short_flags_and_case_insensitive_choices(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "strict.yaml"
+    config.write_text("disable: [calico-typha]\n")
+    result = sglint("check", "examples/typha-blocked", "-c", str(config), "-q")
+    assert (result.code, result.stdout.splitlines()[-1]) == (0, "0 errors, 1 warning")
+    upper = sglint("check", "examples/typha-blocked", "--format", "SARIF", "--fail-on", "WARNING", "--encapsulation", "VxLan")
+    assert upper.code == 1 and upper.json()["version"] == "2.1.0"
+    assert sglint("graph", "examples/typha-blocked", "-f", "DOT").stdout.startswith("digraph sglint {")
+    version = sglint("-V")
+    assert (version.code, version.stdout.startswith("sglint ")) == (0, True)
+
+
+def test_rule_selection_on_the_command_line(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    """--enable-rule/--disable-rule, the family tflint users know (ruff's --select/--ignore
+    would read like --no-ignore, which is about suppression comments)."""
+    off = sglint("check", "examples/typha-blocked", "--disable-rule", "calico-typha", "--disable-rule", "sg-cross-reference", "-q")
+    assert (off.code, off.stdout) == (0, "0 errors, 0 warnings\n")
+    on = sglint("check", "examples/typha-blocked", "--no-typha", "--enable-rule", "calico-typha", "-q")
+    assert on.code == 0  # a rule whose profile condition does not hold stays quiet when enabled
+    unknown = sglint("check", "examples/typha-blocked", "--disable-rule", "calico-tyhpa")
+    assert unknown.code == 2 and unknown.stdout == ""
+    assert unknown.stderr.startswith("sglint: --enable-rule/--disable-rule: no rule 'calico-tyhpa'; known rules: calico-typha, ")
+
+
+def test_skip_path_on_the_command_line_and_in_the_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from conftest import EXAMPLES
+
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "legacy" / "old")
+    shutil.copytree(EXAMPLES / "cluster-sg", tmp_path / "live")
+    monkeypatch.chdir(tmp_path)
+    assert sglint("check", ".", "-q").code == 1
+    skipped = sglint("check", ".", "--skip-path", "legacy", "-q")
+    assert (skipped.code, skipped.stdout) == (0, "0 errors, 0 warnings\n")
+    assert sglint("check", ".", "--skip-path", "leg*/o*", "-q").code == 0
+    (tmp_path / ".sglint.yaml").write_text("skip_paths: ['legacy/*']\n")
+    assert (sglint("check", ".", "-q").code, sglint("graph", ".").stdout.count("aws_instance.master")) == (0, 0)
+    monkeypatch.chdir(tmp_path / "legacy")  # config globs are relative to the config file
+    nothing = sglint("check", ".", "-q")
+    assert (nothing.code, nothing.stderr) == (2, "sglint: no Terraform files (*.tf) found in .\n")
+    (tmp_path / ".sglint.yaml").write_text("skip_paths: legacy\n")
+    bad = sglint("check", ".")
+    assert (bad.code, bad.stderr) == (2, f"{tmp_path}/.sglint.yaml:1: skip_paths: must be a list of path globs "
+                                         "(relative to this file's directory)\n")
+
+
+@pytest.mark.parametrize(("args", "warning"), [
+    (["-o", "sarif"], "sglint: warning: 'sarif' is a file name, not a format: writing the text report to it "
+                      "(for sarif, use --format sarif -o FILE)"),
+    (["-f", "json", "-o", "report.sarif"], "sglint: warning: report.sarif has the extension of sarif, but the report "
+                                           "written to it is json (add --format sarif, or --also sarif=report.sarif)"),
+    (["--also", "json=summary.md"], "sglint: warning: summary.md has the extension of markdown, but the report "
+                                    "written to it is json (add --format markdown, or --also markdown=summary.md)"),
+    (["-f", "sarif", "-o", "report.sarif"], None),
+    (["-o", "report.txt", "--also", "junit=tests.xml"], None),
+])
+def test_an_output_file_named_like_another_format_is_warned_about(args: list[str], warning: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    from conftest import EXAMPLES
+
+    monkeypatch.chdir(tmp_path)
+    result = sglint("check", str(EXAMPLES / "typha-blocked"), *args, "-q")
+    assert result.code == 1
+    assert result.stderr == (f"{warning}\n" if warning else "")

@@ -7,8 +7,10 @@ A file argument means the module that contains it (pre-commit passes changed fil
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
+from typing import Sequence
 from typing import Callable, Iterator
 
 from calico_sglint.source import InputError
@@ -76,8 +78,25 @@ def repository_path(path: str, cwd: str, repo_root: str | None) -> str:
     return "." if relative == "." else relative.replace(os.sep, "/")
 
 
-def discover(paths: list[str], cwd: str | None = None) -> Discovery:
-    """The modules at or under `paths`, each once, in the order first seen."""
+def skipped(module_path: str, skip: Sequence[tuple[str, str]]) -> bool:
+    """Whether a module directory matches a `--skip-path`/`skip_paths` glob: `(base, glob)`
+    with the glob matched against the module's path relative to `base` (the working
+    directory, or the config file's directory), and against every directory above it there
+    (`legacy` skips `legacy/a/b`)."""
+    for base, pattern in skip:
+        relative = os.path.relpath(module_path, base).replace(os.sep, "/")
+        if relative.startswith("../"):
+            continue
+        parts = relative.split("/")
+        pattern = pattern.strip("/") or "."
+        if any(fnmatch.fnmatchcase("/".join(parts[:n]), pattern) for n in range(1, len(parts) + 1)):
+            return True
+    return False
+
+
+def discover(paths: list[str], cwd: str | None = None, skip: Sequence[tuple[str, str]] = ()) -> Discovery:
+    """The modules at or under `paths`, each once, in the order first seen, except those
+    `skip` names (`skipped`)."""
     found: dict[str, ModuleDir] = {}
     errors: list[InputError] = []
     for raw in paths:
@@ -100,7 +119,8 @@ def discover(paths: list[str], cwd: str | None = None) -> Discovery:
             errors.append(InputError("no *.tf files in this file's directory", raw))
         else:
             found.setdefault(module.path, module)
-    return Discovery(tuple(found.values()), tuple(errors))
+    kept = tuple(m for m in found.values() if not skip or not skipped(m.path, skip))
+    return Discovery(kept, tuple(errors))
 
 
 def walk_directories(

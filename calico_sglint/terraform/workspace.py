@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
 from calico_sglint.terraform.discover import ModuleDir, discover, module_at
@@ -59,10 +59,12 @@ def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
 
 
 def load_workspace(
-    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially
+    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially,
+    skip: Sequence[tuple[str, str]] = (),
 ) -> Workspace:
-    """Discover, parse and link the modules under `paths`."""
-    discovery = discover(paths, cwd)
+    """Discover, parse and link the modules under `paths` (but those `skip` names; modules
+    they call are read all the same)."""
+    discovery = discover(paths, cwd, skip)
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
     pending: list[ModuleDir] = list(discovery.modules)
