@@ -26,18 +26,47 @@ GRAPH_FORMATS = ("mermaid", "dot", "json")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
+class HelpCommand(typer.core.TyperCommand):
+    """Help that reads finished with typer 0.19 on click 8.2+: arguments keep their help
+    (click's Argument now resets it to None), and `[default: x]` / `[required]` lose the
+    backslash typer escapes them with for rich even when rich formatting is off."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, click.Argument) and not getattr(param, "help", None):
+                param.help = ARGUMENT_HELP.get(param.name or "")  # type: ignore[attr-defined]
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [part.replace("\\[", "[") for part in formatter.buffer]
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Nothing: typer's own "Arguments" section lists them (click 8.5 would add a second)."""
+
+
+class HelpGroup(typer.core.TyperGroup):
+    """The same for `sglint --help` and `sglint cache --help`."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_help(ctx, formatter)
+        formatter.buffer[:] = [part.replace("\\[", "[") for part in formatter.buffer]
+
+
 app = typer.Typer(
     name="sglint",
+    cls=HelpGroup,
     help=(
         "Prove that every node of a Calico Kubernetes cluster can reach every other node on\n"
         "the ports Calico needs, in Terraform AWS security groups, before terraform apply.\n\n"
         "Examples:\n\n"
-        "  sglint check examples/typha-blocked\n\n"
-        "  sglint check infra/ --encapsulation IPIP --format json\n\n"
-        "  sglint fix examples/typha-blocked --diff\n\n"
-        "  sglint graph examples/typha-blocked --format mermaid\n\n"
-        "  sglint show infra/prod --var-file prod.tfvars\n\n"
-        "  sglint explain calico-typha"
+        "\b\n"
+        "  sglint check examples/typha-blocked\n"
+        "  sglint check infra/ --encapsulation IPIP --format json\n"
+        "  sglint fix examples/typha-blocked --diff\n"
+        "  sglint graph examples/typha-blocked --format mermaid\n"
+        "  sglint show infra/prod --var-file prod.tfvars\n"
+        "  sglint explain calico-typha\n"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -52,7 +81,9 @@ def _choice(values: Any) -> Any:
     return click.Choice(list(values), case_sensitive=False)
 
 
-PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
+PATHS_HELP = "Directories (walked recursively) or files (their module is read); default: . (the working directory)."
+RULE_HELP = "A rule id, e.g. calico-typha (`sglint rules` lists them)."
+ARGUMENT_HELP = {"paths": PATHS_HELP, "rule_id": RULE_HELP}
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
 
@@ -249,7 +280,7 @@ def _write_reports(
         _emit(render(chosen, result, context), output)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 @with_profile_options
 def check(
     paths: Optional[List[str]] = PathsArg,
@@ -287,17 +318,15 @@ def check(
 
     Examples:
 
+    \b
       sglint check examples/typha-blocked
-
       sglint check infra/ --encapsulation IPIP --bgp --format json
-
       sglint check modules/security-groups --config .sglint.yaml --fail-on warning
-
       sglint check infra/ --format sarif -o sglint.sarif
-
       sglint check . -f github --also sarif=out.sarif --also markdown=out.md
-
-      sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
+      sglint check infra/ -q --skip-path 'legacy/*' --disable-rule sg-cross-reference
+      sglint check infra/ --write-baseline .sglint-baseline.json
+      sglint check infra/ --baseline .sglint-baseline.json
     """
     from dataclasses import replace
 
@@ -386,7 +415,7 @@ def _check_options(
                         disable_rules=tuple(selection.disable_rule or ()))
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 @with_profile_options
 def fix(
     paths: Optional[List[str]] = PathsArg,
@@ -414,10 +443,9 @@ def fix(
 
     Examples:
 
+    \b
       sglint fix examples/typha-blocked
-
       sglint fix infra/ --diff
-
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
     """
     from calico_sglint.checks.findings import fails, summary
@@ -486,7 +514,7 @@ def _print_text(lines: list[Any], output: Optional[str], color: bool = True) -> 
         console.print(shown)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def show(
     paths: Optional[List[str]] = PathsArg,
     output_format: str = typer.Option("text", "--format", "-f", click_type=_choice(("text", "json")), help="text or json."),
@@ -499,8 +527,8 @@ def show(
 
     Examples:
 
+    \b
       sglint show examples/typha-blocked
-
       sglint show infra/prod --var-file prod.tfvars --format json
     """
     from calico_sglint.pipeline import read
@@ -515,7 +543,7 @@ def show(
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 @with_profile_options
 def graph(
     paths: Optional[List[str]] = PathsArg,
@@ -540,10 +568,9 @@ def graph(
 
     Examples:
 
+    \b
       sglint graph examples/typha-blocked
-
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
-
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
     """
     from calico_sglint.pipeline import check as run_check
@@ -557,7 +584,7 @@ def graph(
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command("rules")
+@app.command("rules", cls=HelpCommand)
 def list_rules(
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
     config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file whose severities and packs apply."),
@@ -566,8 +593,8 @@ def list_rules(
 
     Examples:
 
+    \b
       sglint rules
-
       sglint rules --rules my-packs/
     """
     from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
@@ -581,17 +608,17 @@ def list_rules(
         typer.echo(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def explain(
-    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, e.g. calico-typha."),
+    rule_id: str = typer.Argument(..., metavar="RULE", help=RULE_HELP),
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
 ) -> None:
     """Explain one rule: what it checks, why it matters, an example, how to fix it.
 
     Examples:
 
+    \b
       sglint explain calico-typha
-
       sglint explain sg-cycle
     """
     from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
@@ -609,28 +636,30 @@ def explain(
 
 cache_app = typer.Typer(
     name="cache",
+    cls=HelpGroup,
     help=(
         "The cache of parsed Terraform files, which makes repeated runs fast.\n\n"
         "Files are cached by content in $SGLINT_CACHE_DIR, else $XDG_CACHE_HOME/calico-sglint,\n"
         "else the user cache directory (~/.cache/calico-sglint on Linux). A changed file is\n"
         "simply parsed again; --no-cache on check, fix, show and graph bypasses the cache.\n\n"
         "Examples:\n\n"
-        "  sglint cache dir\n\n"
-        "  sglint cache clear"
+        "\b\n"
+        "  sglint cache dir\n"
+        "  sglint cache clear\n"
     ),
     no_args_is_help=True,
 )
 app.add_typer(cache_app)
 
 
-@cache_app.command("dir")
+@cache_app.command("dir", cls=HelpCommand)
 def cache_dir() -> None:
     """Print the cache directory.
 
     Examples:
 
+    \b
       sglint cache dir
-
       SGLINT_CACHE_DIR=/tmp/sglint-cache sglint cache dir
     """
     from calico_sglint.terraform.cache import default_cache_dir
@@ -638,12 +667,13 @@ def cache_dir() -> None:
     typer.echo(default_cache_dir(os.environ))
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=HelpCommand)
 def cache_clear() -> None:
     """Delete every cached file (only what sglint wrote in the cache directory).
 
     Examples:
 
+    \b
       sglint cache clear
     """
     from calico_sglint.terraform.cache import clear_cache, default_cache_dir

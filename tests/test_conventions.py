@@ -252,3 +252,29 @@ def test_an_output_file_named_like_another_format_is_warned_about(args: list[str
     result = sglint("check", str(EXAMPLES / "typha-blocked"), *args, "-q")
     assert result.code == 1
     assert result.stderr == (f"{warning}\n" if warning else "")
+
+
+# --- help that reads finished ------------------------------------------------------------
+
+COMMANDS = [["check"], ["fix"], ["show"], ["graph"], ["rules"], ["explain"], ["cache"], ["cache", "dir"],
+            ["cache", "clear"], []]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "sglint")
+def test_help_reads_finished(command: list[str], sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    monkeypatch.setenv("COLUMNS", "60")  # narrow: examples must still not break mid-command
+    result = sglint(*command, "--help")
+    assert result.code == 0 and "\\" not in result.stdout
+    lines = result.stdout.splitlines()
+    start = lines.index("  Examples:") + 2
+    end = lines.index("", start)
+    assert end > start and all(re.match(r"    (\w+=\S+ )?sglint ", line) for line in lines[start:end]), lines[start:end]
+    if command and command[0] in ("check", "fix", "show", "graph"):
+        assert f"Usage: sglint {command[0]} [OPTIONS] [PATHS]..." in result.stdout
+        arguments = " ".join(result.stdout.split("Arguments:")[1].split("Options:")[0].split())
+        assert arguments == ("[PATHS]... Directories (walked recursively) or files (their module is read); "
+                             "default: . (the working directory).")
+    if command == ["show"]:
+        assert "[default: text]" in " ".join(result.stdout.split())
