@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import EXAMPLES, FIXTURES, REPO
+from test_detect import INSTALLATION as DETECT_INSTALLATION
 
 GIT = shutil.which("git")
 
@@ -114,12 +115,7 @@ def commit(root: Path, home: Path, message: str) -> tuple[int, str]:
     return done.returncode, done.stdout
 
 
-INSTALLATION = """\
-apiVersion: operator.tigera.io/v1
-kind: Installation
-metadata:
-  name: default
-spec:
+INSTALLATION = DETECT_INSTALLATION + """\
   calicoNetwork:
     ipPools:
       - cidr: 10.244.0.0/16
