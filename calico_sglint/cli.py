@@ -236,19 +236,21 @@ def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tupl
 
 
 EXTENSIONS = {".txt": "text", ".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown"}
+GRAPH_EXTENSIONS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".json": "json"}
 
 
-def output_warning(chosen: str, file: str) -> str | None:
+def output_warning(chosen: str, file: str, formats: Any = CHECK_FORMATS, extensions: Any = None) -> str | None:
     """What looks wrong about writing the `chosen` format to `file`: a file named like a
     format (`-o sarif` writes text to a file called sarif), or an extension of another one."""
     name = os.path.basename(file)
-    if name.lower() in CHECK_FORMATS and name.lower() != chosen:
+    if name.lower() in formats and name.lower() != chosen:
         return (f"sglint: warning: {file!r} is a file name, not a format: writing the {chosen} report to it "
                 f"(for {name.lower()}, use --format {name.lower()} -o FILE)")
-    named = EXTENSIONS.get(os.path.splitext(name)[1].lower())
+    named = (EXTENSIONS if extensions is None else extensions).get(os.path.splitext(name)[1].lower())
     if named is not None and named != chosen:
+        also = f", or --also {named}={file}" if formats is CHECK_FORMATS else ""
         return (f"sglint: warning: {file} has the extension of {named}, but the report written to it is "
-                f"{chosen} (add --format {named}, or --also {named}={file})")
+                f"{chosen} (add --format {named}{also})")
     return None
 
 
@@ -580,6 +582,9 @@ def graph(
                                       Selection(skip_path, enable_rule, disable_rule)))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
+        warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None
+        if warning:
+            typer.echo(warning, err=True)
         _emit(render_graph(build_graphs(result), output_format), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 

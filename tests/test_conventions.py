@@ -278,3 +278,14 @@ def test_help_reads_finished(command: list[str], sglint, monkeypatch: pytest.Mon
                              "default: . (the working directory).")
     if command == ["show"]:
         assert "[default: text]" in " ".join(result.stdout.split())
+
+
+def test_a_graph_file_named_for_another_format_is_warned_about(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    from conftest import EXAMPLES
+
+    monkeypatch.chdir(tmp_path)
+    result = sglint("graph", str(EXAMPLES / "typha-blocked"), "-o", "sg.dot")
+    assert (result.code, result.stderr) == (0, "sglint: warning: sg.dot has the extension of dot, but the report "
+                                               "written to it is mermaid (add --format dot)\n")
+    assert (tmp_path / "sg.dot").read_text().startswith("%%{init:")
+    assert sglint("graph", str(EXAMPLES / "typha-blocked"), "-f", "dot", "-o", "sg.gv").stderr == ""
