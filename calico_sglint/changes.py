@@ -114,3 +114,35 @@ def _mentions_calico(path: str) -> bool:
 def _has_module(directory: str) -> bool:
     """Whether `directory` or a directory under it (walked like discover does) has `*.tf`."""
     return any(module_at(path) is not None for path, _ in walk_directories(directory))
+
+
+def untracked_fixes(tf_files: Iterable[str], cwd: str) -> list[str] | None:
+    """The files among `tf_files` that `sglint fix` created (they start with its header) and
+    git does not track; None when git cannot tell (no git, not a repository)."""
+    from calico_sglint.fix.patches import generated_mark
+
+    mark = generated_mark()
+    generated = [path for path in tf_files if _starts_with(path, mark)]
+    if not generated:
+        return []
+    git = shutil.which("git")
+    if git is None:
+        return None
+    # ls-files reads the index only; fsmonitor off so no configured program runs.
+    command = [git, "-c", "core.fsmonitor=false", "ls-files", "-z", "--others", "--", *generated]
+    try:
+        listed = subprocess.run(command, cwd=cwd, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if listed.returncode != 0:
+        return None
+    untracked = {os.path.realpath(os.path.join(cwd, p)) for p in listed.stdout.decode("utf-8", "replace").split("\0") if p}
+    return [path for path in generated if os.path.realpath(path) in untracked]
+
+
+def _starts_with(path: str, mark: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.readline().rstrip("\r\n") == mark
+    except OSError:
+        return False

@@ -21,37 +21,19 @@ from calico_sglint.fix import STYLES
 from calico_sglint.options import FAIL_LEVELS
 from calico_sglint.profile.settings import SETTING_SPECS, SettingSpec
 from calico_sglint.render.formats import CHECK_FORMATS
+from calico_sglint.terminal import (
+    GRAPH_EXTENSIONS,
+    HelpCommand,
+    HelpGroup,
+    TextOptions,
+    output_warning,
+    print_text,
+    progress,
+)
 
 GRAPH_FORMATS = ("mermaid", "dot", "json")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-class HelpCommand(typer.core.TyperCommand):
-    """Help that reads finished with typer 0.19 on click 8.2+: arguments keep their help
-    (click's Argument now resets it to None), and `[default: x]` / `[required]` lose the
-    backslash typer escapes them with for rich even when rich formatting is off."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param, click.Argument) and not getattr(param, "help", None):
-                param.help = ARGUMENT_HELP.get(param.name or "")  # type: ignore[attr-defined]
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_help(ctx, formatter)
-        formatter.buffer[:] = [part.replace("\\[", "[") for part in formatter.buffer]
-
-    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Nothing: typer's own "Arguments" section lists them (click 8.5 would add a second)."""
-
-
-class HelpGroup(typer.core.TyperGroup):
-    """The same for `sglint --help` and `sglint cache --help`."""
-
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_help(ctx, formatter)
-        formatter.buffer[:] = [part.replace("\\[", "[") for part in formatter.buffer]
-
 
 app = typer.Typer(
     name="sglint",
@@ -84,6 +66,10 @@ def _choice(values: Any) -> Any:
 PATHS_HELP = "Directories (walked recursively) or files (their module is read); default: . (the working directory)."
 RULE_HELP = "A rule id, e.g. calico-typha (`sglint rules` lists them)."
 ARGUMENT_HELP = {"paths": PATHS_HELP, "rule_id": RULE_HELP}
+
+
+class Command(HelpCommand):
+    argument_help = ARGUMENT_HELP
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
 
@@ -235,33 +221,6 @@ def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tupl
     return pairs
 
 
-EXTENSIONS = {".txt": "text", ".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown"}
-GRAPH_EXTENSIONS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".json": "json"}
-
-
-def output_warning(chosen: str, file: str, formats: Any = CHECK_FORMATS, extensions: Any = None) -> str | None:
-    """What looks wrong about writing the `chosen` format to `file`: a file named like a
-    format (`-o sarif` writes text to a file called sarif), or an extension of another one."""
-    name = os.path.basename(file)
-    if name.lower() in formats and name.lower() != chosen:
-        return (f"sglint: warning: {file!r} is a file name, not a format: writing the {chosen} report to it "
-                f"(for {name.lower()}, use --format {name.lower()} -o FILE)")
-    named = (EXTENSIONS if extensions is None else extensions).get(os.path.splitext(name)[1].lower())
-    if named is not None and named != chosen:
-        also = f", or --also {named}={file}" if formats is CHECK_FORMATS else ""
-        return (f"sglint: warning: {file} has the extension of {named}, but the report written to it is "
-                f"{chosen} (add --format {named}{also})")
-    return None
-
-
-class TextOptions(NamedTuple):
-    """How to show the text report: every root's block, findings only, colours."""
-
-    verbose: bool = False
-    quiet: bool = False
-    color: bool = True
-
-
 def _write_reports(
     result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any,
     text: TextOptions = TextOptions(),
@@ -276,13 +235,15 @@ def _write_reports(
             typer.echo(warning, err=True)
     for name, file in also:
         _emit(render(name, result, context), file)
-    if chosen == "text":
-        _print_text(report_lines(result, text.verbose, text.quiet), output, text.color)
+    if chosen == "text" and output:
+        _emit("\n".join(line.text for line in report_lines(result, text.verbose, text.quiet)), output)
+    elif chosen == "text":
+        print_text(report_lines(result, text.verbose, text.quiet), text.color)
     else:
         _emit(render(chosen, result, context), output)
 
 
-@app.command(cls=HelpCommand)
+@app.command(cls=Command)
 @with_profile_options
 def check(
     paths: Optional[List[str]] = PathsArg,
@@ -341,7 +302,7 @@ def check(
     extra = _also_reports(also, output)
     selection = Selection(skip_path, enable_rule, disable_rule)
     options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, selection), no_ignore=no_ignore, baseline=baseline)
-    with _progress(output_format in (None, "text") and not quiet, options.read.paths):
+    with progress(output_format in (None, "text") and not quiet, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -361,23 +322,6 @@ def check(
         raise typer.Exit(EXIT_ERROR)
     untracked = require_tracked and _untracked_fixes(result)
     raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) or untracked else EXIT_OK)
-
-
-def _progress(wanted: bool, paths: Any) -> Any:
-    """A spinner with the elapsed time on stderr while a long run reads and checks, only on
-    a terminal: never in pipes, CI logs (CI set) or machine formats (`wanted` False)."""
-    import contextlib
-
-    if not wanted or not sys.stderr.isatty() or os.environ.get("CI"):
-        return contextlib.nullcontext()
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    shown = ", ".join(paths) if len(paths) <= 3 else f"{', '.join(paths[:3])} and {len(paths) - 3} more"
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
-    progress.add_task(f"sglint: reading and checking {shown}", total=None)
-    return progress
 
 
 def _untracked_fixes(result: Any) -> bool:
@@ -417,7 +361,7 @@ def _check_options(
                         disable_rules=tuple(selection.disable_rule or ()))
 
 
-@app.command(cls=HelpCommand)
+@app.command(cls=Command)
 @with_profile_options
 def fix(
     paths: Optional[List[str]] = PathsArg,
@@ -462,7 +406,7 @@ def fix(
 
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
                              Selection(skip_path, enable_rule, disable_rule))
-    with _progress(True, options.read.paths):
+    with progress(True, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
@@ -493,30 +437,7 @@ def fix(
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
 
 
-def _print_text(lines: list[Any], output: Optional[str], color: bool = True) -> None:
-    """Styled with rich on a terminal (wrapped at word boundaries, only the severity word
-    coloured; no colour with --no-color or NO_COLOR); plain text otherwise, without rich."""
-    if output:
-        _emit("\n".join(line[0] for line in lines), output)
-        return
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join(line[0] + "\n" for line in lines))
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    from calico_sglint.render.text import wrap
-
-    console = Console(highlight=False, soft_wrap=True, no_color=not color or None)
-    for line in lines:
-        text, style, marks = (*line, ())[:3]
-        shown = Text(wrap(text, console.width), style=style or "")
-        for start, end, mark in marks:
-            shown.stylize(mark, start, end)
-        console.print(shown)
-
-
-@app.command(cls=HelpCommand)
+@app.command(cls=Command)
 def show(
     paths: Optional[List[str]] = PathsArg,
     output_format: str = typer.Option("text", "--format", "-f", click_type=_choice(("text", "json")), help="text or json."),
@@ -545,7 +466,7 @@ def show(
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command(cls=HelpCommand)
+@app.command(cls=Command)
 @with_profile_options
 def graph(
     paths: Optional[List[str]] = PathsArg,
@@ -589,7 +510,7 @@ def graph(
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command("rules", cls=HelpCommand)
+@app.command("rules", cls=Command)
 def list_rules(
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
     config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file whose severities and packs apply."),
@@ -613,7 +534,7 @@ def list_rules(
         typer.echo(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
 
 
-@app.command(cls=HelpCommand)
+@app.command(cls=Command)
 def explain(
     rule_id: str = typer.Argument(..., metavar="RULE", help=RULE_HELP),
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
@@ -657,7 +578,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app)
 
 
-@cache_app.command("dir", cls=HelpCommand)
+@cache_app.command("dir", cls=Command)
 def cache_dir() -> None:
     """Print the cache directory.
 
@@ -672,7 +593,7 @@ def cache_dir() -> None:
     typer.echo(default_cache_dir(os.environ))
 
 
-@cache_app.command("clear", cls=HelpCommand)
+@cache_app.command("clear", cls=Command)
 def cache_clear() -> None:
     """Delete every cached file (only what sglint wrote in the cache directory).
 

@@ -289,3 +289,29 @@ def test_a_graph_file_named_for_another_format_is_warned_about(tmp_path: Path, m
                                                "written to it is mermaid (add --format dot)\n")
     assert (tmp_path / "sg.dot").read_text().startswith("%%{init:")
     assert sglint("graph", str(EXAMPLES / "typha-blocked"), "-f", "dot", "-o", "sg.gv").stderr == ""
+
+
+def test_a_fix_not_added_to_git_fails_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint) -> None:  # type: ignore[no-untyped-def]
+    """`--require-tracked` (both pre-commit hooks): a file `sglint fix` created must be added."""
+    import shutil
+    import subprocess
+
+    from conftest import EXAMPLES
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("needs git")
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "infra")
+    monkeypatch.chdir(tmp_path)
+    subprocess.run([git, "init", "-q"], check=True)
+    subprocess.run([git, "add", "-A"], check=True)
+    wrote = sglint("fix", "infra/main.tf", "--exit-non-zero-on-fix", "--require-tracked")
+    assert wrote.code == 1 and (tmp_path / "infra" / "calico_sglint.tf").is_file()
+    note = ("infra/calico_sglint.tf: written by `sglint fix` and not added to git: run `git add "
+            "infra/calico_sglint.tf`, or the commit leaves these rules out\n")
+    for command in (["check", "infra/main.tf", "-q"], ["fix", "infra/main.tf", "--exit-non-zero-on-fix"]):
+        result = sglint(*command, "--require-tracked")
+        assert (result.code, result.stderr) == (1, note), command
+    assert sglint("check", "infra/main.tf", "-q").code == 0  # without the flag, only findings count
+    subprocess.run([git, "add", "infra/calico_sglint.tf"], check=True)
+    assert sglint("check", "infra/main.tf", "-q", "--require-tracked").code == 0
