@@ -14,8 +14,11 @@ import typer
 
 from calico_sglint.render.formats import CHECK_FORMATS
 
-EXTENSIONS = {".txt": "text", ".json": "json", ".sarif": "sarif", ".xml": "junit", ".md": "markdown"}
-GRAPH_EXTENSIONS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".json": "json"}
+# The formats a file extension suits, the first named in the warning.
+EXTENSIONS = {".txt": ("text", "compact"), ".json": ("json",), ".sarif": ("sarif",), ".xml": ("junit",),
+              ".md": ("markdown",)}
+GRAPH_EXTENSIONS = {".mmd": ("mermaid",), ".mermaid": ("mermaid",), ".dot": ("dot",), ".gv": ("dot",),
+                    ".json": ("json",)}
 
 
 def output_warning(chosen: str, file: str, formats: Any = CHECK_FORMATS, extensions: Any = None) -> str | None:
@@ -25,8 +28,9 @@ def output_warning(chosen: str, file: str, formats: Any = CHECK_FORMATS, extensi
     if name.lower() in formats and name.lower() != chosen:
         return (f"sglint: warning: {file!r} is a file name, not a format: writing the {chosen} report to it "
                 f"(for {name.lower()}, use --format {name.lower()} -o FILE)")
-    named = (EXTENSIONS if extensions is None else extensions).get(os.path.splitext(name)[1].lower())
-    if named is not None and named != chosen:
+    suited = (EXTENSIONS if extensions is None else extensions).get(os.path.splitext(name)[1].lower())
+    if suited is not None and chosen not in suited:
+        named = suited[0]
         also = f", or --also {named}={file}" if formats is CHECK_FORMATS else ""
         return (f"sglint: warning: {file} has the extension of {named}, but the report written to it is "
                 f"{chosen} (add --format {named}{also})")

@@ -206,7 +206,7 @@ INVALID = [
                  ".sglint.yaml:1: fail_on: must be one of error, warning, info, never (got 'always')",
                  id="bad-fail-on"),
     pytest.param("format: xml\n",
-                 ".sglint.yaml:1: format: must be one of text, json, sarif, github, junit, markdown (got 'xml')",
+                 ".sglint.yaml:1: format: must be one of text, compact, json, sarif, github, junit, markdown (got 'xml')",
                  id="bad-format"),
     pytest.param("output: 3\n", ".sglint.yaml:1: output: must be a file path", id="output-number"),
     pytest.param("fix:\n  file: calico.hcl\n",

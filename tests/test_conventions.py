@@ -315,3 +315,14 @@ def test_a_fix_not_added_to_git_fails_the_check(tmp_path: Path, monkeypatch: pyt
     assert sglint("check", "infra/main.tf", "-q").code == 0  # without the flag, only findings count
     subprocess.run([git, "add", "infra/calico_sglint.tf"], check=True)
     assert sglint("check", "infra/main.tf", "-q", "--require-tracked").code == 0
+
+
+def test_the_compact_form_is_one_line_per_finding(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    result = sglint("check", "examples/typha-blocked", "--format", "compact")
+    assert result.code == 1
+    assert [line.split(" aws_")[0] for line in result.stdout.splitlines()] == [
+        "examples/typha-blocked/main.tf:21: error [calico-typha]",
+        "examples/typha-blocked/main.tf:21: warning [sg-cross-reference]",
+        "examples/typha-blocked/main.tf:27: error [calico-typha]",
+        "2 errors, 1 warning",
+    ]
