@@ -274,10 +274,10 @@ def check(
     values, helm_release, calico.yaml manifests, IPPool, FelixConfiguration, kubespray);
     flags and the config file override it. The report says where each setting came from.
 
-    Formats: text (default), compact (one line per finding), json, sarif (SARIF 2.1.0 for code scanning), github (workflow
-    command annotations), junit (JUnit XML), markdown (findings table and mermaid graph, for
-    job summaries). --output writes the report to a file; --also writes more reports from
-    the same run.
+    Formats: text (default), compact (one line per finding), json, sarif (SARIF 2.1.0 for
+    code scanning), github (workflow command annotations), junit (JUnit XML), markdown
+    (findings table and mermaid graph, for job summaries). --output writes the report to a
+    file; --also writes more reports from the same run.
 
     Examples:
 

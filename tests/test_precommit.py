@@ -57,11 +57,21 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def repository(root: Path, module: Path, hook_ids: list[str]) -> Path:
+def readme_config() -> str:
+    """The README's `.pre-commit-config.yaml`, pointing at this checkout's HEAD."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("## In pre-commit", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "  - repo: https://github.com/calico-sglint/calico-sglint\n" in block
+    assert "    rev: 0000000000000000000000000000000000000000" in block
+    return (block.replace("https://github.com/calico-sglint/calico-sglint", str(REPO))
+            .replace("0000000000000000000000000000000000000000", str(HEAD)))
+
+
+def repository(root: Path, module: Path, hook_ids: list[str], config_text: str | None = None) -> Path:
     """A git repository holding `module` and a pre-commit config using this project's hooks."""
     shutil.copytree(module, root / "infra")
     config = {"repos": [{"repo": str(REPO), "rev": HEAD, "hooks": [{"id": h} for h in hook_ids]}]}
-    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (root / ".pre-commit-config.yaml").write_text(config_text or yaml.safe_dump(config, sort_keys=False))
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "infra"]):
         subprocess.run([GIT, *command], cwd=root, check=True, env=ENV, capture_output=True)  # type: ignore[list-item]
     return root
@@ -157,10 +167,10 @@ def test_an_unrelated_yaml_change_checks_nothing_and_says_so(tmp_path: Path, pre
 
 
 def test_the_fix_cannot_be_left_out_of_the_commit(tmp_path: Path, pre_commit_home: Path) -> None:
-    """The flow the README documents, with real `git commit`s: the fix hook writes the rules
-    and stops the commit; committing again without `git add` is stopped too; after `git add`
-    the commit goes through with the rules in it."""
-    root = repository(tmp_path, EXAMPLES / "typha-blocked", ["calico-sglint-fix", "calico-sglint"])
+    """The flow the README documents, with its .pre-commit-config.yaml and real `git commit`s:
+    the fix hook writes the rules and stops the commit; committing again without `git add` is
+    stopped too; after `git add` the commit goes through with the rules in it."""
+    root = repository(tmp_path, EXAMPLES / "typha-blocked", [], readme_config())
     install = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=root,
                              env={**ENV, "PRE_COMMIT_HOME": str(pre_commit_home)}, capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
