@@ -372,3 +372,20 @@ def test_the_src_dst_check_input_reaches_the_check(runner, workspace: Path) -> N
     run = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="None", typha="false",
                      **{"aws-src-dst-check": "Enable", "sarif-file": ""})
     assert "calico-src-dst-check" in run.stdout and "Felix's awsSrcDstCheck is Enable (from --aws-src-dst-check)" in run.stdout
+
+
+def test_the_documented_workflow_runs_in_a_consumer_repository(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The `with:` of docs/github-actions.md's workflow, run by the faked runner in a consumer
+    repository whose infra/ holds the Typha incident."""
+    block = re.search(r"```yaml\n(.*?)```", (REPO / "docs" / "github-actions.md").read_text(), re.S)
+    assert block is not None
+    ours = yaml.safe_load(block.group(1))["jobs"]["sglint"]["steps"][1]
+    consumer = tmp_path / "consumer"
+    shutil.copytree(EXAMPLES / "typha-blocked", consumer / "infra")
+    (consumer / ".git").mkdir()
+    run = run_action(runner, consumer, **{name: str(value) for name, value in ours["with"].items()})
+    assert (run.code, run.outputs) == (1, {"exit-code": "1", "sarif-file": ours["with"]["sarif-file"]})
+    assert run.stdout.splitlines()[-1] == "sglint: 2 errors, 1 warning"
+    assert run.stdout.startswith("::error file=infra/main.tf,line=21,endLine=25,title=calico-typha")
+    assert json.loads((consumer / ours["with"]["sarif-file"]).read_text())["runs"][0]["results"][0]["ruleId"] == "calico-typha"
+    assert "**2 errors, 1 warning** in 1 root module (`infra`)." in run.summary
