@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "calico-src-dst-check"
-
-INSTANCES = """\
-resource "aws_security_group" "nodes" {
-  name = "nodes"
-}
-
-resource "aws_instance" "node" {
-  count                  = 3
-  ami                    = "ami-0123456789abcdef0"
-  instance_type          = "m6i.large"
-  vpc_security_group_ids = [aws_security_group.nodes.id]
-  # source_dest_check defaults to true
-}
-"""
-
-TURNED_OFF = """\
-resource "aws_security_group" "nodes" {
-  name = "nodes"
-}
-
-resource "aws_instance" "node" {
-  count                  = 3
-  ami                    = "ami-0123456789abcdef0"
-  instance_type          = "m6i.large"
-  vpc_security_group_ids = [aws_security_group.nodes.id]
-  source_dest_check      = false
-}
-"""
 
 AUTOSCALING_GROUP = """\
 resource "aws_security_group" "nodes" {}
@@ -54,7 +26,7 @@ resource "aws_autoscaling_group" "node" {
 @cases(
     Case(
         "instances",  # instances keep the check on
-        {"main.tf": INSTANCES},
+        {"main.tf": page("calico-src-dst-check").example},
         [
             ("error", "main.tf:5",
              "aws_instance.node keeps the EC2 source/destination check on (source_dest_check is not false), so"
@@ -65,7 +37,7 @@ resource "aws_autoscaling_group" "node" {
     ),
     Case(
         "turned-off",  # source_dest_check = false
-        {"main.tf": TURNED_OFF},
+        {"main.tf": page("calico-src-dst-check").example_fixed},
         [],
         flags=('--encapsulation', 'None'),
     ),
@@ -88,7 +60,7 @@ resource "aws_autoscaling_group" "node" {
     ),
     Case(
         "vxlan",  # VXLAN always encapsulates
-        {"main.tf": INSTANCES},
+        {"main.tf": page("calico-src-dst-check").example},
         [],
     ),
 )
