@@ -168,6 +168,7 @@ def graphviz_version(text: str) -> str | None:
     return found.group(1) if found else None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(DOT is None, reason="graphviz (dot) is not installed")
 def test_the_readme_picture_is_drawn_from_the_code() -> None:
     """`tools/readme_graph.py --check`: the committed SVG and the README's mermaid block are
