@@ -58,7 +58,7 @@ def test_terraform_fmt_accepts_the_generated_modules(tmp_path: Path) -> None:
 
 
 def test_the_runner_has_a_command_line() -> None:
-    for script in ("run.py", "generate.py"):
+    for script in ("run.py", "generate.py", "diff.py"):
         result = subprocess.run([sys.executable, str(REPO / "bench" / script), "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout
 

@@ -256,7 +256,7 @@ def test_an_output_file_named_like_another_format_is_warned_about(args: list[str
 
 # --- help that reads finished ------------------------------------------------------------
 
-COMMANDS = [["check"], ["fix"], ["show"], ["graph"], ["rules"], ["explain"], ["cache"], ["cache", "dir"],
+COMMANDS = [["check"], ["fix"], ["diff"], ["show"], ["graph"], ["rules"], ["explain"], ["cache"], ["cache", "dir"],
             ["cache", "clear"], []]
 
 
@@ -271,9 +271,13 @@ def test_help_reads_finished(command: list[str], sglint, monkeypatch: pytest.Mon
     start = lines.index("  Examples:") + 2
     end = lines.index("", start)
     assert end > start and all(re.match(r"    (\w+=\S+ )?sglint ", line) for line in lines[start:end]), lines[start:end]
-    if command and command[0] in ("check", "fix", "show", "graph"):
-        assert f"Usage: sglint {command[0]} [OPTIONS] [PATHS]..." in result.stdout
+    if command and command[0] in ("check", "fix", "show", "graph", "diff"):
+        base = " BASE" if command[0] == "diff" else ""
+        assert f"Usage: sglint {command[0]} [OPTIONS]{base} [PATHS]..." in result.stdout
         arguments = " ".join(result.stdout.split("Arguments:")[1].split("Options:")[0].split())
+        if base:
+            assert arguments.startswith("BASE The git revision to compare with")
+            arguments = arguments[arguments.index("[PATHS]"):]
         assert arguments == ("[PATHS]... Directories (walked recursively) or files (their module is read); "
                              "default: . (the working directory).")
     if command == ["show"]:
