@@ -391,7 +391,7 @@ def test_the_documented_workflow_runs_in_a_consumer_repository(runner, tmp_path:
     shutil.copytree(EXAMPLES / "typha-blocked", consumer / "infra")
     (consumer / ".git").mkdir()
     run = run_action(runner, consumer, **{name: str(value) for name, value in ours["with"].items()})
-    assert (run.code, run.outputs) == (1, {"exit-code": "1", "sarif-file": ours["with"]["sarif-file"]})
+    assert (run.code, run.outputs["exit-code"], run.outputs["sarif-file"]) == (1, "1", ours["with"]["sarif-file"])
     assert run.stdout.splitlines()[-1] == "sglint: 2 errors, 1 warning"
     assert run.stdout.startswith("::error file=infra/main.tf,line=21,endLine=25,title=calico-typha")
     assert json.loads((consumer / ours["with"]["sarif-file"]).read_text())["runs"][0]["results"][0]["ruleId"] == "calico-typha"
