@@ -50,6 +50,7 @@ app = typer.Typer(
         "  sglint diff origin/main --format markdown\n"
         "  sglint graph examples/typha-blocked --format mermaid\n"
         "  sglint show infra/prod --var-file prod.tfvars\n"
+        "  sglint check infra/prod --plan tfplan.json\n"
         "  sglint explain calico-typha\n"
     ),
     no_args_is_help=True,
@@ -87,6 +88,7 @@ SkipPathOpt = typer.Option(None, "--skip-path", metavar="GLOB", show_default=Fal
 EnableRuleOpt = typer.Option(None, "--enable-rule", metavar="RULE", show_default=False, help="Turn a rule on, whatever packs and config say (repeatable).")
 DisableRuleOpt = typer.Option(None, "--disable-rule", metavar="RULE", show_default=False, help="Turn a rule off, whatever packs and config say (repeatable).")
 RequireTrackedOpt = typer.Option(False, "--require-tracked", help="Exit 1 while a file `sglint fix` created is not added to git (the pre-commit hooks use it: a commit cannot leave the fix out).")
+PlanOpt = typer.Option(None, "--plan", metavar="PLAN.json", help="Read `terraform show -json PLANFILE` output instead of evaluating the Terraform; the .tf files under PATHS still give locations, suppressions and fix targets.")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -140,7 +142,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False, skip_path: Optional[List[str]] = None,
+    no_cache: bool = False, skip_path: Optional[List[str]] = None, plan: Optional[str] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -164,6 +166,7 @@ def _read_options(
         jobs=jobs_from_env(os.environ),
         prune=True,
         skip_paths=tuple((os.getcwd(), glob) for glob in skip_path or ()),
+        plan=plan,
     )
 
 
@@ -264,6 +267,7 @@ def check(
     skip_path: Optional[List[str]] = SkipPathOpt,
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
+    plan_file: Optional[str] = PlanOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -297,6 +301,7 @@ def check(
       sglint check infra/ -q --skip-path 'legacy/*' --disable-rule sg-cross-reference
       sglint check infra/ --write-baseline .sglint-baseline.json
       sglint check infra/ --baseline .sglint-baseline.json
+      sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
     """
     from dataclasses import replace
 
@@ -308,7 +313,7 @@ def check(
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
     selection = Selection(skip_path, enable_rule, disable_rule)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, selection), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, selection, plan_file), no_ignore=no_ignore, baseline=baseline)
     with progress(output_format in (None, "text") and not quiet, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -359,11 +364,11 @@ class Selection(NamedTuple):
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
-    selection: Selection = Selection(),
+    selection: Selection = Selection(), plan: Optional[str] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    read = _read_options(paths, var_files, variables, no_cache, selection.skip_path)
+    read = _read_options(paths, var_files, variables, no_cache, selection.skip_path, plan)
     return CheckOptions(read, flags, config, tuple(rules or ()), enable_rules=tuple(selection.enable_rule or ()),
                         disable_rules=tuple(selection.disable_rule or ()))
 
@@ -387,6 +392,7 @@ def fix(
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
     require_tracked: bool = RequireTrackedOpt,
+    plan_file: Optional[str] = PlanOpt,
     profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
@@ -400,7 +406,10 @@ def fix(
       sglint fix examples/typha-blocked
       sglint fix infra/ --diff
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+      sglint fix infra/prod --plan tfplan.json --diff
     """
+    from dataclasses import replace
+
     from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         plan_fixes,
@@ -412,7 +421,7 @@ def fix(
     from calico_sglint.pipeline import check as run_check
 
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
-                             Selection(skip_path, enable_rule, disable_rule))
+                             Selection(skip_path, enable_rule, disable_rule), plan_file)
     with progress(True, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -435,9 +444,12 @@ def fix(
     write_patches(patches)
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
-    after = run_check(options) if patches else result
+    # The plan does not hold the rules just written: check the .tf files again instead.
+    recheck = replace(options, read=replace(options.read, plan=None)) if plan_file else options
+    after = run_check(recheck) if patches else result
     counts = summary(after.findings)
-    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+    source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
+    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     untracked = require_tracked and not patches and _untracked_fixes(after)
@@ -517,6 +529,7 @@ def show(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     skip_path: Optional[List[str]] = SkipPathOpt,
+    plan_file: Optional[str] = PlanOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -525,11 +538,12 @@ def show(
     \b
       sglint show examples/typha-blocked
       sglint show infra/prod --var-file prod.tfvars --format json
+      sglint show infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache, skip_path))
+    result = read(_read_options(paths, var_files, variables, no_cache, skip_path, plan_file))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -552,6 +566,7 @@ def graph(
     skip_path: Optional[List[str]] = SkipPathOpt,
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
+    plan_file: Optional[str] = PlanOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -567,12 +582,13 @@ def graph(
       sglint graph examples/typha-blocked
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+      sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
     result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
-                                      Selection(skip_path, enable_rule, disable_rule)))
+                                      Selection(skip_path, enable_rule, disable_rule), plan_file))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None
