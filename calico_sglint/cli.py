@@ -83,6 +83,12 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="Config file (default: .sg
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
+ModuleDirOpt = typer.Option(
+    None, "--module-dir", metavar="DIR", show_default=False,
+    help="A directory of modules already installed, laid out like .terraform/modules (a modules.json, "
+    "or one directory per module call key such as eks or eks.kms); searched after each root's "
+    ".terraform/modules ($TF_DATA_DIR/modules). Repeatable.",
+)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
 SkipPathOpt = typer.Option(None, "--skip-path", metavar="GLOB", show_default=False, help="Do not scan modules whose path (from the working directory) or a directory above it matches GLOB, e.g. 'legacy/*' (repeatable; also skip_paths: in the config).")
 EnableRuleOpt = typer.Option(None, "--enable-rule", metavar="RULE", show_default=False, help="Turn a rule on, whatever packs and config say (repeatable).")
@@ -142,7 +148,8 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False, skip_path: Optional[List[str]] = None, plan: Optional[str] = None,
+    no_cache: bool = False, plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
+    skip_path: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -167,6 +174,7 @@ def _read_options(
         prune=True,
         skip_paths=tuple((os.getcwd(), glob) for glob in skip_path or ()),
         plan=plan,
+        module_dirs=tuple(module_dirs or ()),
     )
 
 
@@ -268,6 +276,7 @@ def check(
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -302,6 +311,12 @@ def check(
       sglint check infra/ --write-baseline .sglint-baseline.json
       sglint check infra/ --baseline .sglint-baseline.json
       sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
+
+    Registry, git, S3 and HTTP modules are read from where `terraform init` installed them
+    (.terraform/modules, $TF_DATA_DIR); run `terraform init -backend=false` first, or give
+    --module-dir. A module call sglint cannot read is a module-unreadable warning.
+
+      terraform -chdir=infra/prod init -backend=false && sglint check infra/prod --fail-on warning
     """
     from dataclasses import replace
 
@@ -313,7 +328,7 @@ def check(
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
     selection = Selection(skip_path, enable_rule, disable_rule)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, selection, plan_file), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs, selection), no_ignore=no_ignore, baseline=baseline)
     with progress(output_format in (None, "text") and not quiet, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -364,11 +379,11 @@ class Selection(NamedTuple):
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
-    selection: Selection = Selection(), plan: Optional[str] = None,
+    plan: Optional[str] = None, module_dirs: Optional[List[str]] = None, selection: Selection = Selection(),
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    read = _read_options(paths, var_files, variables, no_cache, selection.skip_path, plan)
+    read = _read_options(paths, var_files, variables, no_cache, plan, module_dirs, selection.skip_path)
     return CheckOptions(read, flags, config, tuple(rules or ()), enable_rules=tuple(selection.enable_rule or ()),
                         disable_rules=tuple(selection.disable_rule or ()))
 
@@ -393,6 +408,7 @@ def fix(
     disable_rule: Optional[List[str]] = DisableRuleOpt,
     require_tracked: bool = RequireTrackedOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
@@ -420,8 +436,8 @@ def fix(
     )
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
-                             Selection(skip_path, enable_rule, disable_rule), plan_file)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs,
+                             Selection(skip_path, enable_rule, disable_rule))
     with progress(True, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -530,6 +546,7 @@ def show(
     no_cache: bool = NoCacheOpt,
     skip_path: Optional[List[str]] = SkipPathOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -543,7 +560,7 @@ def show(
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache, skip_path, plan_file))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs, skip_path))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -567,6 +584,7 @@ def graph(
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -587,8 +605,8 @@ def graph(
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache,
-                                      Selection(skip_path, enable_rule, disable_rule), plan_file))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file,
+                                      module_dirs, Selection(skip_path, enable_rule, disable_rule)))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None

@@ -48,5 +48,6 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
     requirements = tuple(
         rule.id for rule in pack.enabled()
         if (rule.kind == "path" or rule.when) and profile.matches(rule.when)
+        and cluster.has_roles(rule.from_role, rule.to_role)
     )
     return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements)

@@ -16,6 +16,7 @@ from calico_sglint.model.types import Model, NodeGroup, SecurityGroup
 
 CONTROL_PLANE = "control-plane"
 WORKER = "worker"
+EKS_CONTROL_PLANE = "eks-control-plane"  # AWS runs it: no kubelet, no calico-node
 _CONTROL_WORDS = {"master", "masters", "controller", "controllers", "cp", "controlplane", "control-plane"}
 _WORKER_WORDS = {"worker", "workers", "node", "nodes"}
 _CONTROL_PAIRS = {("control", "plane")}
@@ -31,8 +32,16 @@ class ClusterNode:
 
     @property
     def needs_self_path(self) -> bool:
-        """A group of exactly one node needs no path to itself; unknown sizes do."""
+        """A group of exactly one node needs no path to itself; unknown sizes do. The EKS
+        control plane is AWS's: it needs no path to itself."""
+        if self.hosted:
+            return False
         return self.group.size_max is None or self.group.size_max >= 2
+
+    @property
+    def hosted(self) -> bool:
+        """A control plane AWS runs (EKS): only rules naming the control plane apply to it."""
+        return EKS_CONTROL_PLANE in self.roles
 
 
 @dataclass(frozen=True)
@@ -42,17 +51,29 @@ class Cluster:
     origin: str  # "compute", "security groups" or "none"
     note: str  # how the roles were decided, for the report
 
+    def has_roles(self, *roles: str) -> bool:
+        """False when a role only some clusters have (the EKS control plane) is missing: a
+        requirement naming it does not apply here."""
+        return all(role != EKS_CONTROL_PLANE or any(n.hosted for n in self.nodes) for role in roles)
+
 
 def assign_roles(model: Model, config_roles: Mapping[str, tuple[str, str]]) -> Cluster:
-    """The cluster nodes of `model`, with roles from config, names and tags."""
-    if model.node_groups:
-        return _from_groups(list(model.node_groups), config_roles, "compute")
-    pseudo = [_sg_group(sg) for sg in model.security_groups if sg.managed]
-    cluster = _from_groups(pseudo, config_roles, "security groups", require_role=True)
-    if not cluster.nodes:
-        return Cluster((), cluster.excluded, "none", "no compute resources and no security group named "
-                       "for a role; declare `roles:` in .sglint.yaml to check paths")
-    return cluster
+    """The cluster nodes of `model`, with roles from config, names and tags; an EKS cluster's
+    control plane (AWS's) is the control plane, whatever the other groups are."""
+    hosted = [
+        ClusterNode(g, frozenset({CONTROL_PLANE, EKS_CONTROL_PLANE}), "EKS control plane (aws_eks_cluster)")
+        for g in model.node_groups if g.kind == "aws_eks_cluster"
+    ]
+    groups = [g for g in model.node_groups if g.kind != "aws_eks_cluster"]
+    if groups:
+        cluster = _from_groups(groups, config_roles, "compute")
+    else:
+        pseudo = [_sg_group(sg) for sg in model.security_groups if sg.managed]
+        cluster = _from_groups(pseudo, config_roles, "security groups", require_role=True)
+        if not cluster.nodes:
+            return Cluster(tuple(hosted), cluster.excluded, "none", "no compute resources and no security group "
+                           "named for a role; declare `roles:` in .sglint.yaml to check paths")
+    return Cluster((*hosted, *cluster.nodes), cluster.excluded, cluster.origin, cluster.note)
 
 
 def words(text: str) -> list[str]:

@@ -109,6 +109,8 @@ def show_text(models: tuple[Model, ...]) -> str:
         for sg in model.security_groups:
             where = f"  {sg.location}" if sg.location else ""
             kind = "" if sg.managed else "  (not created here: rules unknown)"
+            if any(r.style == "aws-default" for r in sg.rules):
+                kind = "  (created by AWS with the default rules below; rules added outside Terraform unknown)"
             lines.append(f"    {sg.address}{where}{kind}")
             for rule in sg.rules:
                 lines.append("      " + _rule_line(rule))
@@ -143,6 +145,8 @@ def _rule_line(rule: Rule) -> str:
 
 
 def _size_text(group: NodeGroup) -> str:
+    if group.kind == "aws_eks_cluster":
+        return "EKS control plane (run by AWS)"
     if group.size_max is None:
         return "size unknown"
     if group.size_min == group.size_max:

@@ -29,7 +29,8 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
     felix = context.profile.settings["aws_src_dst_check"]
     if not context.profile.routes_unencapsulated() or felix.value == "Disable" or context.cluster.origin != "compute":
         return []
-    if len(context.cluster.nodes) == 1 and not context.cluster.nodes[0].needs_self_path:
+    nodes = [n for n in context.cluster.nodes if not n.hosted]  # AWS's EKS control plane: not Calico's
+    if not nodes or len(nodes) == 1 and not nodes[0].needs_self_path:
         return []  # a single node: no pod traffic between nodes
     why = (f"drop the pod traffic Calico routes unencapsulated "
            f"(encapsulation={encapsulation.value} from {encapsulation.source})")
@@ -37,10 +38,10 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
         message = (f"Felix's awsSrcDstCheck is Enable (from {felix.source}): calico-node turns the EC2 "
                    f"source/destination check on for every node, so the nodes {why}")
         hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
-        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or context.cluster.nodes[0].group.location,
+        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or nodes[0].group.location,
                         context.model.root, hint=hint, key="awsSrcDstCheck=Enable")]
     findings = []
-    for node in context.cluster.nodes:
+    for node in nodes:
         finding = _src_dst_finding(rule, node.group, context.model.root, why)
         if finding is not None:
             findings.append(finding)
