@@ -468,6 +468,11 @@ def _protocol(protocol: str) -> str:
     return "-1" if protocol == "all" else protocol
 
 
+def generated_mark() -> str:
+    """The first line of every file `sglint fix` creates, by which it is recognised later."""
+    return str(_template("header.tf.j2").render().splitlines()[0])
+
+
 def _template(name: str):  # type: ignore[no-untyped-def]
     import jinja2
 
