@@ -67,7 +67,7 @@ def test_flags_beat_the_config_file(sglint, in_repo) -> None:  # type: ignore[no
     # profile-ipip's .sglint.yaml says IPIP; the flag turns it back to VXLAN, which passes.
     assert sglint("check", "fixtures/profile-ipip", "--encapsulation", "VXLAN").code == 0
     assert sglint("check", "fixtures/profile-ipip", "--no-bgp", "--format", "json").json()["roots"][0][
-        "profile"]["bgp"] == {"value": False, "source": "--bgp"}
+        "profile"]["bgp"] == {"value": False, "source": "--no-bgp"}
 
 
 def test_each_root_uses_its_nearest_config(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]

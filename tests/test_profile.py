@@ -45,7 +45,7 @@ DETECTED = "calico/installation.yaml:12"
     ("name", "flag", "config", "detected", "expected"),
     [
         # flags > config > detected > default, per setting
-        ("typha", False, Setting(True, CONFIG), Setting(True, DETECTED), (False, "--typha")),
+        ("typha", False, Setting(True, CONFIG), Setting(True, DETECTED), (False, "--no-typha")),
         ("typha", None, Setting(False, CONFIG), Setting(True, DETECTED), (False, CONFIG)),
         ("typha", None, None, Setting(False, DETECTED), (False, DETECTED)),
         ("typha", None, None, None, (True, "default")),
@@ -56,6 +56,8 @@ DETECTED = "calico/installation.yaml:12"
          ("VXLANCrossSubnet", CONFIG)),
         ("wireguard", True, None, Setting(False, DETECTED), (True, "--wireguard")),
         ("wireguard_v6", True, None, None, (True, "--wireguard-v6")),
+        ("wireguard_v6", False, None, Setting(True, DETECTED), (False, "--no-wireguard-v6")),
+        ("bgp", False, None, None, (False, "--no-bgp")),
         ("wireguard_v6", None, None, Setting(True, DETECTED), (True, DETECTED)),
         ("vxlan_port", 4790, Setting(8472, CONFIG), None, (4790, "--vxlan-port")),
         ("vxlan_port", None, Setting(8472, CONFIG), Setting(4789, DETECTED), (8472, CONFIG)),
@@ -94,7 +96,7 @@ def test_each_setting_comes_from_its_own_source() -> None:
 def test_a_false_flag_still_wins() -> None:
     # False is a value, only None means "flag not given".
     profile = resolve_profile({"typha": False, "bgp": None}, {"typha": Setting(True, CONFIG)})
-    assert table(profile)["typha"] == (False, "--typha")
+    assert table(profile)["typha"] == (False, "--no-typha")
     assert table(profile)["bgp"] == (False, "default")
 
 
@@ -111,7 +113,7 @@ def test_a_false_flag_still_wins() -> None:
         ({"encapsulation": "VXLANCrossSubnet"}, {}, {}, (False, "default")),
         ({}, {}, {}, (False, "default")),
         # an explicit BGP setting from any source is kept
-        ({"encapsulation": "IPIP", "bgp": False}, {}, {}, (False, "--bgp")),
+        ({"encapsulation": "IPIP", "bgp": False}, {}, {}, (False, "--no-bgp")),
         ({"encapsulation": "IPIP"}, {"bgp": Setting(False, CONFIG)}, {}, (False, CONFIG)),
         ({"encapsulation": "None"}, {}, {"bgp": Setting(False, DETECTED)}, (False, DETECTED)),
         ({}, {"encapsulation": Setting("IPIP", CONFIG)}, {"bgp": Setting(False, DETECTED)}, (False, DETECTED)),

@@ -148,7 +148,10 @@ def _path_finding(
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
     path = PathInfo(rule.protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
     related = _nearest_rules(graph, state, source_sg, target_sg, rule.protocol, ports)
-    location = _sg_location(graph, target_sg if missing in ("ingress", "both") else source_sg)
+    on_target = missing in ("ingress", "both")
+    location = _sg_location(graph, target_sg if on_target else source_sg) or _group_location(
+        graph, (targets if on_target else sources)[0]
+    )
     if closed:
         fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
@@ -305,6 +308,13 @@ def _carries(rule: Rule, protocol: str, ports: tuple[int, int]) -> bool:
 
 def _sg_location(graph: SgGraph, address: str) -> Location | None:
     group = graph.groups.get(address)
+    return group.location if group is not None else None
+
+
+def _group_location(graph: SgGraph, address: str) -> Location | None:
+    """Where a node group is declared: the location of a finding about security groups that
+    are not created in the scanned code (their rules are unknown, the node group names them)."""
+    group = next((g for g in graph.model.node_groups if g.address == address), None)
     return group.location if group is not None else None
 
 

@@ -124,8 +124,9 @@ class _Builder:
         node_groups = self._node_groups()
         groups = [self._managed_sg(r, rules.pop(r.address, [])) for r in self.by_type[SECURITY_GROUP]]
         for address in sorted(set(self.external) | set(rules)):
+            named_at = self.external.get(address) or next((r.location for r in rules.get(address, [])), None)
             groups.append(
-                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, None)
+                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, named_at)
             )
         return Model(
             self.config.root,

@@ -45,6 +45,9 @@ from calico_sglint.terraform.values import FileText, find_unknown
 # distance. Felix reads its environment before any FelixConfiguration, and calico-node's
 # CALICO_IPV4POOL_* env only seeds the default pool, so an IPPool resource outranks it.
 VARIABLES, INSTALLER, RESOURCE, COMPONENT = 0, 1, 2, 3
+# A tool's default for a variable nobody set (kubespray's typha_enabled): any source that says
+# the setting outranks it, and overruling it is no disagreement worth a warning.
+DEFAULTED = -1
 
 VARS_DIRS = frozenset({"group_vars", "host_vars"})  # Ansible: files there may have no extension
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -500,6 +503,10 @@ def _values_document(data: Mapping[str, Any], at: At, out: _Collector) -> None:
     for key, spec_field in KUBESPRAY_VARS.items():
         if key in data:
             out.field(spec_field, data[key], at(key), "kubespray variables", key)
+    given = [key for key in (*KUBESPRAY_VARS, *KUBESPRAY_POOL_VARS) if key in data]
+    if given and "typha_enabled" not in data:
+        out.say("typha", False, at(given[0]), "kubespray variables", "typha_enabled (unset: off, kubespray's default)",
+                DEFAULTED)
     pool: dict[str, tuple[str, Where]] = {}
     for key in KUBESPRAY_POOL_VARS:
         if key in data:
@@ -875,7 +882,8 @@ def detect_profile(
         settings[name] = Setting(winner[1].value, winner[1].source, f"{winner[1].kind} {winner[1].field}")
         if name not in decided:
             warnings.extend(
-                _disagreement(name, winner, other, root) for other in ranked[1:] if other[1].value != winner[1].value
+                _disagreement(name, winner, other, root) for other in ranked[1:]
+                if other[1].value != winner[1].value and other[1].rank != DEFAULTED
             )
     ordered = tuple(o for _, o in candidates)
     return Detection(settings, (*file_warnings, *own.diagnostics, *warnings), ordered)

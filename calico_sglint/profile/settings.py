@@ -99,7 +99,7 @@ def resolve_profile(
     settings: dict[str, Setting] = {}
     for name in SETTINGS:
         if flags and flags.get(name) is not None:
-            settings[name] = Setting(flags[name], flag_name(name))
+            settings[name] = Setting(flags[name], flag_name(name, flags[name]))
         elif config and name in config:
             settings[name] = config[name]
         elif detected and name in detected:
@@ -112,8 +112,8 @@ def resolve_profile(
     return Profile(settings)
 
 
-def flag_name(name: str) -> str:
-    """The `sglint check` flag that sets a profile setting: `--vxlan-port`, `--bgp`."""
-    if name in ("bgp", "typha"):
-        return f"--{name}"
-    return "--" + name.replace("_", "-")
+def flag_name(name: str, value: Any = None) -> str:
+    """The `sglint check` flag that sets a profile setting: `--vxlan-port`, `--bgp`; for an
+    on/off setting turned off, its `--no-` form (`--no-typha`)."""
+    flag = name.replace("_", "-")
+    return f"--no-{flag}" if value is False else f"--{flag}"

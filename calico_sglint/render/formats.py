@@ -36,6 +36,7 @@ from calico_sglint.render.text import (
     report_lines,
     requirements_on,
     summary,
+    summary_line,
 )
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, Location
@@ -319,14 +320,8 @@ def github(result: CheckResult, context: ReportContext) -> str:
 
 
 def summary_text(findings: list[Finding]) -> str:
-    """`2 errors, 1 warning` (and unverified and info counts when there are any)."""
-    counts = summary(findings)
-    parts = [_count(counts["error"], "error"), _count(counts["warning"], "warning")]
-    if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
-    if counts["info"]:
-        parts.append(f"{counts['info']} info")
-    return ", ".join(parts)
+    """`2 errors, 1 warning (1 unverified)` (and the info count when there is any)."""
+    return summary_line(summary(findings))
 
 
 def _count(number: int, noun: str) -> str:

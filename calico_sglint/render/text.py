@@ -163,7 +163,7 @@ def report_lines(result: CheckResult) -> list[tuple[str, str]]:
     for root in result.roots:
         lines.extend(_root_lines(result, root))
     counts = summary(result.findings, len(result.suppressed), result.baselined)
-    lines.append((_summary_text(counts), "bold red" if counts["error"] else "bold"))
+    lines.append((summary_line(counts), "bold red" if counts["error"] else "bold"))
     return lines
 
 
@@ -195,11 +195,12 @@ def _value_text(value: object) -> str:
     return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
-def _summary_text(counts: dict[str, int]) -> str:
-    parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
-             f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}"]
+def summary_line(counts: dict[str, int]) -> str:
+    """`2 errors, 3 warnings (1 unverified)`: an unverified finding is a warning, counted once."""
+    warnings = f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}"
     if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
+        warnings += f" ({counts['unverified']} unverified)"
+    parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}", warnings]
     if counts["info"]:
         parts.append(f"{counts['info']} info")
     left_out = [f"{counts['suppressed']} suppressed"] if counts["suppressed"] else []
