@@ -202,3 +202,19 @@ def test_changed_files_of_one_module_check_the_module_once(tmp_path: Path, sglin
     report = sglint("check", "m/sgs.tf", "m/instances.tf", "m/terraform.tfvars", "--format", "json").json()
     assert [r["root"] for r in report["roots"]] == ["m"]
     assert [f["rule_id"] for f in report["findings"]] == ["calico-typha", "sg-cross-reference", "calico-typha"]
+
+
+def test_the_summary_line_counts_an_unverified_finding_once(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    text = sglint("check", "fixtures/unverified-external-groups").stdout
+    assert text.rstrip().splitlines()[-1] == "0 errors, 8 warnings (8 unverified)"
+    one = sglint("check", "fixtures/check-unverified").stdout
+    assert one.rstrip().splitlines()[-1] == "0 errors, 1 warning (1 unverified)"
+
+
+def test_a_setting_turned_off_by_a_flag_is_reported_in_its_no_form(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    report = sglint("check", "fixtures/profile-vxlan", "--no-typha", "--no-wireguard", "--format", "json").json()
+    profile = report["roots"][0]["profile"]
+    assert (profile["typha"], profile["wireguard"]) == (
+        {"value": False, "source": "--no-typha"}, {"value": False, "source": "--no-wireguard"})
+    text = sglint("check", "fixtures/profile-vxlan", "--no-typha").stdout
+    assert "typha=off" in text and "--no-typha" in text
