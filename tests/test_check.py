@@ -218,3 +218,17 @@ def test_a_setting_turned_off_by_a_flag_is_reported_in_its_no_form(sglint, in_re
         {"value": False, "source": "--no-typha"}, {"value": False, "source": "--no-wireguard"})
     text = sglint("check", "fixtures/profile-vxlan", "--no-typha").stdout
     assert "typha=off" in text and "--no-typha" in text
+
+
+def test_a_roots_profile_does_not_depend_on_what_else_is_checked(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    # team-b/ippool.yaml (IP-in-IP) is beside root `a`, not above it: `a` keeps the defaults
+    # whether it is checked alone, with team-b/prod, or as part of the whole tree.
+    def root_a(*paths: str) -> tuple[object, list[object]]:
+        report = sglint("check", *paths, "--format", "json").json()
+        root = next(r for r in report["roots"] if r["root"] == "fixtures/profile-scope/a")
+        return root["profile"]["encapsulation"], [f for f in report["findings"] if f["root"] == root["root"]]
+
+    alone = root_a("fixtures/profile-scope/a/main.tf")
+    assert alone == ({"value": "VXLAN", "source": "default"}, [])
+    assert root_a("fixtures/profile-scope/a/main.tf", "fixtures/profile-scope/team-b/prod/main.tf") == alone
+    assert root_a("fixtures/profile-scope") == alone

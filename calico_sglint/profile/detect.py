@@ -838,11 +838,17 @@ def _is_file(entry: os.DirEntry[str]) -> bool:
 
 def distance(root: str, directory: str, roots: Collection[str]) -> int | None:
     """How many directories up from `root` one must go to reach a source in `directory`; None
-    when the source belongs to another root module (it lies inside that module's directory)."""
+    when the source is not the root's: it lies inside another root module's directory, or
+    neither inside `root` nor in a directory above it (a directory above it counts with its
+    own files and its Ansible variables: `group_vars/`, `host_vars/`, `inventory/**/group_vars/`).
+    So a root's profile never depends on what else is on the command line."""
     owners = [r for r in roots if directory == r or directory.startswith(r.rstrip(os.sep) + os.sep)]
     if owners:
         return 0 if max(owners, key=len) == root else None
     common = os.path.commonpath([root, directory])
+    below = [p for p in os.path.relpath(directory, common).split(os.sep) if p != "."]
+    if below and not (below[0] in VARS_DIRS or (below[0] == "inventory" and VARS_DIRS & set(below[1:]))):
+        return None
     return _depth(root) - _depth(common)
 
 
