@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Mapping
 
 from calico_sglint.model.types import (
+    EksCluster,
     Model,
     NodeGroup,
     Peer,
@@ -35,8 +36,9 @@ COMPUTE_TYPES = frozenset({
     "aws_instance", "aws_spot_instance_request", "aws_launch_template",
     "aws_launch_configuration", "aws_autoscaling_group", "aws_eks_node_group",
 })
+EKS_CLUSTER = "aws_eks_cluster"
 RESOURCE_TYPES = frozenset({
-    SECURITY_GROUP, RULE, VPC_INGRESS, VPC_EGRESS, "aws_network_interface", "aws_subnet",
+    SECURITY_GROUP, RULE, VPC_INGRESS, VPC_EGRESS, "aws_network_interface", "aws_subnet", EKS_CLUSTER,
 }) | COMPUTE_TYPES
 # The top-level attributes and blocks this stage reads of compute and network resources;
 # the rest (ami, user_data, block devices, ...) is never evaluated. Security groups and their
@@ -47,6 +49,7 @@ COMPUTE_READS = frozenset({
     "source_dest_check", "private_ip", "subnet_id", "subnet_ids", "vpc_zone_identifier",
     "cidr_block", "min_size", "max_size", "scaling_config", "name", "name_prefix",
     "node_group_name", "node_group_name_prefix", "tags", "tag", "tag_specifications",
+    "cluster_name", "ipv6_native", "kubernetes_network_config",
 })
 
 
@@ -112,6 +115,12 @@ class _Builder:
         self.managed_sgs = {r.address: r for r in self.by_type[SECURITY_GROUP]}
         self.external: dict[str, Location] = {}
         self.unknowns: list[UnknownUse] = []
+        self._subnets = {r.address: r for r in self.by_type["aws_subnet"]}
+
+    def _ipv6_only(self, subnets: list[Any]) -> bool:
+        """Whether every subnet the nodes may be placed in is IPv6-only (`ipv6_native = true`)."""
+        found = [self._subnets.get(v.address) if isinstance(v, Ref) else None for v in subnets]
+        return bool(found) and all(r is not None and r.body.get("ipv6_native") is True for r in found)
 
     def build(self) -> Model:
         rules: dict[str, list[Rule]] = defaultdict(list)
@@ -136,6 +145,8 @@ class _Builder:
             tuple(dict.fromkeys(self.unknowns)),
             self.config.diagnostics,
             tuple(dict.fromkeys(d for _, d in self.config.modules)),
+            self.config.modules,
+            tuple(_eks_cluster(r) for r in self.by_type[EKS_CLUSTER]),
         )
 
     def _note(self, address: str, attribute: str, value: Any) -> None:
@@ -363,15 +374,18 @@ class _Builder:
         return result
 
     def _networks(self, owner: str, body: EvalBlock, subnets: list[Any]) -> list[str | Unknown]:
-        """CIDRs that hold the nodes' addresses: the private IP, else the subnets' CIDRs."""
+        """CIDRs that hold the nodes' addresses, one per placement: the private IP, else the
+        CIDR of every subnet the nodes may be placed in."""
         ip = body.get("private_ip")
         if isinstance(ip, str):
             return [f"{ip}/32"]
-        known = {r.address: r for r in self.by_type["aws_subnet"]}
+        known = self._subnets
         networks: list[str | Unknown] = []
         for value in subnets:
             if isinstance(value, Ref) and value.address in known:
                 cidr = known[value.address].body.get("cidr_block")
+                if cidr is None and known[value.address].body.get("ipv6_native") is True:
+                    cidr = Unknown(value.expr(), "an IPv6-only subnet (ipv6_native): the nodes have no IPv4 address")
                 networks.append(cidr if isinstance(cidr, (str, Unknown)) else Unknown(value.expr(), "subnet has no cidr_block"))
             elif isinstance(value, Unknown):
                 networks.append(value)
@@ -389,7 +403,7 @@ class _Builder:
             by_resource[instance.resource].append(instance)
         groups = []
         for resource, instances in by_resource.items():
-            split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown]]]] = defaultdict(list)
+            split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown], list[Any]]]] = defaultdict(list)
             for instance in instances:
                 body = instance.body
                 sgs = self._security_groups(instance.address, body)
@@ -406,10 +420,14 @@ class _Builder:
                     sgs = [_default_security_group(instance.resource)]
                     self._note(instance.resource, "vpc_security_group_ids", sgs[0])
                 check = body.get("source_dest_check", True)
-                networks = self._networks(instance.address, body, _subnet_values(body, "subnet_id"))
-                split[_freeze(sgs) + (_freeze([check]),)].append((instance, sgs, check, networks))
+                subnets = _subnet_values(body, "subnet_id")
+                networks = self._networks(instance.resource, body, subnets)
+                split[_freeze(sgs) + (_freeze([check]),)].append((instance, sgs, check, networks, subnets))
             for members in split.values():
-                first, sgs, check, networks = members[0]
+                first, sgs, check, _, _ = members[0]
+                # every instance sits in its own subnet: the group lives in all of them
+                networks = list(dict.fromkeys(n for m in members for n in m[3]))
+                ipv6_only = all(self._ipv6_only(m[4]) for m in members)
                 whole = len(split) == 1
                 size: int | None = None if first.expansion is not None else len(members)
                 if first.expansion is not None:
@@ -427,6 +445,7 @@ class _Builder:
                         names=_names(first, first.body),
                         tags=_tags(first.body),
                         location=first.body.location,
+                        ipv6_only=ipv6_only,
                     )
                 )
         return groups
@@ -479,6 +498,7 @@ class _Builder:
             location=body.location,
             launch_template=template.address if template else None,
             launch_template_location=template.body.location if template else None,
+            ipv6_only=self._ipv6_only(subnets),
         )
 
     def _eks_group(
@@ -514,6 +534,8 @@ class _Builder:
             location=body.location,
             launch_template=template.address if template else None,
             launch_template_location=template.body.location if template else None,
+            cluster_name=_cluster_name(body.get("cluster_name")),
+            ipv6_only=self._ipv6_only(_subnet_values(body, "subnet_ids")),
         )
 
     def _template_group(self, template: ResourceInstance) -> NodeGroup:
@@ -536,6 +558,24 @@ class _Builder:
             launch_template=template.address,
             launch_template_location=body.location,
         )
+
+
+def _cluster_name(value: Any) -> str | Ref | Unknown | None:
+    """An EKS node group's cluster: a name, or the `aws_eks_cluster` it references."""
+    if isinstance(value, (str, Ref, Unknown)) or value is None:
+        return value
+    return Unknown(repr(value), "cluster_name is not a string")
+
+
+def _eks_cluster(resource: ResourceInstance) -> EksCluster:
+    name = resource.body.get("name")
+    family = None
+    for block in resource.body.blocks_of("kubernetes_network_config"):
+        value = block.get("ip_family")
+        family = value.lower() if isinstance(value, str) else family
+    return EksCluster(
+        resource.address, name if isinstance(name, (str, Unknown)) else None, family, resource.body.location
+    )
 
 
 def _default_security_group(owner: str) -> Unknown:

@@ -107,9 +107,11 @@ def show_text(models: tuple[Model, ...]) -> str:
         if not model.security_groups:
             lines.append("    (none)")
         for sg in model.security_groups:
-            where = f"  {sg.location}" if sg.location else ""
-            kind = "" if sg.managed else "  (not created here: rules unknown)"
-            lines.append(f"    {sg.address}{where}{kind}")
+            if sg.managed:
+                lines.append(f"    {sg.address}" + (f"  {sg.location}" if sg.location else ""))
+            else:
+                named = f"; named at {sg.location}" if sg.location else ""
+                lines.append(f"    {sg.address}  (not created here: rules unknown{named})")
             for rule in sg.rules:
                 lines.append("      " + _rule_line(rule))
         for rule in model.unattached_rules:
