@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from calico_sglint.checks.findings import finding_order
-from calico_sglint.checks.run import run_checks
+from calico_sglint.checks.run import not_checked, run_checks
 from calico_sglint.checks.suppress import (
     Suppressed,
     collect,
@@ -172,9 +172,10 @@ def check(options: CheckOptions) -> CheckResult:
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
-        cluster = assign_roles(model, root_config.roles)
+        cluster = assign_roles(model, root_config.roles, root_config.clusters)
         findings, paths = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths)))
+        unchecked = not_checked(root_pack, profile, cluster, paths)
+        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths), unchecked))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

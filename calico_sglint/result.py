@@ -23,6 +23,7 @@ class RootResult:
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
     paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
+    not_checked: tuple[tuple[str, str], ...] = ()  # (rule id, why) of requirements in force that checked nothing
 
 
 @dataclass(frozen=True)

@@ -93,14 +93,14 @@ def endpoint(node: ClusterNode) -> Endpoint:
 
 
 def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile) -> list[RequiredPath]:
-    """Every path `rule` requires between the cluster's node groups, open or not; a group of
-    one node needs no path to itself."""
+    """Every path `rule` requires between node groups of one cluster, open or not (never
+    between two clusters); a group of one node needs no path to itself."""
     found = []
     for source in cluster.nodes:
         if not _selects(rule.from_role, source):
             continue
         for target in cluster.nodes:
-            if not _selects(rule.to_role, target):
+            if not _selects(rule.to_role, target) or not cluster.same_cluster(source, target):
                 continue
             if source is target and not source.needs_self_path:
                 continue
@@ -108,6 +108,28 @@ def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Pr
                 state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
                 found.append(RequiredPath(rule, source, target, ports, state))
     return found
+
+
+def not_checked(
+    pack: RulePack, profile: Profile, cluster: Cluster, paths: Iterable[RequiredPath]
+) -> tuple[tuple[str, str], ...]:
+    """The path requirements in force that required no path at all, and why (which role has no
+    node group): a requirement that checked nothing must not read as passed."""
+    checked = {path.rule.id for path in paths}
+    return tuple(
+        (rule.id, _why_nothing_checked(rule, cluster))
+        for rule in pack.enabled()
+        if rule.kind == "path" and profile.matches(rule.when) and rule.id not in checked
+    )
+
+
+def _why_nothing_checked(rule: PackRule, cluster: Cluster) -> str:
+    if not cluster.nodes:
+        return "no Kubernetes node groups"
+    for preposition, role in (("from", rule.from_role), ("to", rule.to_role)):
+        if not any(_selects(role, node) for node in cluster.nodes):
+            return f"no {role} node group to check paths {preposition}"
+    return "every node group it selects is a single node, which needs no path to itself"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.model.types import Model, NodeGroup
 from calico_sglint.terraform.values import Ref
@@ -55,14 +55,17 @@ def partition(
     model: Model,
     configured: Mapping[str, tuple[tuple[str, ...], str]],
     default_name: str,
+    names_a_role: Callable[[str], bool] = lambda name: False,
 ) -> tuple[Membership, ...]:
-    """The clusters `groups` form (see the module docstring), in the order of their first group."""
+    """The clusters `groups` form (see the module docstring), in the order of their first
+    group. A module call whose name names a role (`module.servers`, `module.agents`) holds one
+    role of a cluster, not a cluster of its own."""
     labels = {g.address: _label(g, model, configured) for g in groups}
     sets = _UnionFind([g.address for g in groups])
     for first, second in _pairs(groups):
         if labels[first.address] is not None and labels[first.address] == labels[second.address]:
             sets.union(first.address, second.address)
-    buckets = _buckets(groups, model)
+    buckets = _buckets(groups, model, names_a_role)
     for first, second in _pairs(groups):
         unlabelled = labels[first.address] is None and labels[second.address] is None
         if unlabelled and buckets[first.address] == buckets[second.address]:
@@ -122,16 +125,21 @@ def module_path(address: str) -> tuple[str, ...]:
     return tuple(steps)
 
 
-def _buckets(groups: Sequence[NodeGroup], model: Model) -> dict[str, str]:
+def _buckets(groups: Sequence[NodeGroup], model: Model, names_a_role: Callable[[str], bool]) -> dict[str, str]:
     """Per group, the outermost module instance around it of which the root holds another
     instance from the same directory (a replica), or "" when there is none."""
-    directory = dict(model.modules)
+    directory = {m: d for m, d in model.modules if not names_a_role(call_name(m))}
     copies = Counter(directory.values())
     result = {}
     for group in groups:
         path = module_path(group.address)
-        result[group.address] = next((m for m in path if copies[directory.get(m, "")] > 1 and m in directory), "")
+        result[group.address] = next((m for m in path if m in directory and copies[directory[m]] > 1), "")
     return result
+
+
+def call_name(instance: str) -> str:
+    """`module.a.module.servers["x"]` -> "servers"."""
+    return re.sub(r"\[.*\]$", "", instance.rsplit("module.", 1)[-1])
 
 
 def _pairs(groups: Sequence[NodeGroup]) -> Iterable[tuple[NodeGroup, NodeGroup]]:

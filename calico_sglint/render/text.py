@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from calico_sglint import __version__
 from calico_sglint.checks.findings import UNVERIFIED, Finding, fingerprint
+from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.render.wording import maybe
 from calico_sglint.result import CheckResult, RootResult
 
@@ -82,18 +83,21 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def root_json(root: RootResult, enabled: list[str]) -> dict[str, Any]:
+def root_json(root: RootResult, enabled: list[str], unchecked: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     cluster = root.cluster
     return {
         "root": root.model.root,
         "profile": root.profile.to_json(),
         "requirements": enabled,
+        "not_checked": [{"rule_id": rule_id, "reason": why} for rule_id, why in unchecked or []],
+        "clusters": [m.to_json() for m in cluster.memberships],
         "nodes": {
             "origin": cluster.origin,
             "note": cluster.note,
             "groups": [
                 {
                     "address": node.group.address,
+                    "cluster": node.cluster,
                     "roles": sorted(node.roles),
                     "reason": node.reason,
                     "security_groups": [maybe(s) for s in node.group.security_groups],
@@ -113,7 +117,10 @@ def report_json(result: CheckResult) -> dict[str, Any]:
         "schema_version": REPORT_SCHEMA_VERSION,
         "tool": {"name": "calico-sglint", "version": __version__},
         "summary": summary(findings, len(result.suppressed), result.baselined),
-        "roots": [root_json(root, requirements_on(result, root)) for root in result.roots],
+        "roots": [
+            root_json(root, requirements_on(result, root), requirements_not_checked(result, root))
+            for root in result.roots
+        ],
         "findings": [finding_json(f) for f in findings],
         "suppressed": [
             {
@@ -131,14 +138,27 @@ def report_json(result: CheckResult) -> dict[str, Any]:
 
 
 def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
-    """Ids of the requirements the root's profile switched on: path requirements, and the EC2
-    source/destination check when pod traffic travels unencapsulated."""
-    profile = root.profile
+    """Ids of the requirements the root's profile switched on and that checked something:
+    path requirements with at least one path, and the EC2 source/destination check when pod
+    traffic travels unencapsulated."""
+    checked = {path.rule.id for path in root.paths}
+    return [
+        r.id for r in _switched_on(result, root)
+        if r.id in checked or (r.kind != "path" and root.profile.routes_unencapsulated())
+    ]
+
+
+def requirements_not_checked(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
+    """Path requirements the profile switched on that required no path, and why: a requirement
+    with no source or no target group checked nothing and must not read as passed."""
+    return list(root.not_checked)
+
+
+def _switched_on(result: CheckResult, root: RootResult) -> list[PackRule]:
     pack = root.pack or result.pack
     return [
-        r.id for r in pack.enabled()
-        if (r.kind == "path" and profile.matches(r.when))
-        or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
+        r for r in pack.enabled()
+        if (r.kind == "path" and root.profile.matches(r.when)) or r.id == "calico-src-dst-check"
     ]
 
 
@@ -183,6 +203,9 @@ def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
            "dim" if s.source == "default" else "")
           for text, s in zip(shown, root.profile.settings.values())),
         ("  checked: " + (", ".join(requirements_on(result, root)) or "no path requirements"), ""),
+        *((f"  checked nothing: {rule_id} ({why})", "yellow") for rule_id, why in requirements_not_checked(result, root)),
+        *((f"  cluster {m.name}: {', '.join(m.members)} ({m.reason})", "") for m in root.cluster.memberships
+          if len(root.cluster.memberships) > 1),
         ("  nodes: " + "; ".join(nodes), ""),
     ]
     for group, why in root.cluster.excluded:
