@@ -193,6 +193,11 @@ INVALID = [
     pytest.param("roles: [aws_instance.a]\n",
                  ".sglint.yaml:1: roles: must map node-group or security-group addresses to a role",
                  id="roles-list"),
+    pytest.param("clusters: [module.blue]\n",
+                 ".sglint.yaml:1: clusters: must map cluster names to lists of addresses", id="clusters-list"),
+    pytest.param("clusters:\n  blue: [module.blue]\n  green: []\n",
+                 ".sglint.yaml:3: clusters.green: must be a list of addresses (node groups, resources, security groups "
+                 "or module instances like module.blue)", id="cluster-without-members"),
     pytest.param("severity:\n  calico-typha: fatal\n",
                  ".sglint.yaml:2: severity.calico-typha: must be one of error, warning, info (got 'fatal')",
                  id="bad-severity-level"),
@@ -405,3 +410,12 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
     toml_config = load_config(str(tmp_path / "pyproject.toml"))
     assert (toml_config.fail_on, toml_config.profile["encapsulation"].value) == ("warning", "IPIP")
     check_rule_ids(toml_config, pack)
+
+
+def test_clusters_map_names_to_addresses(tmp_path: Path) -> None:
+    write(tmp_path, {".sglint.yaml": "clusters:\n  blue: [module.blue, aws_instance.extra]\n  green: module.green\n"})
+    config = load_config(str(tmp_path / ".sglint.yaml"), ".sglint.yaml")
+    assert config.clusters == {
+        "blue": (("module.blue", "aws_instance.extra"), ".sglint.yaml:2"),
+        "green": (("module.green",), ".sglint.yaml:3"),
+    }

@@ -48,6 +48,7 @@ class Membership:
 class _Label:
     name: str
     reason: str
+    rank: int  # 0 config, 1 EKS membership, 2 tag: the strongest evidence is named first
 
 
 def partition(
@@ -63,7 +64,8 @@ def partition(
     labels = {g.address: _label(g, model, configured) for g in groups}
     sets = _UnionFind([g.address for g in groups])
     for first, second in _pairs(groups):
-        if labels[first.address] is not None and labels[first.address] == labels[second.address]:
+        one, other = labels[first.address], labels[second.address]
+        if one is not None and other is not None and one.name == other.name:
             sets.union(first.address, second.address)
     buckets = _buckets(groups, model, names_a_role)
     for first, second in _pairs(groups):
@@ -86,20 +88,20 @@ def _label(group: NodeGroup, model: Model, configured: Mapping[str, tuple[tuple[
     """The cluster a group is named for, by config, EKS membership or tags."""
     for name, (addresses, source) in configured.items():
         if any(_names_group(address, group) for address in addresses):
-            return _Label(name, f"config {source}")
+            return _Label(name, f"config {source}", 0)
     eks = group.cluster_name
     if isinstance(eks, Ref):
         cluster = next((c for c in model.eks_clusters if c.address == eks.address), None)
         name = cluster.name if cluster is not None and isinstance(cluster.name, str) else eks.address
-        return _Label(name, f"EKS node groups of {eks.address} (cluster_name)")
+        return _Label(name, f"EKS node groups of {eks.address} (cluster_name)", 1)
     if isinstance(eks, str):
         cluster = next((c for c in model.eks_clusters if c.name == eks), None)
-        return _Label(eks, f"EKS node groups of {cluster.address if cluster else eks} (cluster_name)")
+        return _Label(eks, f"EKS node groups of {cluster.address if cluster else eks} (cluster_name)", 1)
     for key, value in sorted(group.tags.items()):
         if key.startswith(CLUSTER_TAG_PREFIX) and len(key) > len(CLUSTER_TAG_PREFIX):
-            return _Label(key[len(CLUSTER_TAG_PREFIX):], f"tag {key}")
+            return _Label(key[len(CLUSTER_TAG_PREFIX):], f"tag {key}", 2)
         if key == CLUSTER_TAG and value:
-            return _Label(value, f"tag {CLUSTER_TAG}={value}")
+            return _Label(value, f"tag {CLUSTER_TAG}={value}", 2)
     return None
 
 
@@ -177,10 +179,12 @@ def _membership(
     members: list[str], labels: Mapping[str, _Label | None], buckets: Mapping[str, str], count: int,
     replicas: set[str], default_name: str,
 ) -> Membership:
-    label = next((labels[m] for m in members if labels[m] is not None), None)
-    if label is not None:
-        return Membership(label.name, label.reason, tuple(members))
-    bucket = next((buckets[m] for m in members if buckets[m]), "")
+    named = sorted((labels[m] for m in members if labels[m] is not None), key=lambda label: label.rank)  # type: ignore[union-attr]
+    if named:
+        reasons = "; ".join(dict.fromkeys(label.reason for label in named))  # type: ignore[union-attr]
+        return Membership(named[0].name, reasons, tuple(members))  # type: ignore[union-attr]
+    spanned = {buckets[m] for m in members}
+    bucket = next(iter(spanned)) if len(spanned) == 1 else ""
     if bucket and len(replicas) > 1:
         others = sorted(replicas - {bucket})
         reason = (f"module instance {bucket}: it shares no security group and no rule with the other "
@@ -188,7 +192,7 @@ def _membership(
         return Membership(bucket, reason, tuple(members))
     if count == 1:
         return Membership(default_name, "every node group of the root module", tuple(members))
-    reason = "node groups of the root module outside the other clusters, sharing no security group or rule with them"
+    reason = "node groups of the root module linked by shared security groups or rules, apart from the other clusters"
     return Membership(default_name, reason, tuple(members))
 
 
