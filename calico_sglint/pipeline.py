@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from calico_sglint.checks.findings import finding_order
-from calico_sglint.checks.run import not_checked, run_checks
+from calico_sglint.checks.run import run_checks
 from calico_sglint.checks.suppress import (
     Suppressed,
     collect,
@@ -25,6 +25,7 @@ from calico_sglint.checks.suppress import (
 from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
 from calico_sglint.model.roles import assign_roles
 from calico_sglint.model.types import Model
+from calico_sglint.profile import detect
 from calico_sglint.profile.config import (
     Config,
     check_rule_ids,
@@ -32,7 +33,6 @@ from calico_sglint.profile.config import (
     load_config,
 )
 from calico_sglint.profile.rulepack import RulePack, load_packs
-from calico_sglint.profile import detect
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError
@@ -173,9 +173,9 @@ def check(options: CheckOptions) -> CheckResult:
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles, root_config.clusters)
-        findings, paths = run_checks(model, cluster, profile, root_pack)
-        unchecked = not_checked(root_pack, profile, cluster, paths)
-        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths), unchecked))
+        checked = run_checks(model, cluster, profile, root_pack)
+        roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
+                                checked.requirements, checked.not_checked))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

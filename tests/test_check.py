@@ -147,7 +147,7 @@ def test_a_broken_config_is_one_line_and_exit_2(tmp_path: Path, sglint, in_repo)
     config = write(tmp_path, {"c.yaml": "profile:\n  encapsulation: GRE\n"}) / "c.yaml"
     result = sglint("check", "examples/cluster-sg", "--config", str(config))
     assert (result.code, result.stderr.strip()) == (
-        2, f"{config}:2: profile.encapsulation: must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None",
+        2, f"{config}:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None (got 'GRE')",
     )
 
 

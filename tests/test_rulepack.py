@@ -167,7 +167,7 @@ BROKEN = [
     pytest.param(
         "rules:\n  - id: calico-typha\n    when: {calico: true}\n",
         "bad.yaml:3: rules[0].when: unknown profile setting 'calico' (expected one of encapsulation, bgp, typha, "
-        "wireguard, wireguard_v6)",
+        "wireguard, wireguard_v6, aws_src_dst_check)",
         id="unknown-when-key",
     ),
     pytest.param(
