@@ -232,3 +232,18 @@ def test_a_roots_profile_does_not_depend_on_what_else_is_checked(sglint, in_repo
     assert alone == ({"value": "VXLAN", "source": "default"}, [])
     assert root_a("fixtures/profile-scope/a/main.tf", "fixtures/profile-scope/team-b/prod/main.tf") == alone
     assert root_a("fixtures/profile-scope") == alone
+
+
+def test_an_ipv6_only_cluster_needs_no_source_destination_check(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    # Detected from the Installation's IPv6-only pool; the IPv6-only subnets say so as well.
+    report = sglint("check", "fixtures/ipv6-only", "--format", "json").json()
+    assert report["roots"][0]["profile"]["ipv6_only"]["value"] is True
+    assert "calico-src-dst-check" not in report["roots"][0]["requirements"]
+    assert report["findings"] == []
+    by_subnets = sglint("check", "fixtures/ipv6-only", "--no-ipv6-only", "--format", "json").json()
+    assert [f["rule_id"] for f in by_subnets["findings"]] == []
+    # The same CrossSubnet profile on IPv4 nodes wants the check off.
+    ipv4 = sglint("check", "fixtures/profile-crosssubnet", "--format", "json").json()
+    assert "calico-src-dst-check" in [f["rule_id"] for f in ipv4["findings"]]
+    flagged = sglint("check", "fixtures/profile-crosssubnet", "--ipv6-only", "--format", "json").json()
+    assert "calico-src-dst-check" not in [f["rule_id"] for f in flagged["findings"]]

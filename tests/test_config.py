@@ -170,7 +170,7 @@ INVALID = [
                  "fail_on, fix, format, output)", id="unknown-top-level-key"),
     pytest.param("profile:\n  typha: true\n  mtu: 1450\n",
                  ".sglint.yaml:3: profile.mtu: unknown setting (expected one of encapsulation, bgp, typha, "
-                 "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)", id="unknown-profile-setting"),
+                 "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check, ipv6_only)", id="unknown-profile-setting"),
     pytest.param("profile:\n  encapsulation: geneve\n",
                  ".sglint.yaml:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, "
                  "None (got 'geneve')", id="bad-encapsulation"),

@@ -33,6 +33,7 @@ def test_defaults() -> None:
         "vxlan_port": (4789, "default"),
         "apiserver_port": (6443, "default"),
         "aws_src_dst_check": ("DoNothing", "default"),
+        "ipv6_only": (False, "default"),
     }
     assert list(DEFAULTS) == list(SETTINGS)
 
@@ -90,6 +91,7 @@ def test_each_setting_comes_from_its_own_source() -> None:
         "vxlan_port": (4790, ".sglint.yaml:7"),
         "apiserver_port": (6443, "default"),
         "aws_src_dst_check": ("DoNothing", "default"),
+        "ipv6_only": (False, "default"),
     }
 
 

@@ -77,10 +77,19 @@ def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Pr
                 continue
             if source is target and not source.needs_self_path:
                 continue
+            family = _family(rule, profile, source, target)
             for ports in profile.ports(rule):
-                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
+                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, family)
                 found.append(RequiredPath(rule, source, target, ports, state))
     return found
+
+
+def _family(rule: PackRule, profile: Profile, source: ClusterNode, target: ClusterNode) -> str:
+    """The address family the nodes talk in: IPv6 when the pods are IPv6-only (the profile) or
+    both ends sit in IPv6-only subnets, else the requirement's own."""
+    if profile.value("ipv6_only") or (source.group.ipv6_only and target.group.ipv6_only):
+        return "ipv6"
+    return rule.family
 
 
 def not_checked(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from calico_sglint.checks.findings import UNVERIFIED, Finding
 from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
-from calico_sglint.model.types import NodeGroup
+from calico_sglint.model.roles import ClusterNode
+from calico_sglint.model.types import Model, NodeGroup
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import unknown_text
 from calico_sglint.source import Location
-from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.values import Ref, Unknown
 
 _LAUNCHED = {  # node groups whose instances Terraform cannot create with the check off
     "aws_autoscaling_group": "an autoscaling group",
@@ -24,27 +25,52 @@ _FELIX_DISABLE = (
 
 
 def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]:
-    """Nodes that drop unencapsulated pod traffic: the EC2 source/destination check is on."""
+    """Nodes that drop unencapsulated pod traffic: the EC2 source/destination check is on.
+    Per cluster: a cluster of one node has no pod traffic between nodes, and an IPv6-only
+    cluster's pods use addresses delegated to the node's interface, which the check passes."""
     encapsulation = context.profile.settings["encapsulation"]
     felix = context.profile.settings["aws_src_dst_check"]
-    if not context.profile.routes_unencapsulated() or felix.value == "Disable" or context.cluster.origin != "compute":
+    if not applies(context.profile) or felix.value == "Disable" or context.cluster.origin != "compute":
         return []
-    if len(context.cluster.nodes) == 1 and not context.cluster.nodes[0].needs_self_path:
-        return []  # a single node: no pod traffic between nodes
+    nodes = [n for part in _clusters(context) if not _exempt(part, context.model) for n in part]
+    if not nodes:
+        return []
     why = (f"drop the pod traffic Calico routes unencapsulated "
            f"(encapsulation={encapsulation.value} from {encapsulation.source})")
     if felix.value == "Enable":
         message = (f"Felix's awsSrcDstCheck is Enable (from {felix.source}): calico-node turns the EC2 "
                    f"source/destination check on for every node, so the nodes {why}")
         hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
-        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or context.cluster.nodes[0].group.location,
+        return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or nodes[0].group.location,
                         context.model.root, hint=hint)]
     findings = []
-    for node in context.cluster.nodes:
+    for node in nodes:
         finding = _src_dst_finding(rule, node.group, context.model.root, why)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def applies(profile: Profile) -> bool:
+    """Pod traffic travels unencapsulated (None, the CrossSubnet modes) and over IPv4."""
+    return profile.routes_unencapsulated() and not profile.value("ipv6_only")
+
+
+def _clusters(context: CheckContext) -> list[list[ClusterNode]]:
+    names = [m.name for m in context.cluster.memberships] or [""]
+    return [[n for n in context.cluster.nodes if n.cluster == name] for name in names]
+
+
+def _exempt(nodes: list[ClusterNode], model: Model) -> bool:
+    """A cluster of a single node, or an IPv6-only one: every group in IPv6-only subnets, or
+    an EKS cluster with ip_family ipv6."""
+    if not nodes or (len(nodes) == 1 and not nodes[0].needs_self_path):
+        return True
+    ipv6_eks = {c.address for c in model.eks_clusters if c.ip_family == "ipv6"}
+    return all(
+        n.group.ipv6_only or (isinstance(n.group.cluster_name, Ref) and n.group.cluster_name.address in ipv6_eks)
+        for n in nodes
+    )
 
 
 def _src_dst_finding(rule: PackRule, group: NodeGroup, root: str, why: str) -> Finding | None:
@@ -74,4 +100,4 @@ def _source_location(source: str) -> Location | None:
     return Location(file, int(line), int(line)) if file and line.isdigit() else None
 
 
-CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check, applies=Profile.routes_unencapsulated)
+CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check, applies=applies)
