@@ -247,3 +247,22 @@ def test_an_ipv6_only_cluster_needs_no_source_destination_check(sglint, in_repo)
     assert "calico-src-dst-check" in [f["rule_id"] for f in ipv4["findings"]]
     flagged = sglint("check", "fixtures/profile-crosssubnet", "--ipv6-only", "--format", "json").json()
     assert "calico-src-dst-check" not in [f["rule_id"] for f in flagged["findings"]]
+
+
+def test_a_control_plane_target_may_keep_etcd_but_not_a_whole_protocol_closed(
+    sglint, copy_tree  # type: ignore[no-untyped-def]
+) -> None:
+    tree = copy_tree(FIXTURES / "native-routing-control-plane")
+    main = tree / "main.tf"
+    main.write_text(main.read_text().replace('    "udp-1to65535"    = { protocol = "udp", from = 1, to = 65535 }\n', ""))
+    report = sglint("check", tree.name, "--format", "json").json()
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert [(f["rule_id"], f["path"]["protocol"], f["path"]["from_port"], f["path"]["to_port"], f["path"]["missing"],
+             f["fix"]) for f in errors] == [
+        ("calico-native-routing", "udp", 1, 65535, "ingress", [{
+            "security_group": "aws_security_group.masters", "direction": "ingress", "protocol": "udp",
+            "from_port": 1, "to_port": 65535, "peer": "aws_security_group.nodes"}]),
+    ]
+    # The fix reopens UDP, never etcd.
+    diff = sglint("fix", tree.name, "--diff").stdout
+    assert 'protocol                 = "udp"' in diff and "2380" not in diff and "4001" not in diff

@@ -32,7 +32,7 @@ from calico_sglint.checks.reachability import (
     carries,
     inline_references,
 )
-from calico_sglint.model.roles import Cluster, ClusterNode
+from calico_sglint.model.roles import CONTROL_PLANE, Cluster, ClusterNode
 from calico_sglint.profile.rulepack import PackRule, RulePack
 from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import (
@@ -78,10 +78,18 @@ def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Pr
             if source is target and not source.needs_self_path:
                 continue
             family = _family(rule, profile, source, target)
-            for ports in profile.ports(rule):
-                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, family)
-                found.append(RequiredPath(rule, source, target, ports, state))
+            for protocol, ports in _traffic(rule, profile, target):
+                state = graph.path_state(endpoint(source), endpoint(target), protocol, ports, family)
+                found.append(RequiredPath(rule, source, target, ports, state, protocol))
     return found
+
+
+def _traffic(rule: PackRule, profile: Profile, target: ClusterNode) -> list[tuple[str, tuple[int, int]]]:
+    """(protocol, ports) a requirement asks of a target: its own, or for a control-plane
+    target what the rule pack's `control_plane_target` asks instead (etcd may stay closed)."""
+    if rule.control_plane_target is not None and CONTROL_PLANE in target.roles:
+        return rule.control_plane_target.segments()
+    return [(rule.protocol, ports) for ports in profile.ports(rule)]
 
 
 def _family(rule: PackRule, profile: Profile, source: ClusterNode, target: ClusterNode) -> str:
@@ -125,39 +133,41 @@ class _Pair:
 
 def path_findings(rule: PackRule, required: list[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
     """One finding per (source SG, target SG, port range) of `rule` whose path is not open."""
-    pairs: dict[tuple[str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
+    pairs: dict[tuple[str, str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
     for required in required:
         if required.state.state == OPEN:
             continue
-        pair = pairs[(primary_sg(required.source, graph), primary_sg(required.target, graph), required.ports)]
+        key = (primary_sg(required.source, graph), primary_sg(required.target, graph), required.protocol, required.ports)
+        pair = pairs[key]
         pair.states.append(required.state)
         pair.sources.append(required.source.group.address)
         pair.targets.append(required.target.group.address)
     return [
-        _path_finding(rule, graph, root, source_sg, target_sg, ports, pair)
-        for (source_sg, target_sg, ports), pair in pairs.items()
+        _path_finding(rule, graph, root, source_sg, target_sg, (protocol, ports), pair)
+        for (source_sg, target_sg, protocol, ports), pair in pairs.items()
     ]
 
 
 def _path_finding(
     rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str,
-    ports: tuple[int, int], pair: _Pair,
+    wanted: tuple[str, tuple[int, int]], pair: _Pair,
 ) -> Finding:
+    protocol, ports = wanted
     closed = [s for s in pair.states if s.state == CLOSED]
     state = closed[0] if closed else pair.states[0]
     missing = state.missing or "both"
     sources = tuple(dict.fromkeys(pair.sources))
     targets = tuple(dict.fromkeys(pair.targets))
-    traffic = traffic_text(rule.protocol, *ports)
+    traffic = traffic_text(protocol, *ports)
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
-    path = PathInfo(rule.protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
-    related = _nearest_rules(graph, state, source_sg, target_sg, rule.protocol, ports)
+    path = PathInfo(protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
+    related = _nearest_rules(graph, state, source_sg, target_sg, protocol, ports)
     on_target = missing in ("ingress", "both")
     location = _sg_location(graph, target_sg if on_target else source_sg) or _group_location(
         graph, (targets if on_target else sources)[0]
     )
     if closed:
-        fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
+        fixes = _fixes(rule, graph, state, source_sg, target_sg, protocol, ports)
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
         hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
@@ -205,13 +215,13 @@ def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: s
 
 def _fixes(
     rule: PackRule, graph: SgGraph, state: PathState, source_sg: str, target_sg: str,
-    ports: tuple[int, int],
+    protocol: str, ports: tuple[int, int],
 ) -> tuple[RuleToAdd, ...]:
     fixes = []
     if state.ingress.state != OPEN and _managed(graph, target_sg):
-        fixes.append(RuleToAdd(target_sg, "ingress", rule.protocol, *ports, source_sg, rule.id, rule.title))
+        fixes.append(RuleToAdd(target_sg, "ingress", protocol, *ports, source_sg, rule.id, rule.title))
     if state.egress.state != OPEN and _managed(graph, source_sg):
-        fixes.append(RuleToAdd(source_sg, "egress", rule.protocol, *ports, target_sg, rule.id, rule.title))
+        fixes.append(RuleToAdd(source_sg, "egress", protocol, *ports, target_sg, rule.id, rule.title))
     return tuple(fixes)
 
 

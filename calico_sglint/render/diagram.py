@@ -128,7 +128,7 @@ def _path_edges(required: list[RequiredPath], ids: dict[str, str]) -> list[Edge]
     for path in required:
         state = _STATE_OF.get(path.state.state, UNVERIFIED)
         key = (path.source.group.address, path.target.group.address, state)
-        traffic = (path.rule.protocol, *path.ports)
+        traffic = (path.protocol, *path.ports)
         grouped.setdefault(key, {}).setdefault(traffic, []).append(path)  # type: ignore[arg-type]
     order = {address: index for index, address in enumerate(ids)}
     edges = []

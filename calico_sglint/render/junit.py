@@ -50,7 +50,7 @@ def _junit_suite(root: RootResult, result: CheckResult, context: ReportContext) 
         found = [f for f in root.findings if _covers(f, required)]
         matched.update(id(f) for f in found)
         name = (f"{required.source.group.address} -> {required.target.group.address} "
-                f"{traffic_text(Traffic(required.rule.protocol, *required.ports, ()))}")
+                f"{traffic_text(Traffic(required.protocol, *required.ports, ()))}")
         suite.append(_junit_case(required.rule.id, name, found, context))
     for rule in pack.enabled():
         if rule.kind != "structural":
@@ -73,7 +73,7 @@ def _covers(finding: Finding, required: RequiredPath) -> bool:
     path = finding.path
     return (
         path is not None and finding.rule_id == required.rule.id
-        and (path.from_port, path.to_port) == required.ports
+        and (path.protocol, path.from_port, path.to_port) == (required.protocol, *required.ports)
         and required.source.group.address in path.source_groups
         and required.target.group.address in path.target_groups
     )
