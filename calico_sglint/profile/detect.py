@@ -504,6 +504,8 @@ def _values_document(data: Mapping[str, Any], at: At, out: _Collector) -> None:
         if key in data:
             out.field(spec_field, data[key], at(key), "kubespray variables", key)
     given = [key for key in (*KUBESPRAY_VARS, *KUBESPRAY_POOL_VARS) if key in data]
+    if data.get("kube_network_plugin") == "calico":
+        given.append("kube_network_plugin")
     if given and "typha_enabled" not in data:
         out.say("typha", False, at(given[0]), "kubespray variables", "typha_enabled (unset: off, kubespray's default)",
                 DEFAULTED)
