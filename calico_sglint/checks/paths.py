@@ -29,6 +29,7 @@ from calico_sglint.checks.reachability import (
     Endpoint,
     PathState,
     SgGraph,
+    Side,
     carries,
     inline_references,
 )
@@ -200,10 +201,10 @@ def _groups_text(groups: tuple[str, ...], sg: str) -> str:
 def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: str, traffic: str) -> str:
     parts = []
     if state.ingress.state == CLOSED:
-        whom = "itself" if source_sg == target_sg else source_sg
+        whom = _whom(state.ingress, source_sg, source_sg == target_sg)
         parts.append(f"no ingress rule on {target_sg} admits {traffic} from {whom}")
     if state.egress.state == CLOSED:
-        whom = "itself" if source_sg == target_sg else target_sg
+        whom = _whom(state.egress, target_sg, source_sg == target_sg)
         if graph.rules(source_sg, "egress"):
             parts.append(f"no egress rule on {source_sg} allows {traffic} to {whom}")
         else:
@@ -211,6 +212,16 @@ def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: s
                 f"{source_sg} has no egress rules at all (Terraform removes AWS's default allow-all egress)"
             )
     return " and ".join(parts) or "the path is not open"
+
+
+def _whom(side: Side, other_sg: str, same: bool) -> str:
+    """The other end of a closed side: `itself`, an SG, or when only the nodes placed in some
+    subnets are not admitted, `its own nodes in 10.0.2.0/24 and 10.0.3.0/24`."""
+    if not side.closed_for:
+        return "itself" if same else other_sg
+    shown = list(side.closed_for[:3]) + ([f"{len(side.closed_for) - 3} more"] if len(side.closed_for) > 3 else [])
+    where = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    return f"{'its own' if same else other_sg + chr(39) + 's'} nodes in {where}"
 
 
 def _fixes(

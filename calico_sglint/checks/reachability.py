@@ -39,6 +39,7 @@ class Side:
     opening: tuple[Rule, ...]  # rules that certainly admit it
     possible: tuple[Rule, ...]  # rules that might (unknown fields or peers)
     unknowns: tuple[Unknown, ...]  # what could not be evaluated and might admit it
+    closed_for: tuple[str, ...] = ()  # when only some placements of the other end are closed: their networks
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ class SgGraph:
         """Can `source` nodes send `protocol`/`ports` to `target` nodes? Nodes may sit in
         several places (each instance its own subnet, an ASG in every subnet of its
         `vpc_zone_identifier`): each side must be open for every placement of the other end."""
-        ingress = _every(self._side("ingress", target, p, protocol, ports, family) for p in placements(source))
-        egress = _every(self._side("egress", source, p, protocol, ports, family) for p in placements(target))
+        ingress = _every([(p, self._side("ingress", target, p, protocol, ports, family)) for p in placements(source)])
+        egress = _every([(p, self._side("egress", source, p, protocol, ports, family)) for p in placements(target)])
         states = {ingress.state, egress.state}
         state = CLOSED if CLOSED in states else UNKNOWN if UNKNOWN in states else OPEN
         return PathState(state, ingress, egress)
@@ -158,16 +159,18 @@ def placements(endpoint: Endpoint) -> list[Endpoint]:
     return [replace(endpoint, networks=(network,)) for network in endpoint.networks]
 
 
-def _every(sides: Iterable[Side]) -> Side:
+def _every(placed: list[tuple[Endpoint, Side]]) -> Side:
     """One side over several placements: open only when open for each of them."""
-    found = list(sides)
+    found = [side for _, side in placed]
     states = {side.state for side in found}
     state = CLOSED if CLOSED in states else UNKNOWN if UNKNOWN in states else OPEN
+    closed = [str(p.networks[0]) for p, side in placed if side.state == CLOSED and len(placed) > 1]
     return Side(
         state,
         tuple(dict.fromkeys(r for side in found for r in side.opening)),
         tuple(dict.fromkeys(r for side in found for r in side.possible)),
         tuple(dict.fromkeys(u for side in found for u in side.unknowns)),
+        tuple(closed) if len(closed) < len(placed) else (),
     )
 
 
