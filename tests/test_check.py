@@ -266,3 +266,33 @@ def test_a_control_plane_target_may_keep_etcd_but_not_a_whole_protocol_closed(
     # The fix reopens UDP, never etcd.
     diff = sglint("fix", tree.name, "--diff").stdout
     assert 'protocol                 = "udp"' in diff and "2380" not in diff and "4001" not in diff
+
+
+def test_a_requirement_that_checks_nothing_in_one_cluster_says_so(tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, {"main.tf": """
+resource "aws_security_group" "a" {}
+resource "aws_security_group" "b" {}
+resource "aws_instance" "a_master" {
+  vpc_security_group_ids = [aws_security_group.a.id]
+  tags                   = { KubernetesCluster = "a" }
+}
+resource "aws_instance" "a_worker" {
+  count                  = 2
+  vpc_security_group_ids = [aws_security_group.a.id]
+  tags                   = { KubernetesCluster = "a" }
+}
+resource "aws_instance" "b_node" {
+  count                  = 2
+  vpc_security_group_ids = [aws_security_group.b.id]
+  tags                   = { KubernetesCluster = "b" }
+}
+"""})
+    root = sglint("check", str(tmp_path), "--format", "json").json()["roots"][0]
+    assert root["requirements"] == ["calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"]
+    assert root["not_checked"] == [
+        {"rule_id": "k8s-apiserver", "reason": "no control-plane node group to check paths to in cluster b"},
+        {"rule_id": "k8s-kubelet", "reason": "no control-plane node group to check paths from in cluster b"},
+    ]
+    assert [(c["name"], c["node_groups"]) for c in root["clusters"]] == [
+        ("a", ["aws_instance.a_master", "aws_instance.a_worker"]), ("b", ["aws_instance.b_node"]),
+    ]

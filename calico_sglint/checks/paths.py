@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import networkx as nx
 
@@ -104,21 +104,30 @@ def _family(rule: PackRule, profile: Profile, source: ClusterNode, target: Clust
 def not_checked(
     pack: RulePack, profile: Profile, cluster: Cluster, paths: Iterable[RequiredPath]
 ) -> tuple[tuple[str, str], ...]:
-    """The path requirements in force that required no path at all, and why (which role has no
-    node group): a requirement that checked nothing must not read as passed."""
-    checked = {path.rule.id for path in paths}
-    return tuple(
-        (rule.id, _why_nothing_checked(rule, cluster))
-        for rule in pack.enabled()
-        if rule.kind == "path" and profile.matches(rule.when) and rule.id not in checked
-    )
+    """The path requirements in force that required no path, and why (which role has no node
+    group): a requirement that checked nothing must not read as passed. With several clusters,
+    also each cluster in which a requirement checked nothing."""
+    found = []
+    for rule in pack.enabled():
+        if rule.kind != "path" or not profile.matches(rule.when):
+            continue
+        checked = {path.source.cluster for path in paths if path.rule.id == rule.id}
+        if not checked:
+            found.append((rule.id, _why_nothing_checked(rule, cluster.nodes)))
+        elif len(cluster.memberships) > 1:
+            found.extend(
+                (rule.id, f"{_why_nothing_checked(rule, [n for n in cluster.nodes if n.cluster == m.name])} "
+                          f"in cluster {m.name}")
+                for m in cluster.memberships if m.name not in checked
+            )
+    return tuple(found)
 
 
-def _why_nothing_checked(rule: PackRule, cluster: Cluster) -> str:
-    if not cluster.nodes:
+def _why_nothing_checked(rule: PackRule, nodes: Sequence[ClusterNode]) -> str:
+    if not nodes:
         return "no Kubernetes node groups"
     for preposition, role in (("from", rule.from_role), ("to", rule.to_role)):
-        if not any(_selects(role, node) for node in cluster.nodes):
+        if not any(_selects(role, node) for node in nodes):
             return f"no {role} node group to check paths {preposition}"
     return "every node group it selects is a single node, which needs no path to itself"
 

@@ -49,9 +49,10 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
             findings.extend(check.run(rule, context))
     conditional = {check.id: check for check in STRUCTURAL_CHECKS if check.applies is not always}
     unchecked = not_checked(pack, profile, cluster, paths)
+    checked = {path.rule.id for path in paths}
     requirements = tuple(
         rule.id for rule in pack.enabled()
-        if (rule.kind == "path" and profile.matches(rule.when) and rule.id not in dict(unchecked))
+        if (rule.kind == "path" and profile.matches(rule.when) and rule.id in checked)
         or (rule.id in conditional and conditional[rule.id].applies(profile))
     )
     return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements, unchecked)
