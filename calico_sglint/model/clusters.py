@@ -39,6 +39,7 @@ class Membership:
     name: str
     reason: str
     members: tuple[str, ...]
+    whole_root: bool = False  # nothing set it apart: every node group of the root module
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "reason": self.reason, "node_groups": list(self.members)}
@@ -191,7 +192,7 @@ def _membership(
                   f"instance{'s' if len(others) > 1 else ''} of the same module ({', '.join(others[:3])})")
         return Membership(bucket, reason, tuple(members))
     if count == 1:
-        return Membership(default_name, "every node group of the root module", tuple(members))
+        return Membership(default_name, "every node group of the root module", tuple(members), whole_root=True)
     reason = "node groups of the root module linked by shared security groups or rules, apart from the other clusters"
     return Membership(default_name, reason, tuple(members))
 

@@ -63,6 +63,13 @@ class Cluster:
     def same_cluster(self, first: ClusterNode, second: ClusterNode) -> bool:
         return first.cluster == second.cluster
 
+    def named_clusters(self) -> tuple[Membership, ...]:
+        """The clusters a report names: all of them, unless the root module is one cluster
+        that nothing set apart (then there is nothing to say)."""
+        if len(self.memberships) == 1 and self.memberships[0].whole_root:
+            return ()
+        return self.memberships
+
 
 def assign_roles(
     model: Model,

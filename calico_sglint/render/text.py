@@ -53,8 +53,7 @@ def _root_lines(root: RootResult) -> list[tuple[str, str]]:
           for text, s in zip(shown, root.profile.settings.values())),
         ("  checked: " + (", ".join(root.requirements) or "no path requirements"), ""),
         *((f"  checked nothing: {rule_id} ({why})", "yellow") for rule_id, why in root.not_checked),
-        *((f"  cluster {m.name}: {', '.join(m.members)} ({m.reason})", "") for m in root.cluster.memberships
-          if len(root.cluster.memberships) > 1),
+        *((f"  cluster {m.name}: {', '.join(m.members)} ({m.reason})", "") for m in root.cluster.named_clusters()),
         ("  nodes: " + "; ".join(nodes), ""),
     ]
     for group, why in root.cluster.excluded:
