@@ -13,7 +13,6 @@ from calico_sglint.checks.findings import Finding, RequiredPath, finding_order
 from calico_sglint.checks.paths import not_checked, path_findings, required_paths
 from calico_sglint.checks.reachability import SgGraph
 from calico_sglint.checks.structural import STRUCTURAL_CHECKS, CheckContext
-from calico_sglint.checks.structural.base import always
 from calico_sglint.model.roles import Cluster
 from calico_sglint.model.types import Model
 from calico_sglint.profile.rulepack import RulePack
@@ -45,14 +44,12 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
     context = CheckContext(model, cluster, profile, graph)
     for check in STRUCTURAL_CHECKS:
         rule = pack.get(check.id)
-        if rule is not None and rule.enabled and check.applies(profile):
+        if rule is not None and rule.enabled and profile.matches(rule.when):
             findings.extend(check.run(rule, context))
-    conditional = {check.id: check for check in STRUCTURAL_CHECKS if check.applies is not always}
     unchecked = not_checked(pack, profile, cluster, paths)
     checked = {path.rule.id for path in paths}
     requirements = tuple(
         rule.id for rule in pack.enabled()
-        if (rule.kind == "path" and profile.matches(rule.when) and rule.id in checked)
-        or (rule.id in conditional and conditional[rule.id].applies(profile))
+        if (rule.id in checked if rule.kind == "path" else bool(rule.when)) and profile.matches(rule.when)
     )
     return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements, unchecked)

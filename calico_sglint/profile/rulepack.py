@@ -25,7 +25,7 @@ FAMILIES = ("ipv4", "ipv6")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {
     "id", "title", "severity", "kind", "protocol", "ports", "family", "from", "to", "when",
-    "description", "why", "example", "fix", "source", "exposed", "enabled", "control_plane_target",
+    "description", "why", "example", "example_fixed", "fix", "source", "exposed", "enabled", "control_plane_target",
 }
 _REQUIRED = ("id", "title", "severity", "kind", "description", "why", "fix", "source")
 _REQUIRED_PATH = ("protocol", "ports", "from", "to", "when")
@@ -77,7 +77,8 @@ class PackRule:
     why: str
     fix: str
     source: str
-    example: str = ""
+    example: str = ""  # HCL that triggers the rule (path rules: with rules/examples/base.tf)
+    example_fixed: str = ""  # the same, fixed: the rule no longer fires
     protocol: str = ""
     ports: tuple[tuple[int, int] | str, ...] = ()
     family: str = "ipv4"
@@ -196,11 +197,12 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
             if key not in entry:
                 raise fail(key, "missing (required for a path rule)")
     values: dict[str, Any] = {"id": rule_id, "kind": kind, "defined_in": doc.file}
-    for key in ("title", "description", "why", "fix", "source", "example"):
+    for key in ("title", "description", "why", "fix", "source", "example", "example_fixed"):
         if key in entry:
-            if not isinstance(entry[key], str) or (key != "example" and not entry[key].strip()):
+            verbatim = key.startswith("example")
+            if not isinstance(entry[key], str) or (not verbatim and not entry[key].strip()):
                 raise fail(key, "must be a non-empty string")
-            values[key] = entry[key].strip() if key != "example" else entry[key]
+            values[key] = entry[key] if verbatim else entry[key].strip()
     if "severity" in entry:
         values["severity"] = _choice(entry["severity"], SEVERITIES, fail, "severity")
     if "enabled" in entry:

@@ -52,6 +52,9 @@ def rule_page(rule: PackRule) -> str:
         para(rule.why),
     ]
     if rule.example:
-        lines += ["", "Example", block(rule.example)]
+        base = " (with the master and worker groups of rules/examples/base.tf)" if rule.kind == "path" else ""
+        lines += ["", f"Example{base}", block(rule.example)]
+    if rule.example_fixed:
+        lines += ["", "Fixed", block(rule.example_fixed)]
     lines += ["", "How to fix", block(rule.fix), "", "Source", f"  {rule.source}"]
     return "\n".join(lines)

@@ -28,15 +28,10 @@ class CheckContext:
         return sgs or {sg.address for sg in self.model.security_groups if sg.managed}
 
 
-def always(profile: Profile) -> bool:
-    """The default `applies`: a check that does not depend on the profile."""
-    return True
-
-
 @dataclass(frozen=True)
 class StructuralCheck:
-    """One structural check: its rule id (its page is in rules/*.yaml), when it applies, and what it does."""
+    """One structural check: its rule id and what it does. Its page, severity and the profiles
+    it applies to (`when`) are its rule in rules/*.yaml."""
 
     id: str
     run: Callable[[PackRule, CheckContext], list[Finding]]
-    applies: Callable[[Profile], bool] = always

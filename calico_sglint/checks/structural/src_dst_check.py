@@ -7,7 +7,6 @@ from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
 from calico_sglint.model.roles import ClusterNode
 from calico_sglint.model.types import Model, NodeGroup
 from calico_sglint.profile.rulepack import PackRule
-from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import unknown_text
 from calico_sglint.source import Location
 from calico_sglint.terraform.values import Ref, Unknown
@@ -30,7 +29,7 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
     cluster's pods use addresses delegated to the node's interface, which the check passes."""
     encapsulation = context.profile.settings["encapsulation"]
     felix = context.profile.settings["aws_src_dst_check"]
-    if not applies(context.profile) or felix.value == "Disable" or context.cluster.origin != "compute":
+    if not context.profile.routes_unencapsulated() or felix.value == "Disable" or context.cluster.origin != "compute":
         return []
     nodes = [n for part in _clusters(context) if not _exempt(part, context.model) for n in part]
     if not nodes:
@@ -49,11 +48,6 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
         if finding is not None:
             findings.append(finding)
     return findings
-
-
-def applies(profile: Profile) -> bool:
-    """Pod traffic travels unencapsulated (None, the CrossSubnet modes) and over IPv4."""
-    return profile.routes_unencapsulated() and not profile.value("ipv6_only")
 
 
 def _clusters(context: CheckContext) -> list[list[ClusterNode]]:
@@ -100,4 +94,4 @@ def _source_location(source: str) -> Location | None:
     return Location(file, int(line), int(line)) if file and line.isdigit() else None
 
 
-CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check, applies=applies)
+CHECK = StructuralCheck("calico-src-dst-check", calico_src_dst_check)
