@@ -4,6 +4,8 @@ the corpus is absent. Nothing here is copied from the corpus: it is read in plac
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,33 @@ def test_kubespray_opens_every_path_and_its_bastion_and_etcd_hosts_are_not_nodes
     assert errors(report) == []
     assert [g["address"] for g in root["nodes"]["groups"]] == ["aws_instance.k8s-master", "aws_instance.k8s-worker"]
     assert excluded(report) == ["aws_instance.bastion-server", "aws_instance.k8s-etcd"]
+
+
+def test_the_eks_example_builds_two_clusters_that_need_no_path_between_them(
+    sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    # The published example calls the EKS module from the registry twice (al2023 and
+    # bottlerocket). Until registry modules are read from .terraform/modules, the module is
+    # the corpus's own module root: a copy of both, with the calls pointing at it. Each
+    # cluster misses UDP 4789 between its own nodes, and nothing is required between the two.
+    copy = tmp_path / "terraform-aws-eks"
+    shutil.copytree(CORPUS / "terraform-aws-eks", copy)
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)  # the corpus is read-only; the copy is ours
+    example = copy / "examples" / "self-managed-node-group"
+    for name in ("eks-al2023.tf", "eks-bottlerocket.tf"):
+        path = example / name
+        text = path.read_text().replace('source  = "terraform-aws-modules/eks/aws"', 'source  = "../.."')
+        path.write_text(re.sub(r'\n  version = "[^"]*"\n', "\n", text))
+    monkeypatch.chdir(example)
+    report = check(sglint, ".", "--encapsulation", "VXLAN", "--typha", "--no-bgp")
+    group = 'module.eks_{}.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]'
+    assert [(c["name"], c["node_groups"]) for c in report["roots"][0]["clusters"]] == [
+        ("module.eks_al2023", [group.format("al2023")]),
+        ("module.eks_bottlerocket", [group.format("bottlerocket")]),
+    ]
+    assert errors(report) == [
+        ("calico-vxlan", f"module.eks_{name}.aws_security_group.node[0]", f"module.eks_{name}.aws_security_group.node[0]",
+         "udp", 4789, 4789)
+        for name in ("al2023", "bottlerocket")
+    ]
