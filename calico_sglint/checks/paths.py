@@ -134,41 +134,48 @@ def _why_nothing_checked(rule: PackRule, nodes: Sequence[ClusterNode]) -> str:
 
 @dataclass
 class _Pair:
-    """The node-group pairs that share one (source SG, target SG) path of a requirement."""
+    """The node-group pairs that share one (source SG, target SG) path of a requirement, and
+    the port ranges not open between them (several for a control-plane target's segments)."""
 
     states: list[PathState] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+    spans: dict[tuple[int, int], list[PathState]] = field(default_factory=dict)
 
 
 def path_findings(rule: PackRule, required: list[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
-    """One finding per (source SG, target SG, port range) of `rule` whose path is not open."""
-    pairs: dict[tuple[str, str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
+    """One finding per (source SG, target SG, port range) of `rule` whose path is not open; the
+    segments a control-plane target is asked for instead (`control_plane_target`) make one
+    finding per protocol, listing every range not open."""
+    pairs: dict[tuple[str, str, str, tuple[int, int] | None], _Pair] = defaultdict(_Pair)
     for required in required:
         if required.state.state == OPEN:
             continue
-        key = (primary_sg(required.source, graph), primary_sg(required.target, graph), required.protocol, required.ports)
+        segmented = required.protocol != rule.protocol
+        key = (primary_sg(required.source, graph), primary_sg(required.target, graph), required.protocol,
+               None if segmented else required.ports)
         pair = pairs[key]
         pair.states.append(required.state)
         pair.sources.append(required.source.group.address)
         pair.targets.append(required.target.group.address)
+        pair.spans.setdefault(required.ports, []).append(required.state)
     return [
-        _path_finding(rule, graph, root, source_sg, target_sg, (protocol, ports), pair)
-        for (source_sg, target_sg, protocol, ports), pair in pairs.items()
+        _path_finding(rule, graph, root, source_sg, target_sg, protocol, pair)
+        for (source_sg, target_sg, protocol, _), pair in pairs.items()
     ]
 
 
 def _path_finding(
-    rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str,
-    wanted: tuple[str, tuple[int, int]], pair: _Pair,
+    rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str, protocol: str, pair: _Pair,
 ) -> Finding:
-    protocol, ports = wanted
+    spans = sorted(pair.spans)
+    ports = (spans[0][0], spans[-1][1])
     closed = [s for s in pair.states if s.state == CLOSED]
     state = closed[0] if closed else pair.states[0]
     missing = state.missing or "both"
     sources = tuple(dict.fromkeys(pair.sources))
     targets = tuple(dict.fromkeys(pair.targets))
-    traffic = traffic_text(protocol, *ports)
+    traffic = ", ".join(traffic_text(protocol, *span) for span in spans)
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
     path = PathInfo(protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
     related = _nearest_rules(graph, state, source_sg, target_sg, protocol, ports)
@@ -177,12 +184,15 @@ def _path_finding(
         graph, (targets if on_target else sources)[0]
     )
     if closed:
-        fixes = _fixes(rule, graph, state, source_sg, target_sg, protocol, ports)
+        fixes = tuple(dict.fromkeys(
+            fix for span in spans
+            for fix in _fixes(rule, graph, _worst(pair.spans[span]), source_sg, target_sg, protocol, span)
+        ))
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
         hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
             f" Nearest existing rules: {nearest}." if nearest else ""
-        )
+        ) + (_may_stay_closed(rule) if len(spans) > 1 or protocol != rule.protocol else "")
         return Finding(
             rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
             related, (), fixes, _path_key(path),
@@ -194,6 +204,21 @@ def _path_finding(
     return Finding(
         rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
     )
+
+
+def _worst(states: list[PathState]) -> PathState:
+    return next((s for s in states if s.state == CLOSED), states[0])
+
+
+def _may_stay_closed(rule: PackRule) -> str:
+    """What a control-plane target may keep closed, for the hint of a segmented finding."""
+    target = rule.control_plane_target
+    if target is None or not target.may_stay_closed:
+        return ""
+    names = "; ".join(
+        f"{c.name} ({', '.join(traffic_text(c.protocol, *p) for p in c.ports)})" for c in target.may_stay_closed
+    )
+    return f" A control-plane node may keep these closed: {names}."
 
 
 def _path_key(path: PathInfo) -> str:

@@ -72,8 +72,8 @@ def _covers(finding: Finding, required: RequiredPath) -> bool:
     """True when `finding` reports `required` (same rule, ports and node groups)."""
     path = finding.path
     return (
-        path is not None and finding.rule_id == required.rule.id
-        and (path.protocol, path.from_port, path.to_port) == (required.protocol, *required.ports)
+        path is not None and finding.rule_id == required.rule.id and path.protocol == required.protocol
+        and path.from_port <= required.ports[0] and required.ports[1] <= path.to_port
         and required.source.group.address in path.source_groups
         and required.target.group.address in path.target_groups
     )
