@@ -20,6 +20,7 @@ from calico_sglint import __version__
 from calico_sglint.fix import STYLES
 from calico_sglint.options import FAIL_LEVELS
 from calico_sglint.profile.settings import SETTING_SPECS, SettingSpec
+from calico_sglint.render.diffformats import DIFF_FORMAT_NAMES
 from calico_sglint.render.formats import CHECK_FORMATS
 
 GRAPH_FORMATS = ("mermaid", "dot", "json")
@@ -35,6 +36,7 @@ app = typer.Typer(
         "  sglint check examples/typha-blocked\n\n"
         "  sglint check infra/ --encapsulation IPIP --format json\n\n"
         "  sglint fix examples/typha-blocked --diff\n\n"
+        "  sglint diff origin/main --format markdown\n\n"
         "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
         "  sglint explain calico-typha"
@@ -163,17 +165,21 @@ ALSO_HELP = (
 )
 
 
-def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tuple[str, str]]:
-    """Parse `--also FORMAT=FILE` pairs; a usage error (exit 2) when one is malformed."""
+def _also_reports(
+    also: Optional[List[str]], output: Optional[str], formats: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
+    """Parse `--also FORMAT=FILE` pairs (FORMAT one of `formats`, default check's); a usage
+    error (exit 2) when one is malformed."""
     from calico_sglint.render.formats import CHECK_FORMATS
 
+    formats = formats or CHECK_FORMATS
     pairs: list[tuple[str, str]] = []
     for item in also or ():
         name, sep, file = item.partition("=")
         name = name.strip().lower()
-        if not sep or name not in CHECK_FORMATS or not file:
+        if not sep or name not in formats or not file:
             raise typer.BadParameter(
-                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(CHECK_FORMATS)}", param_hint="--also"
+                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(formats)}", param_hint="--also"
             )
         if file in [f for _, f in pairs] or file == output:
             raise typer.BadParameter(f"{file!r} is named twice", param_hint="--also")
@@ -361,6 +367,73 @@ def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for text, style in lines:
         console.print(Text(text, style=style or ""))
+
+
+@app.command()
+@with_profile_options
+def diff(
+    base: str = typer.Argument(..., metavar="BASE", help="The git revision to compare with: a branch, tag or commit (e.g. origin/main)."),
+    paths: Optional[List[str]] = PathsArg,
+    head: Optional[str] = typer.Option(None, "--head", metavar="REF", help="Compare with this revision instead of the working tree."),
+    merge_base: bool = typer.Option(False, "--merge-base", help="Compare with where HEAD (or --head) forked from BASE, as a pull request does: changes made on BASE since are not counted."),
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", click_type=_choice(DIFF_FORMAT_NAMES), help="text (default), json, markdown or github."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. --also markdown=diff.md.", show_default=False),
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
+    no_cache: bool = NoCacheOpt,
+    profile_flags: Any = None,
+) -> None:
+    """Say what a change does to the paths Calico needs: closed, opened, still missing.
+
+    Checks BASE (read from git objects, nothing is checked out) and the working tree (or
+    --head REF), with the profile detected on each side, and compares every required path,
+    exposure and cycle. Node groups and security groups are matched by Terraform address
+    (a rename is a removal and an addition unless a `moved` block says where it went).
+    Only root modules that read a changed directory are evaluated.
+
+    Exit 1 when the change closes a required path or adds an error-level finding; 0
+    otherwise, whatever was already broken on BASE (see `check` and --baseline for that);
+    2 on usage or input errors.
+
+    Formats: text (default), json (docs/diff.schema.json), markdown (a table and a mermaid
+    graph for a pull-request comment or job summary), github (annotations on the lines that
+    closed a path).
+
+    Examples:
+
+      sglint diff origin/main --merge-base     (on a branch: what the branch changes)
+
+      sglint diff main infra/ --format markdown -o diff.md
+
+      sglint diff HEAD~1 --head HEAD --format json
+
+      sglint diff "origin/$GITHUB_BASE_REF" --format github --also markdown=diff.md
+    """
+    from calico_sglint.diff.run import DiffOptions, run_diff
+    from calico_sglint.render.context import report_context
+    from calico_sglint.render.diffformats import render_diff
+
+    extra = _also_reports(also, output, DIFF_FORMAT_NAMES)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
+    result = run_diff(DiffOptions(options, base, head, merge_base))
+    _print_diagnostics(result.head.diagnostics)
+    if result.head.has_errors:
+        raise typer.Exit(EXIT_ERROR)
+    context = report_context(paths or ["."])
+    for name, file in extra:
+        _emit(render_diff(name, result, context), file)
+    chosen = output_format or "text"
+    text = render_diff(chosen, result, context)
+    if chosen == "text" and not output:
+        from calico_sglint.render.difftext import styled
+
+        _print_text(styled(text), None)
+    else:
+        _emit(text, output)
+    raise typer.Exit(EXIT_FINDINGS if result.comparison.fails else EXIT_OK)
 
 
 @app.command()

@@ -48,6 +48,7 @@ from calico_sglint.terraform.workspace import (
     Workspace,
     load_workspace,
     parse_serially,
+    roots_using,
 )
 
 
@@ -63,6 +64,10 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    # Read and evaluate only the root modules that read a module in one of these directories
+    # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
+    # change cannot touch. None: every root.
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,11 @@ class ReadResult:
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths`."""
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched)
+    if options.touched is not None:
+        workspace = replace(workspace, roots=roots_using(workspace, options.touched))
     diagnostics = list(workspace.diagnostics)
-    if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
+    if not workspace.modules and options.touched is None and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}

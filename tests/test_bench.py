@@ -31,6 +31,7 @@ def test_the_generator_is_deterministic_and_prefix_stable(tmp_path: Path) -> Non
     assert len({v for k, v in a.items() if k.endswith("versions.tf")}) == 5  # no shared bytes
 
 
+@pytest.mark.slow
 def test_each_module_misses_exactly_the_requirement_it_announces(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     generate(str(tmp_path / "mono"), 8)
     monkeypatch.chdir(tmp_path / "mono")
@@ -57,7 +58,7 @@ def test_terraform_fmt_accepts_the_generated_modules(tmp_path: Path) -> None:
 
 
 def test_the_runner_has_a_command_line() -> None:
-    for script in ("run.py", "generate.py"):
+    for script in ("run.py", "generate.py", "diff.py"):
         result = subprocess.run([sys.executable, str(REPO / "bench" / script), "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout
 

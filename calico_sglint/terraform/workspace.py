@@ -8,8 +8,9 @@ the other modules are still read.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+import re
+from dataclasses import dataclass, replace
+from typing import AbstractSet, Callable, Iterable, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
 from calico_sglint.terraform.discover import ModuleDir, discover, module_at
@@ -44,6 +45,8 @@ class Workspace:
     diagnostics: tuple[Diagnostic, ...]
 
 
+NOT_CHECKED = "module {} was not checked because a file did not parse"  # `sglint diff` recognises it
+
 ParseMany = Callable[[list[tuple[str, str]]], list["File | InputError"]]
 
 
@@ -59,10 +62,16 @@ def parse_serially(files: list[tuple[str, str]]) -> list[File | InputError]:
 
 
 def load_workspace(
-    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially
+    paths: list[str], cwd: str | None = None, parse_many: ParseMany = parse_serially,
+    only: AbstractSet[str] | None = None,
 ) -> Workspace:
-    """Discover, parse and link the modules under `paths`."""
+    """Discover, parse and link the modules under `paths`. With `only` (directories,
+    absolute and resolved), scan just the modules there and those that may call one (a file
+    has a line opening a `module` block): no other module can read them, so the rest is
+    left unread."""
     discovery = discover(paths, cwd)
+    if only is not None:
+        discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
     pending: list[ModuleDir] = list(discovery.modules)
@@ -93,6 +102,29 @@ def load_workspace(
     return Workspace(modules, scanned, roots, tuple(diagnostics))
 
 
+# A line that may open a `module` block: top-level blocks start their line, so a file without
+# one holds none (a comment or a heredoc that has one is only a false alarm).
+_MODULE_LINE = re.compile(rb'^[ \t]*module[ \t]+["\w]', re.MULTILINE)
+
+
+def may_open_module_block(text: bytes) -> bool:
+    """Whether a Terraform file may hold a `module` block."""
+    return _MODULE_LINE.search(text) is not None
+
+
+def _may_call(module: ModuleDir) -> bool:
+    """Whether a module may hold a `module` block (or has a file that cannot be read,
+    which parsing will report)."""
+    for path in module.tf_files:
+        try:
+            with open(path, "rb") as handle:
+                if may_open_module_block(handle.read()):
+                    return True
+        except OSError:
+            return True
+    return False
+
+
 def _parse_modules(
     batch: list[ModuleDir], parse_many: ParseMany, diagnostics: list[Diagnostic]
 ) -> Iterable[ParsedModule | None]:
@@ -121,7 +153,7 @@ def _parse_modules(
             diagnostics.append(
                 Diagnostic(
                     "error",
-                    f"module {module.display} was not checked because a file did not parse",
+                    NOT_CHECKED.format(module.display),
                     None,
                 )
             )
@@ -167,15 +199,25 @@ def _roots(scanned: tuple[str, ...], modules: Mapping[str, ParsedModule]) -> tup
     """Scanned modules that no other scanned module calls, directly or through others."""
     called: set[str] = set()
     for start in scanned:
-        stack = [c.path for c in modules[start].calls if c.path]
-        seen: set[str] = set()
-        while stack:
-            path = stack.pop()
-            if path in seen or path not in modules:
-                continue
-            seen.add(path)
-            if path != start:
-                called.add(path)
-            stack.extend(c.path for c in modules[path].calls if c.path)
+        called |= module_closure(modules, start) - {start}
     roots = tuple(p for p in scanned if p not in called)
     return roots or scanned[:1]  # a ring of modules calling each other: start somewhere
+
+
+def module_closure(modules: Mapping[str, ParsedModule], start: str) -> set[str]:
+    """`start` and the read modules it calls, directly or through others (absolute paths)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        path = stack.pop()
+        if path in seen or path not in modules:
+            continue
+        seen.add(path)
+        stack.extend(c.path for c in modules[path].calls if c.path)
+    return seen
+
+
+def roots_using(workspace: Workspace, directories: AbstractSet[str]) -> tuple[str, ...]:
+    """The root modules that read a module in one of `directories` (absolute, resolved):
+    the only ones a change to files there can change."""
+    return tuple(r for r in workspace.roots if module_closure(workspace.modules, r) & directories)

@@ -5,6 +5,7 @@ that rule: (severity, file:line, message)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 
 from calico_sglint.cli import main
+from calico_sglint.profile.rulepack import PackRule, load_packs
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = (REPO / "rules" / "examples" / "base.tf").read_text()
@@ -28,6 +30,14 @@ class Case:
     files: dict[str, str]
     expected: list[tuple[str, str, str]]  # (severity, "file:line", message)
     flags: tuple[str, ...] = field(default=())
+
+
+@functools.cache
+def page(rule_id: str) -> PackRule:
+    """A built-in rule: its documented `example` and `example_fixed` are table rows too."""
+    rule = load_packs().get(rule_id)
+    assert rule is not None
+    return rule
 
 
 def cases(*rows: Case) -> Any:

@@ -4,50 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-bgp"
-
-WITHIN_GROUPS = """\
-# BGP allowed only within the worker group.
-resource "aws_security_group_rule" "worker_bgp_self" {
-  type              = "ingress"
-  from_port         = 179
-  to_port           = 179
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
-
-EVERY_PAIR = """\
-# Every node group admits TCP 179 from every node group (itself included).
-resource "aws_security_group_rule" "bgp_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 179
-  to_port                  = 179
-  protocol                 = "tcp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "bgp_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 179
-  to_port                  = 179
-  protocol                 = "tcp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
 
 
 @cases(
     Case(
         "within-groups",  # BGP only within the worker group
-        {"base.tf": BASE, "main.tf": WITHIN_GROUPS},
+        {"base.tf": BASE, "main.tf": page("calico-bgp").example},
         [
             ("error", "base.tf:5",
              "aws_security_group.master cannot reach aws_security_group.master on tcp/179: no ingress rule on "
@@ -63,13 +28,13 @@ resource "aws_security_group_rule" "bgp_from_worker" {
     ),
     Case(
         "every-pair",  # open between every pair of groups
-        {"base.tf": BASE, "main.tf": EVERY_PAIR},
+        {"base.tf": BASE, "main.tf": page("calico-bgp").example_fixed},
         [],
         flags=('--bgp',),
     ),
     Case(
         "bgp-off",  # BGP is off by default with VXLAN
-        {"base.tf": BASE, "main.tf": WITHIN_GROUPS},
+        {"base.tf": BASE, "main.tf": page("calico-bgp").example},
         [],
     ),
 )

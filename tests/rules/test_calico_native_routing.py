@@ -4,22 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-native-routing"
-
-TCP_ONLY = """\
-# Only TCP is admitted between nodes; UDP pod traffic (DNS!) is dropped.
-resource "aws_security_group_rule" "worker_tcp_self" {
-  type              = "ingress"
-  from_port         = 0
-  to_port           = 65535
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
-
 CP_TCP = "tcp/1-2378, tcp/2382-4000, tcp/4003-10256, tcp/10258, tcp/10260-65535"
 
 ETCD_CLOSED = """\
@@ -64,34 +51,11 @@ resource "aws_security_group_rule" "worker_self" {
 }
 """
 
-ALL_TRAFFIC = """\
-# Every node group admits all traffic from every node group (itself included).
-resource "aws_security_group_rule" "all_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 0
-  to_port                  = 0
-  protocol                 = "-1"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "all_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 0
-  to_port                  = 0
-  protocol                 = "-1"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
-
 
 @cases(
     Case(
         "tcp-only",  # only TCP between workers
-        {"base.tf": BASE, "main.tf": TCP_ONLY},
+        {"base.tf": BASE, "main.tf": page("calico-native-routing").example},
         [
             # to the control plane: every TCP port but the control-plane services, and UDP
             ("error", "base.tf:5",
@@ -117,7 +81,7 @@ resource "aws_security_group_rule" "all_from_worker" {
     ),
     Case(
         "all-traffic",  # all traffic between every pair
-        {"base.tf": BASE, "main.tf": ALL_TRAFFIC},
+        {"base.tf": BASE, "main.tf": page("calico-native-routing").example_fixed},
         [],
         flags=('--encapsulation', 'None'),
     ),
@@ -139,7 +103,7 @@ resource "aws_security_group_rule" "all_from_worker" {
     ),
     Case(
         "vxlan-always",  # VXLAN always encapsulates: not required
-        {"base.tf": BASE, "main.tf": TCP_ONLY},
+        {"base.tf": BASE, "main.tf": page("calico-native-routing").example},
         [],
     ),
 )

@@ -4,37 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "calico-src-dst-check"
-
-INSTANCES = """\
-resource "aws_security_group" "nodes" {
-  name = "nodes"
-}
-
-resource "aws_instance" "node" {
-  count                  = 3
-  ami                    = "ami-0123456789abcdef0"
-  instance_type          = "m6i.large"
-  vpc_security_group_ids = [aws_security_group.nodes.id]
-  # source_dest_check defaults to true
-}
-"""
-
-TURNED_OFF = """\
-resource "aws_security_group" "nodes" {
-  name = "nodes"
-}
-
-resource "aws_instance" "node" {
-  count                  = 3
-  ami                    = "ami-0123456789abcdef0"
-  instance_type          = "m6i.large"
-  vpc_security_group_ids = [aws_security_group.nodes.id]
-  source_dest_check      = false
-}
-"""
 
 AUTOSCALING_GROUP = """\
 resource "aws_security_group" "nodes" {}
@@ -91,7 +63,7 @@ resource "aws_instance" "solo" {
 @cases(
     Case(
         "ipv6-only-profile",  # IPv6-only pods: the check does not drop them
-        {"main.tf": INSTANCES},
+        {"main.tf": page("calico-src-dst-check").example},
         [],
         flags=('--encapsulation', 'None', '--ipv6-only'),
     ),
@@ -109,7 +81,7 @@ resource "aws_instance" "solo" {
     ),
     Case(
         "instances",  # instances keep the check on
-        {"main.tf": INSTANCES},
+        {"main.tf": page("calico-src-dst-check").example},
         [
             ("error", "main.tf:5",
              "aws_instance.node keeps the EC2 source/destination check on (source_dest_check is not false), so"
@@ -120,7 +92,7 @@ resource "aws_instance" "solo" {
     ),
     Case(
         "turned-off",  # source_dest_check = false
-        {"main.tf": TURNED_OFF},
+        {"main.tf": page("calico-src-dst-check").example_fixed},
         [],
         flags=('--encapsulation', 'None'),
     ),
@@ -143,7 +115,7 @@ resource "aws_instance" "solo" {
     ),
     Case(
         "vxlan",  # VXLAN always encapsulates
-        {"main.tf": INSTANCES},
+        {"main.tf": page("calico-src-dst-check").example},
         [],
     ),
 )

@@ -4,44 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-typha"
-
-WORKERS_ONLY = """\
-# 5473 is open only between workers: the masters cannot reach Typha, nor the workers Typha on a master.
-resource "aws_security_group_rule" "worker_typha_self" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
-
-EVERY_PAIR = """\
-# Every node group admits TCP 5473 from every node group (itself included).
-resource "aws_security_group_rule" "typha_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "typha_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
 
 WIDE_RANGE = """\
 resource "aws_security_group_rule" "all_tcp_from_master" {
@@ -82,7 +47,7 @@ resource "aws_security_group_rule" "w_from_worker" {
 @cases(
     Case(
         "workers-only",  # 5473 open among workers only: masters cannot reach Typha and workers cannot reach it on masters
-        {"base.tf": BASE, "main.tf": WORKERS_ONLY},
+        {"base.tf": BASE, "main.tf": page("calico-typha").example},
         [
             ("error", "base.tf:5",
              "aws_security_group.master cannot reach aws_security_group.master on tcp/5473: no ingress rule on"
@@ -97,12 +62,12 @@ resource "aws_security_group_rule" "w_from_worker" {
     ),
     Case(
         "every-pair",  # open between every pair of groups
-        {"base.tf": BASE, "main.tf": EVERY_PAIR},
+        {"base.tf": BASE, "main.tf": page("calico-typha").example_fixed},
         [],
     ),
     Case(
         "typha-off",  # no Typha: nothing to check
-        {"base.tf": BASE, "main.tf": WORKERS_ONLY},
+        {"base.tf": BASE, "main.tf": page("calico-typha").example},
         [],
         flags=('--no-typha',),
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-vxlan"
 
@@ -16,29 +16,6 @@ resource "aws_security_group_rule" "master_vxlan_from_worker" {
   to_port           = 4789
   protocol          = "udp"
   security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
-
-EVERY_PAIR = """\
-# Every node group admits UDP 4789 from every node group (itself included).
-resource "aws_security_group_rule" "vxlan_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 4789
-  to_port                  = 4789
-  protocol                 = "udp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "vxlan_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 4789
-  to_port                  = 4789
-  protocol                 = "udp"
-  security_group_id        = each.value
   source_security_group_id = aws_security_group.worker.id
 }
 """
@@ -62,12 +39,12 @@ resource "aws_security_group_rule" "vxlan_from_worker" {
     ),
     Case(
         "every-pair",  # open between every pair of groups
-        {"base.tf": BASE, "main.tf": EVERY_PAIR},
+        {"base.tf": BASE, "main.tf": page("calico-vxlan").example_fixed},
         [],
     ),
     Case(
         "other-vxlan-port",  # rules for 4789 do not open the configured port 8472
-        {"base.tf": BASE, "main.tf": EVERY_PAIR},
+        {"base.tf": BASE, "main.tf": page("calico-vxlan").example_fixed},
         [
             ("error", "base.tf:5",
              "aws_security_group.master cannot reach aws_security_group.master on udp/8472: no ingress rule on"

@@ -4,50 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-wireguard"
-
-TCP = """\
-# WireGuard is UDP: a TCP rule does not carry it.
-resource "aws_security_group_rule" "worker_wireguard_self" {
-  type              = "ingress"
-  from_port         = 51820
-  to_port           = 51820
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
-
-UDP_EVERY_PAIR = """\
-# Every node group admits UDP 51820 from every node group (itself included).
-resource "aws_security_group_rule" "wireguard_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 51820
-  to_port                  = 51820
-  protocol                 = "udp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "wireguard_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 51820
-  to_port                  = 51820
-  protocol                 = "udp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
 
 
 @cases(
     Case(
         "tcp",  # WireGuard is UDP
-        {"base.tf": BASE, "main.tf": TCP},
+        {"base.tf": BASE, "main.tf": page("calico-wireguard").example},
         [
             ("error", "base.tf:5",
              "aws_security_group.master cannot reach aws_security_group.master on udp/51820: no ingress rule "
@@ -66,7 +31,7 @@ resource "aws_security_group_rule" "wireguard_from_worker" {
     ),
     Case(
         "udp-every-pair",  # UDP 51820 between every pair
-        {"base.tf": BASE, "main.tf": UDP_EVERY_PAIR},
+        {"base.tf": BASE, "main.tf": page("calico-wireguard").example_fixed},
         [],
         flags=('--wireguard',),
     ),

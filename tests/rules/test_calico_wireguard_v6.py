@@ -4,50 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import BASE, Case, cases, findings_of
+from ruletable import BASE, Case, cases, findings_of, page
 
 RULE = "calico-wireguard-v6"
-
-IPV4_CIDR = """\
-# IPv4 addresses only: WireGuard's IPv6 packets do not match.
-resource "aws_security_group_rule" "worker_wireguard_v6" {
-  type              = "ingress"
-  from_port         = 51821
-  to_port           = 51821
-  protocol          = "udp"
-  security_group_id = aws_security_group.worker.id
-  cidr_blocks       = ["10.0.0.0/16"]
-}
-"""
-
-SG_REFERENCES = """\
-# SG references admit both address families.
-resource "aws_security_group_rule" "wireguard_v6_from_master" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 51821
-  to_port                  = 51821
-  protocol                 = "udp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.master.id
-}
-
-resource "aws_security_group_rule" "wireguard_v6_from_worker" {
-  for_each                 = { master = aws_security_group.master.id, worker = aws_security_group.worker.id }
-  type                     = "ingress"
-  from_port                = 51821
-  to_port                  = 51821
-  protocol                 = "udp"
-  security_group_id        = each.value
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
 
 
 @cases(
     Case(
         "ipv4-cidr",  # an IPv4 CIDR does not admit IPv6 packets
-        {"base.tf": BASE, "main.tf": IPV4_CIDR},
+        {"base.tf": BASE, "main.tf": page("calico-wireguard-v6").example},
         [
             ("error", "base.tf:5",
              "aws_security_group.master cannot reach aws_security_group.master on udp/51821: no ingress rule "
@@ -66,7 +31,7 @@ resource "aws_security_group_rule" "wireguard_v6_from_worker" {
     ),
     Case(
         "sg-references",  # SG references admit both families
-        {"base.tf": BASE, "main.tf": SG_REFERENCES},
+        {"base.tf": BASE, "main.tf": page("calico-wireguard-v6").example_fixed},
         [],
         flags=('--wireguard-v6',),
     ),

@@ -4,32 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-cross-reference"
-
-MUTUAL = """\
-resource "aws_security_group" "master" {}
-resource "aws_security_group" "worker" {}
-
-resource "aws_security_group_rule" "master_from_worker" {
-  type                     = "ingress"
-  from_port                = 6443
-  to_port                  = 6443
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.worker.id
-}
-
-resource "aws_security_group_rule" "worker_from_master" {
-  type                     = "ingress"
-  from_port                = 10250
-  to_port                  = 10250
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.worker.id
-  source_security_group_id = aws_security_group.master.id
-}
-"""
 
 ONE_WAY = """\
 resource "aws_security_group" "master" {}
@@ -44,25 +21,11 @@ resource "aws_security_group_rule" "master_from_worker" {
 }
 """
 
-CLUSTER_GROUP = """\
-# One cluster group on every node, admitting all traffic between its members.
-resource "aws_security_group" "cluster" {}
-
-resource "aws_security_group_rule" "cluster_self" {
-  type              = "ingress"
-  from_port         = 0
-  to_port           = 0
-  protocol          = "-1"
-  security_group_id = aws_security_group.cluster.id
-  self              = true
-}
-"""
-
 
 @cases(
     Case(
         "mutual",  # master and worker admit each other through two rules
-        {"main.tf": MUTUAL},
+        {"main.tf": page("sg-cross-reference").example},
         [
             ("warning", "main.tf:1",
              "aws_security_group.master and aws_security_group.worker admit each other through 2 separate "
@@ -77,7 +40,7 @@ resource "aws_security_group_rule" "cluster_self" {
     ),
     Case(
         "cluster-group",  # one cluster group with a self rule
-        {"main.tf": CLUSTER_GROUP},
+        {"main.tf": page("sg-cross-reference").example_fixed},
         [],
     ),
 )

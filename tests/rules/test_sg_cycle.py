@@ -4,29 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-cycle"
-
-TWO_GROUPS = """\
-resource "aws_security_group" "master" {
-  ingress {
-    from_port       = 6443
-    to_port         = 6443
-    protocol        = "tcp"
-    security_groups = [aws_security_group.worker.id]
-  }
-}
-
-resource "aws_security_group" "worker" {
-  ingress {
-    from_port       = 10250
-    to_port         = 10250
-    protocol        = "tcp"
-    security_groups = [aws_security_group.master.id]
-  }
-}
-"""
 
 SELF_REFERENCE = """\
 resource "aws_security_group" "worker" {
@@ -39,34 +19,11 @@ resource "aws_security_group" "worker" {
 }
 """
 
-RULE_RESOURCES = """\
-resource "aws_security_group" "master" {
-  ingress {
-    from_port       = 6443
-    to_port         = 6443
-    protocol        = "tcp"
-    security_groups = [aws_security_group.worker.id]
-  }
-}
-
-resource "aws_security_group" "worker" {}
-
-# The worker group's rules as rule resources: no group depends on the other any more.
-resource "aws_security_group_rule" "worker_kubelet" {
-  type                     = "ingress"
-  from_port                = 10250
-  to_port                  = 10250
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.worker.id
-  source_security_group_id = aws_security_group.master.id
-}
-"""
-
 
 @cases(
     Case(
         "two-groups",  # master and worker name each other inline
-        {"main.tf": TWO_GROUPS},
+        {"main.tf": page("sg-cycle").example},
         [
             ("error", "main.tf:2",
              "inline rules make these security groups depend on each other: aws_security_group.master -> "
@@ -84,7 +41,7 @@ resource "aws_security_group_rule" "worker_kubelet" {
     ),
     Case(
         "rule-resources",  # one side as rule resources: no cycle
-        {"main.tf": RULE_RESOURCES},
+        {"main.tf": page("sg-cycle").example_fixed},
         [],
     ),
 )

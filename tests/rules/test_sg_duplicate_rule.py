@@ -4,31 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-duplicate-rule"
-
-TWICE = """\
-resource "aws_security_group" "worker" {}
-
-resource "aws_security_group_rule" "typha" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-
-resource "aws_security_group_rule" "typha_again" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
 
 OTHER_PEER = """\
 resource "aws_security_group" "master" {}
@@ -75,7 +53,7 @@ resource "aws_security_group_rule" "typha_own" {
 @cases(
     Case(
         "twice",  # the same rule twice
-        {"main.tf": TWICE},
+        {"main.tf": page("sg-duplicate-rule").example},
         [
             ("error", "main.tf:12",
              "ingress tcp/5473 from self on aws_security_group.worker is already granted at main.tf:3; AWS "

@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-exposed"
-
-BGP_TO_THE_WORLD = """\
-resource "aws_security_group" "worker" {
-  ingress {
-    from_port   = 179
-    to_port     = 179
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-}
-"""
 
 ALL_TRAFFIC_IPV6 = """\
 resource "aws_security_group" "worker" {
@@ -41,22 +30,11 @@ resource "aws_security_group" "worker" {
 }
 """
 
-SELF = """\
-resource "aws_security_group" "worker" {
-  ingress {
-    from_port = 179
-    to_port   = 179
-    protocol  = "tcp"
-    self      = true
-  }
-}
-"""
-
 
 @cases(
     Case(
         "bgp-to-the-world",  # BGP from 0.0.0.0/0
-        {"main.tf": BGP_TO_THE_WORLD},
+        {"main.tf": page("sg-exposed").example},
         [
             ("error", "main.tf:2",
              "aws_security_group.worker admits tcp/179 from 0.0.0.0/0, exposing BGP to the internet"),
@@ -78,7 +56,7 @@ resource "aws_security_group" "worker" {
     ),
     Case(
         "self",  # BGP from the group itself
-        {"main.tf": SELF},
+        {"main.tf": page("sg-exposed").example_fixed},
         [],
     ),
 )

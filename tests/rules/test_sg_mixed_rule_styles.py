@@ -4,29 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-mixed-rule-styles"
-
-INLINE_AND_RULE = """\
-resource "aws_security_group" "worker" {
-  ingress {
-    from_port = 10250
-    to_port   = 10250
-    protocol  = "tcp"
-    self      = true
-  }
-}
-
-resource "aws_security_group_rule" "worker_typha" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
 
 TWO_RESOURCE_KINDS = """\
 resource "aws_security_group" "worker" {}
@@ -47,33 +27,11 @@ resource "aws_vpc_security_group_ingress_rule" "kubelet" {
 }
 """
 
-ONE_STYLE = """\
-resource "aws_security_group" "worker" {}
-
-resource "aws_security_group_rule" "worker_kubelet" {
-  type              = "ingress"
-  from_port         = 10250
-  to_port           = 10250
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-
-resource "aws_security_group_rule" "worker_typha" {
-  type              = "ingress"
-  from_port         = 5473
-  to_port           = 5473
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  self              = true
-}
-"""
-
 
 @cases(
     Case(
         "inline-and-rule",  # inline blocks and a rule resource
-        {"main.tf": INLINE_AND_RULE},
+        {"main.tf": page("sg-mixed-rule-styles").example},
         [
             ("error", "main.tf:1",
              "aws_security_group.worker is managed with inline ingress/egress blocks and "
@@ -91,7 +49,7 @@ resource "aws_security_group_rule" "worker_typha" {
     ),
     Case(
         "one-style",  # rule resources only
-        {"main.tf": ONE_STYLE},
+        {"main.tf": page("sg-mixed-rule-styles").example_fixed},
         [],
     ),
 )

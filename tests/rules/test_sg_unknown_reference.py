@@ -4,43 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sg-unknown-reference"
-
-TYPO = """\
-resource "aws_security_group" "master" {}
-resource "aws_security_group" "worker" {}
-
-resource "aws_security_group_rule" "master_typha" {
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.wroker.id
-}
-"""
-
-DECLARED = """\
-resource "aws_security_group" "master" {}
-resource "aws_security_group" "worker" {}
-
-resource "aws_security_group_rule" "master_typha" {
-  type                     = "ingress"
-  from_port                = 5473
-  to_port                  = 5473
-  protocol                 = "tcp"
-  security_group_id        = aws_security_group.master.id
-  source_security_group_id = aws_security_group.worker.id
-}
-"""
 
 
 @cases(
     Case(
         "typo",  # wroker for worker
-        {"main.tf": TYPO},
+        {"main.tf": page("sg-unknown-reference").example},
         [
             ("error", "main.tf:10",
              "aws_security_group_rule.master_typha names aws_security_group.wroker, which is not declared in "
@@ -49,7 +21,7 @@ resource "aws_security_group_rule" "master_typha" {
     ),
     Case(
         "declared",  # the group exists
-        {"main.tf": DECLARED},
+        {"main.tf": page("sg-unknown-reference").example_fixed},
         [],
     ),
 )

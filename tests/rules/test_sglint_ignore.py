@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ruletable import Case, cases, findings_of
+from ruletable import Case, cases, findings_of, page
 
 RULE = "sglint-ignore"
-
-NO_REASON = """\
-resource "aws_security_group" "worker" {}
-
-# sglint:ignore=sg-exposed
-resource "aws_security_group_rule" "bgp_from_datacenter" {
-  type              = "ingress"
-  from_port         = 179
-  to_port           = 179
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-"""
 
 UNKNOWN_RULE = """\
 resource "aws_security_group" "worker" {}
@@ -36,25 +22,11 @@ resource "aws_security_group_rule" "bgp_from_datacenter" {
 }
 """
 
-WITH_REASON = """\
-resource "aws_security_group" "worker" {}
-
-# sglint:ignore=sg-exposed BGP peering with the datacenter routers, filtered upstream
-resource "aws_security_group_rule" "bgp_from_datacenter" {
-  type              = "ingress"
-  from_port         = 179
-  to_port           = 179
-  protocol          = "tcp"
-  security_group_id = aws_security_group.worker.id
-  cidr_blocks       = ["0.0.0.0/0"]
-}
-"""
-
 
 @cases(
     Case(
         "no-reason",  # a suppression without a reason is not applied
-        {"main.tf": NO_REASON},
+        {"main.tf": page("sglint-ignore").example},
         [
             ("warning", "main.tf:3",
              "the suppression of sg-exposed has no reason, so it suppresses nothing: write why after the rule "
@@ -71,7 +43,7 @@ resource "aws_security_group_rule" "bgp_from_datacenter" {
     ),
     Case(
         "with-reason",  # a reason: the suppression applies
-        {"main.tf": WITH_REASON},
+        {"main.tf": page("sglint-ignore").example_fixed},
         [],
     ),
 )
