@@ -39,6 +39,7 @@ app = typer.Typer(
         "  sglint diff origin/main --format markdown\n\n"
         "  sglint graph examples/typha-blocked --format mermaid\n\n"
         "  sglint show infra/prod --var-file prod.tfvars\n\n"
+        "  sglint check infra/prod --plan tfplan.json\n\n"
         "  sglint explain calico-typha"
     ),
     no_args_is_help=True,
@@ -65,6 +66,7 @@ RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to 
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+PlanOpt = typer.Option(None, "--plan", metavar="PLAN.json", help="Read `terraform show -json PLANFILE` output instead of evaluating the Terraform; the .tf files under PATHS still give locations, suppressions and fix targets.")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -118,7 +120,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False,
+    no_cache: bool = False, plan: Optional[str] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -135,6 +137,7 @@ def _read_options(
         cache_dir=None if no_cache else default_cache_dir(os.environ),
         jobs=jobs_from_env(os.environ),
         prune=True,
+        plan=plan,
     )
 
 
@@ -213,6 +216,7 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -244,6 +248,8 @@ def check(
       sglint check . -f github --also sarif=out.sarif --also markdown=out.md
 
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
+
+      sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
     """
     from dataclasses import replace
 
@@ -254,7 +260,7 @@ def check(
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -277,10 +283,11 @@ def check(
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
+    plan: Optional[str] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    return CheckOptions(_read_options(paths, var_files, variables, no_cache), flags, config, tuple(rules or ()))
+    return CheckOptions(_read_options(paths, var_files, variables, no_cache, plan), flags, config, tuple(rules or ()))
 
 
 @app.command()
@@ -298,6 +305,7 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
@@ -312,7 +320,11 @@ def fix(
       sglint fix infra/ --diff
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+
+      sglint fix infra/prod --plan tfplan.json --diff
     """
+    from dataclasses import replace
+
     from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         plan_fixes,
@@ -323,7 +335,7 @@ def fix(
     )
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
@@ -345,9 +357,12 @@ def fix(
     write_patches(patches)
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
-    after = run_check(options) if patches else result
+    # The plan does not hold the rules just written: check the .tf files again instead.
+    recheck = replace(options, read=replace(options.read, plan=None)) if plan_file else options
+    after = run_check(recheck) if patches else result
     counts = summary(after.findings)
-    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+    source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
+    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)
@@ -443,6 +458,7 @@ def show(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -451,11 +467,13 @@ def show(
       sglint show examples/typha-blocked
 
       sglint show infra/prod --var-file prod.tfvars --format json
+
+      sglint show infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -475,6 +493,7 @@ def graph(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    plan_file: Optional[str] = PlanOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -491,11 +510,13 @@ def graph(
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
 
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+
+      sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         _emit(render_graph(build_graphs(result), output_format), output)

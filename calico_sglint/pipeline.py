@@ -38,7 +38,7 @@ from calico_sglint.profile.rulepack import RulePack, load_packs
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
-from calico_sglint.source import Diagnostic, InputError
+from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
@@ -64,6 +64,7 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    plan: str | None = None  # `terraform show -json` of a plan: read it, the paths for locations
     # Read and evaluate only the root modules that read a module in one of these directories
     # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
     # change cannot touch. None: every root.
@@ -76,6 +77,11 @@ class ReadResult:
     models: tuple[Model, ...]
     diagnostics: tuple[Diagnostic, ...]
     configurations: tuple[Configuration, ...] = ()  # one per root, like `models`
+    roots: tuple[str, ...] | None = None  # root module paths, like `models` (None: workspace.roots)
+
+    @property
+    def root_paths(self) -> tuple[str, ...]:
+        return self.workspace.roots if self.roots is None else self.roots
 
     @property
     def has_errors(self) -> bool:
@@ -83,7 +89,10 @@ class ReadResult:
 
 
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
-    """Discover, parse, evaluate and model every root module under `options.paths`."""
+    """Discover, parse, evaluate and model every root module under `options.paths` (or, with
+    `options.plan`, the plan, with the paths' `.tf` files for locations)."""
+    if options.plan is not None:
+        return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
     workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched)
     if options.touched is not None:
@@ -100,6 +109,37 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
     return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
+
+
+def read_plan_file(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
+    """Model the plan `options.plan`; the `.tf` files under the paths (when there are any)
+    give locations, suppression comments and the modules `fix` writes to."""
+    from calico_sglint.terraform.discover import display_path
+    from calico_sglint.terraform.plan import read_plan
+    from calico_sglint.terraform.planfile import load_plan
+    from calico_sglint.terraform.plansource import SourceMap, choose_root
+
+    if options.var_files or options.vars:
+        raise InputError("--var and --var-file do not apply to --plan: the plan holds every variable's value")
+    plan = load_plan(options.plan)  # type: ignore[arg-type]
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    root = choose_root(plan, workspace)
+    shown = display_path(os.path.abspath(plan.path))
+    sources = SourceMap(plan, workspace, root, shown)
+    root_display = workspace.modules[root].display if root is not None else shown
+    wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
+    try:
+        config = read_plan(plan, sources, root_display, wanted)
+    except RecursionError:
+        raise InputError("values nested too deeply to read", plan.path) from None
+    diagnostics = [*workspace.diagnostics, *config.diagnostics]
+    if root is None and workspace.modules:
+        diagnostics.append(Diagnostic(
+            "warning", "no root module under the given paths declares this plan's resources: findings point at the plan file",
+            Location(shown, 1, 1),
+        ))
+    root_path = root if root is not None else os.path.abspath(options.paths[0] if options.paths else ".")
+    return ReadResult(workspace, (build_model(config),), tuple(dict.fromkeys(diagnostics)), (config,), (root_path,))
 
 
 def parser_for(options: ReadOptions) -> ParseMany:
@@ -171,14 +211,14 @@ def check(options: CheckOptions) -> CheckResult:
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
     result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
-    found = scan(options.read.paths) if result.workspace.roots else Scan()
+    found = scan(options.read.paths) if result.root_paths else Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []
-    for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
+    for root_path, model, configuration in zip(result.root_paths, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect_profile(
-            root_path, result.workspace.roots, found.files, helm_observations(configuration), decided
+            root_path, result.root_paths, found.files, helm_observations(configuration), decided
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)

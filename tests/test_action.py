@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import EXAMPLES, REPO
+from plan_scenarios import typha_incident
 from test_diagram import TYPHA_MERMAID
 from test_diff import TYPHA_ALL_NODES, TYPHA_WORKERS_ONLY, Repo, cluster_tf
 from test_formats import SARIF_VALIDATOR
@@ -266,6 +267,13 @@ def test_profile_inputs_become_flags(runner, workspace: Path) -> None:  # type: 
     ipip = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="IPIP", typha="false")
     rules = {r["ruleId"] for r in json.loads((workspace / "sglint.sarif").read_text())["runs"][0]["results"]}
     assert (ipip.code, rules) == (1, {"calico-bgp", "calico-ipip", "sg-cross-reference"})
+
+
+def test_a_plan_input_checks_the_plan(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    typha_incident().write(workspace / "tfplan.json")
+    run = run_action(runner, workspace, path="examples/typha-blocked", plan="tfplan.json", **{"sarif-file": ""})
+    assert run.code == 1
+    assert run.stdout.splitlines() == TYPHA_ANNOTATIONS
 
 
 def test_inputs_are_data_never_shell_code(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
