@@ -10,7 +10,10 @@ alike:
   checkov          `checkov -d TREE --framework terraform --quiet --compact`, when installed
   terraform fmt    `terraform fmt -check -recursive TREE`, when installed
 
-and the one-module check of the README's incident example (examples/typha-blocked). Every
+and the one-module check of the README's incident example (examples/typha-blocked). With the
+corpus beside the clone (`../shared/corpus`, or --corpus DIR), also the terraform-aws-eks module
+root and its self-managed-node-group example with `.terraform/modules` laid out as `terraform
+init` would (bench/installed.py): real registry-module code, with the same tools. Every
 run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
 (the largest process of the run's tree, as `/usr/bin/time -f %M` reports it, from
 `wait4`). sglint's bytecode is compiled first, as pip does when it installs a package.
@@ -19,6 +22,7 @@ sglint's output must be the same cold, warm and without the cache, or the run fa
     python bench/run.py                          # N = 10, 100, 1000; 5 rounds
     python bench/run.py --sizes 10,100 --rounds 3 --checkov /opt/checkov/bin/checkov
     python bench/run.py --json results.json --markdown results.md
+    python bench/run.py --sizes "" --checkov /work/ckv/bin/checkov   # the example and the corpus only
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from generate import generate  # noqa: E402  (bench/ is not a package)
+from installed import eks_example, eks_module_copy  # noqa: E402
 
 EXAMPLE = os.path.join(REPO, "examples", "typha-blocked")
+CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
 
 
 @dataclass
@@ -137,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkov-max", type=int, default=100, help="largest N to run checkov on (default 100)")
     parser.add_argument("--terraform", default=shutil.which("terraform"), help="terraform executable (default: on PATH)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--corpus", default=CORPUS, help="the real-world corpus (default ../shared/corpus; "
+                        "skipped when absent)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
     args = parser.parse_args(argv)
@@ -147,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, Series]] = {}
     example = measure_example(args)
     results["1 (example)"] = example
+    for label, tree in corpus_trees(args):
+        results[label] = measure_tree(args, tree, label, bool(args.checkov))
     for size in sizes:
         tree = os.path.join(args.workdir, f"mono-{size}")
         marker = os.path.join(tree, ".generated")
@@ -166,6 +176,21 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as handle:
             json.dump(as_json(results, args), handle, indent=2)
     return 0
+
+
+def corpus_trees(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The terraform-aws-eks module root and its example with modules installed, built once
+    under --workdir from the corpus; none when the corpus is absent."""
+    if not os.path.isdir(os.path.join(args.corpus, "terraform-aws-eks")):
+        return []
+    base = os.path.join(args.workdir, "corpus")
+    if not os.path.isdir(base):
+        eks_module_copy(args.corpus, os.path.join(base, "terraform-aws-eks"))
+        eks_example(args.corpus, base)
+    return [
+        ("terraform-aws-eks root", os.path.join(base, "terraform-aws-eks")),
+        ("eks example, modules installed", os.path.join(base, "self-managed-node-group")),
+    ]
 
 
 def measure_example(args: argparse.Namespace) -> dict[str, Series]:

@@ -65,6 +65,12 @@ ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.y
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
+ModuleDirOpt = typer.Option(
+    None, "--module-dir", metavar="DIR", show_default=False,
+    help="A directory of modules already installed, laid out like .terraform/modules (a modules.json, "
+    "or one directory per module call key such as eks or eks.kms); searched after each root's "
+    ".terraform/modules ($TF_DATA_DIR/modules). Repeatable.",
+)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
 PlanOpt = typer.Option(None, "--plan", metavar="PLAN.json", help="Read `terraform show -json PLANFILE` output instead of evaluating the Terraform; the .tf files under PATHS still give locations, suppressions and fix targets.")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
@@ -120,7 +126,7 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False, plan: Optional[str] = None,
+    no_cache: bool = False, plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -138,6 +144,7 @@ def _read_options(
         jobs=jobs_from_env(os.environ),
         prune=True,
         plan=plan,
+        module_dirs=tuple(module_dirs or ()),
     )
 
 
@@ -217,6 +224,7 @@ def check(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
@@ -250,6 +258,12 @@ def check(
       sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
 
       sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
+
+    Registry, git, S3 and HTTP modules are read from where `terraform init` installed them
+    (.terraform/modules, $TF_DATA_DIR); run `terraform init -backend=false` first, or give
+    --module-dir. A module call sglint cannot read is a module-unreadable warning.
+
+      terraform -chdir=infra/prod init -backend=false && sglint check infra/prod --fail-on warning
     """
     from dataclasses import replace
 
@@ -260,7 +274,7 @@ def check(
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -283,11 +297,12 @@ def check(
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
-    plan: Optional[str] = None,
+    plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    return CheckOptions(_read_options(paths, var_files, variables, no_cache, plan), flags, config, tuple(rules or ()))
+    read_options = _read_options(paths, var_files, variables, no_cache, plan, module_dirs)
+    return CheckOptions(read_options, flags, config, tuple(rules or ()))
 
 
 @app.command()
@@ -306,6 +321,7 @@ def fix(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
@@ -335,7 +351,7 @@ def fix(
     )
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
@@ -459,6 +475,7 @@ def show(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
@@ -473,7 +490,7 @@ def show(
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache, plan_file))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -494,6 +511,7 @@ def graph(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -516,7 +534,7 @@ def graph(
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         _emit(render_graph(build_graphs(result), output_format), output)

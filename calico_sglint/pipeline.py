@@ -32,6 +32,7 @@ from calico_sglint.profile.config import (
     load_config,
 )
 from calico_sglint.profile.detect import detect_profile
+from calico_sglint.profile.eks import eks_observations
 from calico_sglint.profile.helm import helm_observations
 from calico_sglint.profile.observations import Scan
 from calico_sglint.profile.rulepack import RulePack, load_packs
@@ -64,6 +65,10 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
+    # (a copy's top, the working tree's top): roots in the copy use the working tree's
+    # .terraform/modules (`sglint diff`'s side written from git has none)
+    installed_mirror: tuple[str, str] | None = None
     plan: str | None = None  # `terraform show -json` of a plan: read it, the paths for locations
     # Read and evaluate only the root modules that read a module in one of these directories
     # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
@@ -94,7 +99,14 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     if options.plan is not None:
         return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched)
+    for directory in options.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError("no such directory (--module-dir)", directory)
+    workspace = load_workspace(
+        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
+        module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
+        installed_mirror=options.installed_mirror,
+    )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))
     diagnostics = list(workspace.diagnostics)
@@ -210,7 +222,14 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
+    for directory in config.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError(f"module_dirs: no such directory: {_shown(directory)}", config.file)
+    result = read(replace(
+        options.read,
+        extra_types=options.read.extra_types | {"helm_release"},
+        module_dirs=(*options.read.module_dirs, *config.module_dirs),
+    ))
     found = scan(options.read.paths) if result.root_paths else Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []
@@ -218,7 +237,8 @@ def check(options: CheckOptions) -> CheckResult:
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect_profile(
-            root_path, result.root_paths, found.files, helm_observations(configuration), decided
+            root_path, result.root_paths, found.files,
+            helm_observations(configuration) + eks_observations(configuration), decided,
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES, FIXTURES, REPO
 from plan_scenarios import typha_incident
 from test_diagram import TYPHA_MERMAID
 from test_diff import TYPHA_ALL_NODES, TYPHA_WORKERS_ONLY, Repo, cluster_tf
@@ -456,3 +456,16 @@ def test_the_pull_request_comment_is_written_once_then_updated(  # type: ignore[
     body = server.comments[2]["body"]
     assert body.startswith("<!-- calico-sglint diff -->\n## calico-sglint diff\n\n**OK: nothing sglint checks changed**")
     assert "calico-sglint: updated the comment on pull request #7" in second.stdout
+
+
+def test_the_module_dirs_input_reads_installed_modules(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    """Registry, git and S3 modules cached outside .terraform/modules, one directory per call key."""
+    scenario = FIXTURES / "installed-modules"
+    shutil.copytree(scenario / "root", workspace / "infra")
+    for key, package in (("nodes", "k8s-nodes"), ("nodes.vxlan", "sg-rule"), ("bastion", "bastion-sg"), ("dns", "dns")):
+        shutil.copytree(scenario / "modules" / package, workspace / "module-cache" / key)
+    unread = run_action(runner, workspace, path="infra", **{"fail-on": "warning", "sarif-file": ""})
+    assert unread.code == 1 and "module-unreadable" in unread.stdout
+    read = run_action(runner, workspace, path="infra", **{"fail-on": "warning", "sarif-file": "",
+                                                          "module-dirs": "module-cache"})
+    assert (read.code, "module-unreadable" in read.stdout) == (0, False)

@@ -174,7 +174,9 @@ def test_rules_lists_every_rule(sglint) -> None:  # type: ignore[no-untyped-def]
     ids = [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")]
     assert ids == [
         "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
-        "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet", "sg-cycle",
+        "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks",
+        "module-unreadable", "no-node-groups", "no-security-groups",
+        "k8s-apiserver", "k8s-kubelet", "sg-cycle",
         "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
         "sg-unknown-reference", "sglint-ignore",
     ]

@@ -52,8 +52,9 @@ def test_terraform_aws_eks_misses_only_vxlan_between_nodes(sglint, in_corpus) ->
         ("calico-vxlan", "aws_security_group.node[0]", "aws_security_group.node[0]", "udp", 4789, 4789),
     ]
     root = report["roots"][0]
-    assert root["requirements"] == ["calico-typha", "calico-vxlan"]
-    assert [r["rule_id"] for r in root["not_checked"]] == ["k8s-apiserver", "k8s-kubelet"]
+    # the EKS control plane (aws_eks_cluster) is the control plane the k8s requirements need
+    assert root["requirements"] == ["calico-typha", "calico-vxlan", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]
+    assert root["not_checked"] == []
 
 
 def test_kops_calico_passes_with_etcd_closed_to_the_masters(sglint, in_corpus) -> None:  # type: ignore[no-untyped-def]
@@ -123,8 +124,8 @@ def test_the_eks_example_builds_two_clusters_that_need_no_path_between_them(
     report = check(sglint, ".", "--encapsulation", "VXLAN", "--typha", "--no-bgp")
     group = 'module.eks_{}.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]'
     assert [(c["name"], c["node_groups"]) for c in report["roots"][0]["clusters"]] == [
-        ("module.eks_al2023", [group.format("al2023")]),
-        ("module.eks_bottlerocket", [group.format("bottlerocket")]),
+        (f"ex-self-mng-{name}", [f"module.eks_{name}.aws_eks_cluster.this[0]", group.format(name)])
+        for name in ("al2023", "bottlerocket")
     ]
     assert errors(report) == [
         ("calico-vxlan", f"module.eks_{name}.aws_security_group.node[0]", f"module.eks_{name}.aws_security_group.node[0]",

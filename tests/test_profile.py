@@ -159,14 +159,14 @@ def test_matches(flags: dict[str, Any], when: dict[str, tuple[Any, ...]], expect
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ({}, ["calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"]),
-        ({"encapsulation": "IPIP"}, ["calico-typha", "calico-bgp", "calico-ipip", "k8s-apiserver", "k8s-kubelet"]),
+        ({}, ["calico-typha", "calico-vxlan", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
+        ({"encapsulation": "IPIP"}, ["calico-typha", "calico-bgp", "calico-ipip", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "IPIPCrossSubnet"},
-         ["calico-typha", "calico-bgp", "calico-ipip", "calico-native-routing", "k8s-apiserver", "k8s-kubelet"]),
+         ["calico-typha", "calico-bgp", "calico-ipip", "calico-native-routing", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "VXLANCrossSubnet"},
-         ["calico-typha", "calico-vxlan", "calico-native-routing", "k8s-apiserver", "k8s-kubelet"]),
+         ["calico-typha", "calico-vxlan", "calico-native-routing", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "None", "typha": False, "wireguard": True, "wireguard_v6": True},
-         ["calico-bgp", "calico-native-routing", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver",
+         ["calico-bgp", "calico-native-routing", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks", "k8s-apiserver",
           "k8s-kubelet"]),
     ],
 )

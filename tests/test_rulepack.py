@@ -13,8 +13,9 @@ from calico_sglint.source import InputError
 
 BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
-    "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet",
-    "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
+    "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks",
+    "module-unreadable", "no-node-groups", "no-security-groups",
+    "k8s-apiserver", "k8s-kubelet", "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
     "sg-unknown-reference", "sglint-ignore",
 ]
 
@@ -141,7 +142,7 @@ BROKEN = [
     ),
     pytest.param(
         "rules:\n  - id: calico-typha\n    from: master\n",
-        "bad.yaml:3: rules[0].from: must be one of any, control-plane, worker (got 'master')",
+        "bad.yaml:3: rules[0].from: must be one of any, control-plane, worker, eks-control-plane (got 'master')",
         id="bad-from-role",
     ),
     pytest.param(

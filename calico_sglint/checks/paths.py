@@ -47,6 +47,10 @@ from calico_sglint.terraform.values import Unknown
 
 
 def _selects(role: str, node: ClusterNode) -> bool:
+    """Whether a requirement's role takes `node`; a control plane AWS runs (EKS) runs no
+    calico-node, so only requirements naming the control plane take it."""
+    if node.hosted:
+        return role in node.roles
     return role == "any" or role in node.roles
 
 
@@ -109,7 +113,7 @@ def not_checked(
     also each cluster in which a requirement checked nothing."""
     found = []
     for rule in pack.enabled():
-        if rule.kind != "path" or not profile.matches(rule.when):
+        if rule.kind != "path" or not profile.matches(rule.when) or not cluster.has_roles(rule.from_role, rule.to_role):
             continue
         checked = {path.source.cluster for path in paths if path.rule.id == rule.id}
         if not checked:
@@ -190,7 +194,7 @@ def _path_finding(
         ))
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
-        hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
+        hint = _fix_text(fixes, traffic, graph) + _cycle_advice(graph, fixes) + (
             f" Nearest existing rules: {nearest}." if nearest else ""
         ) + (_may_stay_closed(rule) if len(spans) > 1 or protocol != rule.protocol else "")
         return Finding(
@@ -201,6 +205,10 @@ def _path_finding(
     named = "; ".join(unknown_text(u) for u in unknowns[:3]) or "values sglint cannot evaluate"
     message = f"unverified: {who} unless unevaluated values open it: {named}"
     hint = "Give the values above (--var, --var-file, tfvars) or declare the rules in the scanned code."
+    unread = {u for sg in (source_sg, target_sg) if sg in graph.groups for u in graph.groups[sg].may_change}
+    if unread & set(unknowns):
+        hint = ("Install the modules sglint could not read (`terraform init -backend=false`, or --module-dir) "
+                "so it can see the rules they add; or " + hint[0].lower() + hint[1:])
     return Finding(
         rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
     )
@@ -290,7 +298,7 @@ def _managed(graph: SgGraph, address: str) -> bool:
     return group is not None and group.managed
 
 
-def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
+def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str, graph: SgGraph) -> str:
     if not fixes:
         return "The security groups involved are not created in the scanned code; open the path where they are."
     steps = []
@@ -298,6 +306,11 @@ def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
         peer = "itself (self = true)" if fix.peer == fix.security_group else fix.peer
         preposition = "from" if fix.direction == "ingress" else "to"
         steps.append(f"an {fix.direction} rule on {fix.security_group} for {traffic} {preposition} {peer}")
+    installed = [m for m in graph.model.installed_modules if any(f.security_group.startswith(m + ".") for f in fixes)]
+    if installed:
+        module = min(installed, key=len)  # the call in the user's code
+        return (f"Add {' and '.join(steps)}: {module} is installed by `terraform init`, so add it through the "
+                "module's inputs for extra rules, or as a rule resource on the module's security-group output.")
     return "Add " + " and ".join(steps) + " (`sglint fix` writes it)."
 
 

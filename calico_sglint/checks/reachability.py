@@ -122,6 +122,8 @@ class SgGraph:
             group = self.groups.get(sg)
             if group is None or not group.managed:
                 unknowns.append(Unknown(sg, "security group not created in the scanned code: its rules are unknown"))
+            else:
+                unknowns.extend(group.may_change)
             for rule, peer in self.rules(sg, direction):
                 verdict, span = _rule_matches(rule, protocol, ports)
                 if verdict == _NO:

@@ -51,5 +51,6 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
     requirements = tuple(
         rule.id for rule in pack.enabled()
         if (rule.id in checked if rule.kind == "path" else bool(rule.when)) and profile.matches(rule.when)
+        and cluster.has_roles(rule.from_role, rule.to_role)
     )
     return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements, unchecked)

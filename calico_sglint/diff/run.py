@@ -222,7 +222,8 @@ def _check_side(
                 return SideResult(label, (), (), from_git=written())
         elif snapshot is not None:
             _make_path_dirs(paths, where.tree, snapshot)
-        side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs))
+        mirror = (where.tree, where.repo) if where.tree != where.repo else None  # modules terraform init installed
+        side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs, installed_mirror=mirror))
         try:
             result = check(side)
             while snapshot is not None and snapshot.write(_in_dirs(_unread_calls(result.workspace, where.tree))):

@@ -90,6 +90,10 @@ def _label(group: NodeGroup, model: Model, configured: Mapping[str, tuple[tuple[
     for name, (addresses, source) in configured.items():
         if any(_names_group(address, group) for address in addresses):
             return _Label(name, f"config {source}", 0)
+    if group.kind == "aws_eks_cluster":  # the EKS control plane: its own cluster
+        cluster = next((c for c in model.eks_clusters if c.address == group.address), None)
+        name = cluster.name if cluster is not None and isinstance(cluster.name, str) else group.address
+        return _Label(name, f"the EKS control plane {group.address}", 1)
     eks = group.cluster_name
     if isinstance(eks, Ref):
         cluster = next((c for c in model.eks_clusters if c.address == eks.address), None)

@@ -20,6 +20,7 @@ from calico_sglint.model.types import Model, NodeGroup, SecurityGroup
 
 CONTROL_PLANE = "control-plane"
 WORKER = "worker"
+EKS_CONTROL_PLANE = "eks-control-plane"  # AWS runs it: no kubelet, no calico-node
 _CONTROL_WORDS = {
     "master", "masters", "controller", "controllers", "cp", "controlplane", "control-plane",
     "server", "servers",  # RKE2 / k3s
@@ -45,8 +46,16 @@ class ClusterNode:
 
     @property
     def needs_self_path(self) -> bool:
-        """A group of exactly one node needs no path to itself; unknown sizes do."""
+        """A group of exactly one node needs no path to itself; unknown sizes do. The EKS
+        control plane is AWS's: it needs no path to itself."""
+        if self.hosted:
+            return False
         return self.group.size_max is None or self.group.size_max >= 2
+
+    @property
+    def hosted(self) -> bool:
+        """A control plane AWS runs (EKS): only rules naming the control plane apply to it."""
+        return EKS_CONTROL_PLANE in self.roles
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,11 @@ class Cluster:
             return ()
         return self.memberships
 
+    def has_roles(self, *roles: str) -> bool:
+        """False when a role only some clusters have (the EKS control plane) is missing: a
+        requirement naming it does not apply here."""
+        return all(role != EKS_CONTROL_PLANE or any(n.hosted for n in self.nodes) for role in roles)
+
 
 def assign_roles(
     model: Model,
@@ -77,14 +91,18 @@ def assign_roles(
     config_clusters: Mapping[str, tuple[tuple[str, ...], str]] | None = None,
 ) -> Cluster:
     """The Kubernetes nodes of `model`, partitioned into clusters, with roles from config,
-    names and tags."""
-    if model.node_groups:
-        return _clustered(list(model.node_groups), model, config_roles, config_clusters or {}, "compute")
+    names and tags; an EKS cluster's control plane (AWS's) is the control plane of its
+    cluster, whatever the other groups are."""
+    hosted = [g for g in model.node_groups if g.kind == "aws_eks_cluster"]
+    groups = [g for g in model.node_groups if g.kind != "aws_eks_cluster"]
+    if groups:
+        return _clustered([*hosted, *groups], model, config_roles, config_clusters or {}, "compute")
     pseudo = [_sg_group(sg) for sg in model.security_groups if sg.managed]
-    cluster = _clustered(pseudo, model, config_roles, config_clusters or {}, "security groups", require_role=True)
-    if not cluster.nodes:
-        return Cluster((), cluster.excluded, "none", "no compute resources and no security group named "
-                       "for a role; declare `roles:` in .sglint.yaml to check paths")
+    cluster = _clustered([*hosted, *pseudo], model, config_roles, config_clusters or {}, "security groups",
+                         require_role=True)
+    if not any(not n.hosted for n in cluster.nodes):
+        return Cluster(cluster.nodes, cluster.excluded, "none", "no compute resources and no security group "
+                       "named for a role; declare `roles:` in .sglint.yaml to check paths", cluster.memberships)
     return cluster
 
 
@@ -101,6 +119,9 @@ def _clustered(
     excluded: list[tuple[NodeGroup, str]] = []
     candidates = []
     for group in groups:
+        if group.kind == "aws_eks_cluster":
+            candidates.append(group)
+            continue
         configured = _configured(group, config_roles)
         not_node = None if configured is not None else _not_a_node(group)
         if configured is not None and configured[0] == "none":
@@ -114,10 +135,15 @@ def _clustered(
     nodes: list[ClusterNode] = []
     notes: list[str] = []
     for membership in memberships:
-        part = _from_groups([by_address[a] for a in membership.members], config_roles, origin, require_role)
-        nodes.extend(replace(n, cluster=membership.name) for n in part.nodes)
+        members = [by_address[a] for a in membership.members]
+        hosted = [ClusterNode(g, frozenset({CONTROL_PLANE, EKS_CONTROL_PLANE}), "EKS control plane (aws_eks_cluster)")
+                  for g in members if g.kind == "aws_eks_cluster"]
+        rest = [g for g in members if g.kind != "aws_eks_cluster"]
+        part = _from_groups(rest, config_roles, origin, require_role) if rest else Cluster((), (), origin, "")
+        nodes.extend(replace(n, cluster=membership.name) for n in (*hosted, *part.nodes))
         excluded.extend(part.excluded)
-        notes.append(part.note if len(memberships) == 1 else f"{membership.name}: {part.note}")
+        if part.note:
+            notes.append(part.note if len(memberships) == 1 else f"{membership.name}: {part.note}")
     kept = tuple(m for m in memberships if any(n.cluster == m.name for n in nodes))
     kept = tuple(replace(m, members=tuple(n.group.address for n in nodes if n.cluster == m.name)) for m in kept)
     order = {g.address: i for i, g in enumerate(groups)}

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from calico_sglint.source import Diagnostic, Location
+from calico_sglint.terraform.configuration import ModuleProblem
 from calico_sglint.terraform.values import Ref, Unknown
 
 
@@ -51,6 +52,7 @@ class SecurityGroup:
     module_dir: str | None
     location: Location | None
     expansion: Unknown | None = None  # its count/for_each is unknown
+    may_change: tuple[Unknown, ...] = ()  # modules sglint cannot read that are given its id
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,9 @@ class Model:
     module_dirs: tuple[str, ...] = ()  # display paths of the modules this root instantiates
     modules: tuple[tuple[str, str], ...] = ()  # (module instance address, display dir)
     eks_clusters: tuple[EksCluster, ...] = ()
+    module_problems: tuple[ModuleProblem, ...] = ()  # module calls not read, version mismatches
+    root_file: str = ""  # the root module's first file, where findings about the root point
+    installed_modules: tuple[str, ...] = ()  # module instances installed by `terraform init`
 
     def security_group(self, address: str) -> SecurityGroup | None:
         return next((sg for sg in self.security_groups if sg.address == address), None)

@@ -23,7 +23,9 @@ from calico_sglint.source import InputError
 
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
-_TOP_LEVEL = ("profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output")
+_TOP_LEVEL = (
+    "profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Config:
     fix_file: str | None = None
     format: str | None = None
     output: str | None = None
+    module_dirs: tuple[str, ...] = ()  # installed-module directories, relative to the config's dir
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
     def resolve(self, name: str, flag: Any) -> Any:
@@ -170,6 +173,11 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
+    module_dirs = data.get("module_dirs", [])
+    if isinstance(module_dirs, str):
+        module_dirs = [module_dirs]
+    if not isinstance(module_dirs, list) or not all(isinstance(d, str) and d for d in module_dirs):
+        raise fail("module_dirs", "must be a list of directories of installed modules", "module_dirs")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
     if "disable" in data:
         key_lines["disable"] = line_of("disable")
@@ -186,6 +194,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_file=fix_file,
         format=output_format,
         output=os.path.join(base, output) if output else None,
+        module_dirs=tuple(os.path.join(base, d) for d in module_dirs),
         key_lines=key_lines,
     )
 

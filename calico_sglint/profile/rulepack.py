@@ -19,7 +19,7 @@ from calico_sglint.profile.settings import CONDITIONS, PORT_SETTINGS
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
-ROLES = ("any", "control-plane", "worker")
+ROLES = ("any", "control-plane", "worker", "eks-control-plane")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -2,7 +2,8 @@
 
 A directory argument is walked recursively; every directory holding `*.tf` files is a module.
 A file argument means the module that contains it (pre-commit passes changed files).
-`.terraform/`, hidden directories and symlink loops are skipped.
+`.terraform/` (and a `$TF_DATA_DIR` elsewhere), hidden directories and symlink loops are
+skipped: modules `terraform init` installed are read through the calls to them.
 """
 
 from __future__ import annotations
@@ -115,13 +116,16 @@ def walk_directories(
 
 
 def is_walked_dir(entry: os.DirEntry[str]) -> bool:
-    """A directory a walk descends into: not hidden (`.git`, `.terraform`), not vendored."""
+    """A directory a walk descends into: not hidden (`.git`, `.terraform`), not vendored, not
+    a Terraform data directory elsewhere (`$TF_DATA_DIR`, holding `modules/modules.json`)."""
     if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
         return False
     try:
-        return entry.is_dir(follow_symlinks=True)
+        if not entry.is_dir(follow_symlinks=True):
+            return False
     except OSError:
         return False
+    return not os.path.isfile(os.path.join(entry.path, "modules", "modules.json"))
 
 
 def module_at(directory: str, cwd: str | None = None) -> ModuleDir | None:

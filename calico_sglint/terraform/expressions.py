@@ -45,6 +45,7 @@ from calico_sglint.terraform.values import (
     UnknownMembers,
     check_size,
     find_unknown,
+    known_equal,
     normalize_number,
     sorted_items,
     tf_equal,
@@ -350,10 +351,9 @@ def _binary(expr: BinaryOp, scope: Scope) -> Any:
     if op in ("&&", "||"):
         return _logical(op, left, right)
     if op in ("==", "!="):
-        culprit = find_unknown(left) or find_unknown(right)
-        if culprit is not None:
-            return culprit
-        equal = tf_equal(left, right)
+        equal = known_equal(left, right)
+        if equal is None:
+            return find_unknown(left) or find_unknown(right)
         return equal if op == "==" else not equal
     for side in (left, right):
         if isinstance(side, (Unknown, Ref, ObjectLike)):

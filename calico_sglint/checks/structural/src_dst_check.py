@@ -51,8 +51,9 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
 
 
 def _clusters(context: CheckContext) -> list[list[ClusterNode]]:
+    """The nodes of each cluster that Calico runs on (not AWS's EKS control plane)."""
     names = [m.name for m in context.cluster.memberships] or [""]
-    return [[n for n in context.cluster.nodes if n.cluster == name] for name in names]
+    return [[n for n in context.cluster.nodes if n.cluster == name and not n.hosted] for name in names]
 
 
 def _exempt(nodes: list[ClusterNode], model: Model) -> bool:
