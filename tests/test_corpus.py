@@ -4,8 +4,7 @@ the corpus is absent. Nothing here is copied from the corpus: it is read in plac
 
 from __future__ import annotations
 
-import re
-import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,9 @@ import pytest
 from conftest import REPO
 
 CORPUS = REPO.parent / "shared" / "corpus"
+
+sys.path.insert(0, str(REPO / "bench"))
+from installed import eks_example  # noqa: E402  (lays out .terraform/modules as terraform init does)
 
 pytestmark = [
     pytest.mark.slow,
@@ -108,18 +110,12 @@ def test_the_eks_example_builds_two_clusters_that_need_no_path_between_them(
     sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     # The published example calls the EKS module from the registry twice (al2023 and
-    # bottlerocket). Until registry modules are read from .terraform/modules, the module is
-    # the corpus's own module root: a copy of both, with the calls pointing at it. Each
-    # cluster misses UDP 4789 between its own nodes, and nothing is required between the two.
-    copy = tmp_path / "terraform-aws-eks"
-    shutil.copytree(CORPUS / "terraform-aws-eks", copy)
-    for path in [copy, *copy.rglob("*")]:
-        path.chmod(path.stat().st_mode | 0o200)  # the corpus is read-only; the copy is ours
-    example = copy / "examples" / "self-managed-node-group"
-    for name in ("eks-al2023.tf", "eks-bottlerocket.tf"):
-        path = example / name
-        text = path.read_text().replace('source  = "terraform-aws-modules/eks/aws"', 'source  = "../.."')
-        path.write_text(re.sub(r'\n  version = "[^"]*"\n', "\n", text))
+    # bottlerocket), laid out in .terraform/modules as `terraform init` leaves it. Each
+    # cluster (its EKS control plane and its self-managed nodes) misses UDP 4789 between its
+    # own nodes, and nothing is required between the two.
+    example = Path(eks_example(str(CORPUS), str(tmp_path)))
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)  # copied from the read-only corpus
     monkeypatch.chdir(example)
     report = check(sglint, ".", "--encapsulation", "VXLAN", "--typha", "--no-bgp")
     group = 'module.eks_{}.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]'

@@ -12,8 +12,11 @@ never between two. Node groups are partitioned, strongest evidence first:
    clusters, unless their groups share a security group or a rule names one from the other.
 
 Groups with no name from 1-3 join the named cluster whose groups they share a security group
-or a rule with. Two groups named for different clusters are never merged. Everything else of a
-root module is one cluster. Every cluster says why its members belong to it.
+or a rule with (links are followed before module instances are grouped). Two groups named for
+different clusters are never merged. Everything else of a root module is one cluster. Every
+cluster says why its members belong to it. (Module instances installed by `terraform init`
+live in one directory each, so two installs of one registry module are not yet recognised as
+the same module: EKS membership and tags still tell their clusters apart.)
 """
 
 from __future__ import annotations
@@ -68,13 +71,14 @@ def partition(
         one, other = labels[first.address], labels[second.address]
         if one is not None and other is not None and one.name == other.name:
             sets.union(first.address, second.address)
+    veto = lambda a, b: _conflict(a, b, labels)  # noqa: E731 - two clusters named apart stay apart
+    for first, second in _linked(groups, model):
+        sets.union_unless(first, second, veto)
     buckets = _buckets(groups, model, names_a_role)
     for first, second in _pairs(groups):
         unlabelled = labels[first.address] is None and labels[second.address] is None
         if unlabelled and buckets[first.address] == buckets[second.address]:
-            sets.union(first.address, second.address)
-    for first, second in _linked(groups, model):
-        sets.union_unless(first, second, lambda a, b: _conflict(a, b, labels))
+            sets.union_unless(first.address, second.address, veto)
     clusters: dict[str, list[str]] = {}
     for group in groups:
         clusters.setdefault(sets.find(group.address), []).append(group.address)
