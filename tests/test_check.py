@@ -151,10 +151,10 @@ def test_a_broken_config_is_one_line_and_exit_2(tmp_path: Path, sglint, in_repo)
     )
 
 
-def test_text_report_groups_by_file_with_hints_and_profile(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+def test_text_report_groups_by_root_with_hints_and_profile(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     result = sglint("check", "examples/typha-blocked")
     lines = result.stdout.splitlines()
-    assert lines[0] == "examples/typha-blocked/main.tf"
+    assert lines[0] == "examples/typha-blocked"
     assert lines[1].startswith("  examples/typha-blocked/main.tf:21: error [calico-typha] aws_instance.worker")
     assert lines[2].startswith("      fix: Add an ingress rule on aws_security_group.master for tcp/5473")
     assert "  checked: calico-typha, calico-vxlan, k8s-apiserver, k8s-kubelet" in lines

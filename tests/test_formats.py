@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from conftest import EXAMPLES, FIXTURES, REPO
 
+from calico_sglint import __version__
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.render.context import ReportContext, repo_path, repository_root
 from calico_sglint.render.github import escape_data, escape_property
@@ -65,7 +66,7 @@ def test_sarif_of_every_fixture_validates(path: str, sglint, in_repo) -> None:  
 
 def test_sarif_rules_are_the_rule_pages(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     driver = sglint("check", "examples/typha-blocked", "--format", "sarif").json()["runs"][0]["tool"]["driver"]
-    assert (driver["name"], driver["version"]) == ("calico-sglint", "0.1.0")
+    assert (driver["name"], driver["version"]) == ("calico-sglint", __version__)
     typha = driver["rules"][0]
     assert typha["id"] == "calico-typha" and typha["name"] == "CalicoTypha"
     assert typha["shortDescription"] == {"text": "Typha (TCP 5473) between every pair of nodes"}
@@ -262,7 +263,7 @@ def test_markdown_without_findings(sglint, in_repo) -> None:  # type: ignore[no-
     assert "**0 errors, 0 warnings** in 1 root module (`examples/cluster-sg`)." in text
     assert "No findings: every required path is open and nothing is exposed." in text
     assert "| Severity |" not in text
-    assert "```mermaid\nflowchart LR\n" in text
+    assert '```mermaid\n%%{init: {"flowchart": {"rankSpacing": 106}}}%%\nflowchart TB\n' in text
 
 
 @pytest.mark.parametrize("name", ["text", "json", "sarif", "github", "junit", "markdown"])

@@ -378,6 +378,11 @@ def hcl_string(text: str) -> str:
     return f'"{escaped}"'
 
 
+def generated_mark() -> str:
+    """The first line of every file `sglint fix` creates, by which it is recognised later."""
+    return str(_template("header.tf.j2").render().splitlines()[0])
+
+
 def _template(name: str):  # type: ignore[no-untyped-def]
     import jinja2
 

@@ -25,6 +25,7 @@ CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
 _TOP_LEVEL = (
     "profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
+    "skip_paths",
 )
 
 
@@ -44,6 +45,7 @@ class Config:
     fix_file: str | None = None
     format: str | None = None
     output: str | None = None
+    skip_paths: tuple[tuple[str, str], ...] = ()  # (this file's directory, glob)
     module_dirs: tuple[str, ...] = ()  # installed-module directories, relative to the config's dir
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
@@ -156,6 +158,9 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     disable = data.get("disable", [])
     if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
         raise fail("disable", "must be a list of rule ids", "disable")
+    skip_paths = data.get("skip_paths", [])
+    if not isinstance(skip_paths, list) or not all(isinstance(g, str) and g.strip() for g in skip_paths):
+        raise fail("skip_paths", "must be a list of path globs (relative to this file's directory)", "skip_paths")
     fail_on = _optional_choice(data, "fail_on", FAIL_LEVELS, fail)
     output_format = _optional_choice(data, "format", CHECK_FORMATS, fail)
     output = data.get("output")
@@ -194,6 +199,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_file=fix_file,
         format=output_format,
         output=os.path.join(base, output) if output else None,
+        skip_paths=tuple((os.path.abspath(base or "."), glob) for glob in skip_paths),
         module_dirs=tuple(os.path.join(base, d) for d in module_dirs),
         key_lines=key_lines,
     )

@@ -112,6 +112,14 @@ class RulePack:
         ))
 
 
+    def with_selection(self, enable: Iterable[str], disable: Iterable[str]) -> RulePack:
+        """Apply `--enable-rule` and `--disable-rule` (they win over packs and config)."""
+        on, off = set(enable), set(disable)
+        return RulePack(tuple(
+            replace(r, enabled=(r.enabled or r.id in on) and r.id not in off) for r in self.rules
+        ))
+
+
 def load_packs(extra: Iterable[str] = ()) -> RulePack:
     """The built-in packs, then each user pack (file or directory) in order."""
     rules: dict[str, PackRule] = {}

@@ -29,11 +29,17 @@ GRAPH_SCHEMA_VERSION = 1
 OPEN_EDGE, MISSING, UNVERIFIED, EXPOSED = "open", "missing", "unverified", "exposed"
 EDGE_STATES = (OPEN_EDGE, MISSING, UNVERIFIED, EXPOSED)
 INTERNET = "internet"
-COLORS = {OPEN_EDGE: "#2a2", MISSING: "#d00", UNVERIFIED: "#d80", EXPOSED: "#d00"}
-LEGEND = (
-    "green: open; red dashed: missing; orange dotted: unverified (unknown values might open it); "
-    "thick red from internet: exposed"
-)
+# Six-digit hex: Graphviz knows no three-digit form (it draws `#2a2` black), mermaid knows both.
+COLORS = {OPEN_EDGE: "#22aa22", MISSING: "#dd0000", UNVERIFIED: "#dd8800", EXPOSED: "#dd0000"}
+INTERNET_COLORS = {"fill": "#ffeeee", "stroke": "#dd0000", "text": "#990000"}
+LEGEND_ID = "legend"
+# What each state looks like, for the legend drawn beside the graph (only the states it has).
+LEGEND = {
+    OPEN_EDGE: "green solid: open",
+    MISSING: "red dashed: missing",
+    UNVERIFIED: "orange dotted: unverified (unknown values might open it)",
+    EXPOSED: "thick red from the internet: exposed",
+}
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def node_id(address: str, taken: Iterable[str] = ()) -> str:
     base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", address)).strip("_") or "node"
     used = set(taken)
     candidate, number = base, 2
-    while candidate in used or candidate in (INTERNET, "end", "graph", "subgraph"):
+    while candidate in used or candidate in (INTERNET, LEGEND_ID, "end", "graph", "subgraph"):
         candidate, number = f"{base}_{number}", number + 1
     return candidate
 
@@ -262,7 +268,7 @@ def _cluster_boxes(graph: RootGraph) -> list[tuple[list[Node], str, int]]:
     return boxes + ([(outside, "", 0)] if outside else [])
 
 
-# --- mermaid -----------------------------------------------------------------------------
+# --- mermaid ---------------------------------------------------------------------------
 
 
 def mermaid_text(text: str) -> str:
@@ -275,9 +281,49 @@ def mermaid_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def label_lines(edge: Edge, named: bool = False) -> list[str]:
+    """An edge's label for a picture, one traffic per line so labels stay narrow: the first
+    line carries the state (`missing: tcp/5473`) unless open or exposed, or when `named`."""
+    carried = list(dict.fromkeys(traffic_text(t) for t in edge.traffic))
+    if edge.state in (OPEN_EDGE, EXPOSED) and not named:
+        return carried
+    return [f"{edge.state}: {carried[0]}", *carried[1:]]
+
+
+def drawn_edges(graph: RootGraph) -> list[tuple[Edge, list[str]]]:
+    """The edges to draw with their label lines. A node's self-loops (open and missing, say)
+    become one loop, labelled with each state and styled as its worst state, because mermaid
+    draws every loop on a node along the same curve: a missing loop would hide under an open
+    one."""
+    worst = (MISSING, UNVERIFIED, EXPOSED, OPEN_EDGE)
+    loops: dict[str, list[Edge]] = {}
+    for edge in graph.edges:
+        if edge.source == edge.target:
+            loops.setdefault(edge.source, []).append(edge)
+    drawn: list[tuple[Edge, list[str]]] = []
+    for edge in graph.edges:
+        group = loops.get(edge.source) if edge.source == edge.target else None
+        if group is None:
+            drawn.append((edge, label_lines(edge)))
+        elif group[0] is edge:
+            ordered = sorted(group, key=lambda e: worst.index(e.state))
+            lines = [line for e in ordered for line in label_lines(e, named=len(group) > 1)]
+            drawn.append((ordered[0], lines))
+    return drawn
+
+
+def legend_lines(graphs: list[RootGraph]) -> list[str]:
+    """The legend entries for the edge states the graphs draw, in a fixed order."""
+    states = {edge.state for graph in graphs for edge in graph.edges}
+    return [LEGEND[state] for state in EDGE_STATES if state in states]
+
+
 def mermaid(graphs: list[RootGraph]) -> str:
-    """A GitHub-renderable mermaid flowchart; several roots become one subgraph each."""
-    lines = ["flowchart LR", f"  %% {LEGEND}"]
+    """A GitHub-renderable mermaid flowchart; several roots become one subgraph each. A
+    legend node names what each edge style means (mermaid shows no comments). Top to bottom,
+    so the labels of a node's loop and of its edges to other nodes sit side by side rather
+    than on top of each other (mermaid draws loops on the side that edges leave from)."""
+    lines = [_mermaid_layout(graphs), "flowchart TB"]
     links: list[str] = []
     many = len(graphs) > 1
     for index, graph in enumerate(graphs, 1):
@@ -287,13 +333,28 @@ def mermaid(graphs: list[RootGraph]) -> str:
         lines.extend(_mermaid_body(graph, prefix, indent, links))
         if many:
             lines.append("  end")
+    legend = legend_lines(graphs)
+    if legend:
+        lines.append(f'  {LEGEND_ID}["{"<br/>".join(["legend", *legend])}"]:::legend')
     for state in EDGE_STATES:
         indexes = [str(i) for i, s in enumerate(links) if s == state]
         if indexes:
             lines.append(f"  linkStyle {','.join(indexes)} {_LINK_STYLES[state]}")
     if any(n.kind == INTERNET for g in graphs for n in g.nodes):
-        lines.append("  classDef internet fill:#fee,stroke:#d00,color:#900")
+        c = INTERNET_COLORS
+        lines.append(f"  classDef internet fill:{c['fill']},stroke:{c['stroke']},color:{c['text']}")
+    if legend:
+        lines.append("  classDef legend fill:#ffffff,stroke:#999999,color:#333333,text-align:left")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_layout(graphs: list[RootGraph]) -> str:
+    """An init directive that spaces the ranks for the tallest loop label: mermaid hangs a
+    loop's label below its node, where it would otherwise run into the next rank's nodes."""
+    tallest = max((len(lines) for graph in graphs for edge, lines in drawn_edges(graph)
+                   if edge.source == edge.target), default=0)
+    spacing = max(50, 24 * tallest + 10)
+    return f'%%{{init: {{"flowchart": {{"rankSpacing": {spacing}}}}}}}%%'
 
 
 _ARROWS = {OPEN_EDGE: "-->", MISSING: "-.->", UNVERIFIED: "-.->", EXPOSED: "==>"}
@@ -321,9 +382,9 @@ def _mermaid_body(graph: RootGraph, prefix: str, indent: str, links: list[str]) 
             lines.append(f"{inner}{prefix}{node.id}{shape[0]}{label}{shape[1]}{suffix}")
         if title:
             lines.append(f"{indent}end")
-    for edge in graph.edges:
-        arrow = _ARROWS[edge.state]
-        lines.append(f'{indent}{prefix}{edge.source} {arrow}|"{mermaid_text(edge_text(edge))}"| {prefix}{edge.target}')
+    for edge, label in drawn_edges(graph):
+        text = "<br/>".join(mermaid_text(line) for line in label)
+        lines.append(f'{indent}{prefix}{edge.source} {_ARROWS[edge.state]}|"{text}"| {prefix}{edge.target}')
         links.append(edge.state)
     return lines
 
@@ -337,7 +398,8 @@ def dot_string(text: str) -> str:
 
 
 def dot(graphs: list[RootGraph]) -> str:
-    """A Graphviz digraph; several roots become one cluster subgraph each."""
+    """A Graphviz digraph; several roots become one cluster subgraph each, and a legend
+    (an HTML-like label in the edge colours) names what each edge style means."""
     lines = [
         "digraph sglint {",
         "  rankdir=LR;",
@@ -353,12 +415,20 @@ def dot(graphs: list[RootGraph]) -> str:
         lines.extend(_dot_body(graph, prefix, indent))
         if many:
             lines.append("  }")
+    legend = [state for state in EDGE_STATES if any(e.state == state for g in graphs for e in g.edges)]
+    if legend:
+        rows = "".join(
+            f'<TR><TD ALIGN="LEFT"><FONT COLOR="{COLORS[state]}">{LEGEND[state]}</FONT></TD></TR>'
+            for state in legend
+        )
+        lines.append(f'  {LEGEND_ID} [shape=note, fontsize=10, label=<<TABLE BORDER="0" CELLSPACING="1">'
+                     f'<TR><TD ALIGN="LEFT"><B>legend</B></TD></TR>{rows}</TABLE>>];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 _DOT_EDGE = {
-    OPEN_EDGE: f'color="{COLORS[OPEN_EDGE]}"',
+    OPEN_EDGE: f'color="{COLORS[OPEN_EDGE]}", fontcolor="{COLORS[OPEN_EDGE]}", penwidth=2',
     MISSING: f'color="{COLORS[MISSING]}", fontcolor="{COLORS[MISSING]}", style=dashed, penwidth=2',
     UNVERIFIED: f'color="{COLORS[UNVERIFIED]}", fontcolor="{COLORS[UNVERIFIED]}", style=dotted, penwidth=2',
     EXPOSED: f'color="{COLORS[EXPOSED]}", fontcolor="{COLORS[EXPOSED]}", penwidth=3',
@@ -377,14 +447,17 @@ def _dot_body(graph: RootGraph, prefix: str, indent: str) -> list[str]:
             inner = indent + "  "
         for node in members:
             label = "\\n".join(dot_string(line)[1:-1] for line in node_lines(node))
-            extra = ', shape=ellipse, color="#d00", fontcolor="#900"' if node.kind == INTERNET else ""
+            extra = ""
+            if node.kind == INTERNET:
+                extra = f', shape=ellipse, color="{INTERNET_COLORS["stroke"]}", fontcolor="{INTERNET_COLORS["text"]}"'
             lines.append(f'{inner}{prefix}{node.id} [label="{label}"{extra}];')
         if title:
             lines.append(f"{indent}}}")
     for edge in graph.edges:
+        label = "\\n".join(dot_string(line)[1:-1] for line in label_lines(edge))
         lines.append(
             f"{indent}{prefix}{edge.source} -> {prefix}{edge.target} "
-            f"[label={dot_string(edge_text(edge))}, {_DOT_EDGE[edge.state]}];"
+            f'[label="{label}", {_DOT_EDGE[edge.state]}];'
         )
     return lines
 

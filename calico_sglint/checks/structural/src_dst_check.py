@@ -26,7 +26,8 @@ _FELIX_DISABLE = (
 def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]:
     """Nodes that drop unencapsulated pod traffic: the EC2 source/destination check is on.
     Per cluster: a cluster of one node has no pod traffic between nodes, and an IPv6-only
-    cluster's pods use addresses delegated to the node's interface, which the check passes."""
+    cluster's pods use addresses delegated to the node's interface, which the check passes.
+    Keyed on the group, not the message: the message names cwd-relative sources."""
     encapsulation = context.profile.settings["encapsulation"]
     felix = context.profile.settings["aws_src_dst_check"]
     if not context.profile.routes_unencapsulated() or felix.value == "Disable" or context.cluster.origin != "compute":
@@ -41,7 +42,7 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
                    f"source/destination check on for every node, so the nodes {why}")
         hint = "Set awsSrcDstCheck to Disable, or to DoNothing with source_dest_check = false on the instances."
         return [Finding(rule.id, rule.severity, message, _source_location(felix.source) or nodes[0].group.location,
-                        context.model.root, hint=hint)]
+                        context.model.root, hint=hint, key="awsSrcDstCheck=Enable")]
     findings = []
     for node in nodes:
         finding = _src_dst_finding(rule, node.group, context.model.root, why)
@@ -76,17 +77,19 @@ def _src_dst_finding(rule: PackRule, group: NodeGroup, root: str, why: str) -> F
         message = (f"unverified: the nodes of {group.address} {why} unless source_dest_check is false, "
                    f"and sglint cannot evaluate it: {unknown_text(check)}")
         hint = f"Give the value (--var, --var-file, tfvars), or set {_FELIX_DISABLE}."
-        return Finding(rule.id, "warning", message, group.location, root, UNVERIFIED, hint, unknowns=(check,))
+        return Finding(rule.id, "warning", message, group.location, root, UNVERIFIED, hint, unknowns=(check,),
+                       key=f"{group.address}:unverified")
     launched = _LAUNCHED.get(group.kind)
     if launched is None:
         message = (f"{group.address} keeps the EC2 source/destination check on (source_dest_check is not false), "
                    f"so its nodes {why}")
         hint = f"Set source_dest_check = false on {group.address}, or set {_FELIX_DISABLE}."
-        return Finding(rule.id, rule.severity, message, group.location, root, hint=hint)
+        return Finding(rule.id, rule.severity, message, group.location, root, hint=hint, key=f"{group.address}:on")
     message = (f"{group.address} launches its nodes from {launched}, which cannot turn the EC2 "
                f"source/destination check off, so its nodes {why}")
     hint = f"Set {_FELIX_DISABLE}; or choose an encapsulation that always encapsulates (IPIP, VXLAN)."
-    return Finding(rule.id, rule.severity, message, group.launch_template_location or group.location, root, hint=hint)
+    return Finding(rule.id, rule.severity, message, group.launch_template_location or group.location, root, hint=hint,
+                   key=f"{group.address}:launched")
 
 
 def _source_location(source: str) -> Location | None:
