@@ -157,7 +157,7 @@ def test_text_report_groups_by_root_with_hints_and_profile(sglint, in_repo) -> N
     assert lines[0] == "examples/typha-blocked"
     assert lines[1].startswith("  examples/typha-blocked/main.tf:21: error [calico-typha] aws_instance.worker")
     assert lines[2].startswith("      fix: Add an ingress rule on aws_security_group.master for tcp/5473")
-    assert "  checked: calico-typha, calico-vxlan, k8s-apiserver, k8s-kubelet" in lines
+    assert "  requirements: calico-typha, calico-vxlan, k8s-apiserver, k8s-kubelet" in lines
     assert lines[-1] == "2 errors, 1 warning"
     assert "\x1b[" not in result.stdout  # plain when not a terminal
 
