@@ -251,10 +251,10 @@ def check(options: CheckOptions) -> CheckResult:
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
-        cluster = assign_roles(model, root_config.roles)
+        cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
-                                checked.requirements, configuration.id_outputs))
+                                checked.requirements, checked.not_checked, configuration.id_outputs))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

@@ -344,3 +344,30 @@ def test_findings_fix_does_not_handle_are_named_with_why(tmp_path: Path, run) ->
         "  e/main.tf:23: [sg-exposed] aws_security_group.nodes admits all traffic from ::/0, exposing every Calico, "
         "kubelet and etcd port to the internet",
     ]
+
+
+def test_fix_opens_a_control_plane_to_pods_but_never_its_etcd(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # Unencapsulated pods need every TCP and UDP port of a control-plane node except its
+    # host-network control-plane services (etcd and kops' etcd-manager may stay closed).
+    write(tmp_path, {
+        "base.tf": (Path(__file__).parents[1] / "rules" / "examples" / "base.tf").read_text(),
+        "main.tf": 'resource "aws_security_group_rule" "worker_self" {\n  type = "ingress"\n  from_port = 0\n'
+                   '  to_port = 0\n  protocol = "-1"\n  security_group_id = aws_security_group.worker.id\n'
+                   '  self = true\n}\n',
+    })
+    flags = ("--encapsulation", "None", "--no-typha", "--aws-src-dst-check", "Disable")
+    assert run(tmp_path, "fix", ".", *flags).code == 0
+    model = run(tmp_path, "show", ".", "--format", "json").json()["roots"][0]
+    master = next(g for g in model["security_groups"] if g["address"] == "aws_security_group.master")
+    to_master = sorted(
+        (rule["protocol"], rule["from_port"], rule["to_port"]) for rule in master["rules"]
+        if rule["direction"] == "ingress" and rule["location"]["file"].endswith("calico_sglint.tf")
+        and rule["protocol"] in ("tcp", "udp") and rule["to_port"] - rule["from_port"] > 1
+    )
+    assert ("tcp", 1, 2378) in to_master and ("udp", 1, 65535) in to_master
+    assert all(not (low <= 2380 <= high or low <= 4001 <= high) for protocol, low, high in to_master if protocol == "tcp")
+    report = run(tmp_path, "check", ".", *flags, "--format", "json").json()
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []
+    before = tree_digest(tmp_path)
+    assert run(tmp_path, "fix", ".", *flags).code == 0
+    assert tree_digest(tmp_path) == before

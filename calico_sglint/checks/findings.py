@@ -99,6 +99,7 @@ class RequiredPath:
     target: ClusterNode
     ports: tuple[int, int]
     state: PathState
+    protocol: str  # the rule's, or for a control-plane target the part it asks (rulepack.ControlPlaneTarget)
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}

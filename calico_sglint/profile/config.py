@@ -24,7 +24,8 @@ from calico_sglint.source import InputError
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
 _TOP_LEVEL = (
-    "profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs", "skip_paths",
+    "profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
+    "skip_paths",
 )
 
 
@@ -35,6 +36,7 @@ class Config:
     file: str | None = None
     profile: Mapping[str, Setting] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # address -> (role, source)
+    clusters: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)  # name -> (addresses, source)
     rule_paths: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)
     disable: tuple[str, ...] = ()
@@ -141,6 +143,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
             raise fail(str(key), f"unknown key (expected one of {', '.join(_TOP_LEVEL)})", key)
     profile = _profile(data.get("profile", {}), file, line_of, fail)
     roles = _roles(data.get("roles", {}), file, line_of, fail)
+    clusters = _clusters(data.get("clusters", {}), file, line_of, fail)
     rules = data.get("rules", [])
     if isinstance(rules, str):
         rules = [rules]
@@ -187,6 +190,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         file=file,
         profile=profile,
         roles=roles,
+        clusters=clusters,
         rule_paths=tuple(os.path.join(base, r) for r in rules),
         severity=dict(severity),
         disable=tuple(disable),
@@ -236,4 +240,21 @@ def _roles(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> dict
             raise fail(f"roles.{address}", f"must be one of {', '.join(ROLE_VALUES)} (got {role!r})", "roles", address)
         line = line_of("roles", address)
         result[str(address)] = (str(role), f"{file}:{line}" if line else file)
+    return result
+
+
+def _clusters(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> dict[str, tuple[tuple[str, ...], str]]:
+    """`clusters:` maps a cluster name to the addresses of its node groups, resources, security
+    groups or module instances (`module.blue`)."""
+    if not isinstance(data, dict):
+        raise fail("clusters", "must map cluster names to lists of addresses", "clusters")
+    result = {}
+    for name, addresses in data.items():
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        if not isinstance(addresses, list) or not addresses or not all(isinstance(a, str) and a for a in addresses):
+            raise fail(f"clusters.{name}", "must be a list of addresses (node groups, resources, security groups "
+                       "or module instances like module.blue)", "clusters", name)
+        line = line_of("clusters", name)
+        result[str(name)] = (tuple(addresses), f"{file}:{line}" if line else file)
     return result

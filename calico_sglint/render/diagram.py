@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from calico_sglint.checks.findings import RequiredPath
 from calico_sglint.checks.reachability import CLOSED, OPEN
+from calico_sglint.model.clusters import Membership
 from calico_sglint.model.roles import ClusterNode
 from calico_sglint.model.types import Rule
 from calico_sglint.render.wording import traffic_text as show_traffic_text
@@ -63,6 +64,7 @@ class Node:
     size_max: int | None = None
     security_groups: tuple[str, ...] = ()
     cidrs: tuple[str, ...] = ()  # for the internet node: the CIDRs that admit everyone
+    cluster: str = ""  # for a node group: the name of its cluster
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class RootGraph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     note: str  # how the node groups and roles were found
+    clusters: tuple[Membership, ...] = ()  # the clusters, each with why its members belong
 
 
 # --- building ----------------------------------------------------------------------------
@@ -99,7 +102,7 @@ def root_graph(root: RootResult) -> RootGraph:
         edges += _exposure_edges(exposures, nodes)
         cidrs = tuple(sorted({c for _, world in exposures for c in world}))
         nodes.append(Node(INTERNET, INTERNET, INTERNET, cidrs=cidrs))
-    return RootGraph(root.model.root, tuple(nodes), tuple(edges), root.cluster.note)
+    return RootGraph(root.model.root, tuple(nodes), tuple(edges), root.cluster.note, root.cluster.memberships)
 
 
 def node_id(address: str, taken: Iterable[str] = ()) -> str:
@@ -119,7 +122,7 @@ def _group_nodes(cluster_nodes: tuple[ClusterNode, ...]) -> Iterable[Node]:
         taken.append(node_id(group.address, taken))
         sgs = tuple(s.expr if isinstance(s, Unknown) else s for s in group.security_groups)
         yield Node(taken[-1], "node_group", group.address, tuple(sorted(node.roles)),
-                   group.size_min, group.size_max, sgs)
+                   group.size_min, group.size_max, sgs, cluster=node.cluster)
 
 
 _STATE_OF = {OPEN: OPEN_EDGE, CLOSED: MISSING}
@@ -131,7 +134,7 @@ def _path_edges(required: list[RequiredPath], ids: dict[str, str]) -> list[Edge]
     for path in required:
         state = _STATE_OF.get(path.state.state, UNVERIFIED)
         key = (path.source.group.address, path.target.group.address, state)
-        traffic = (path.rule.protocol, *path.ports)
+        traffic = (path.protocol, *path.ports)
         grouped.setdefault(key, {}).setdefault(traffic, []).append(path)  # type: ignore[arg-type]
     order = {address: index for index, address in enumerate(ids)}
     edges = []
@@ -251,6 +254,20 @@ def node_lines(node: Node) -> list[str]:
     return lines
 
 
+def _cluster_boxes(graph: RootGraph) -> list[tuple[list[Node], str, int]]:
+    """The nodes grouped for drawing: with several clusters, one box per cluster titled with
+    its name and why its members belong to it, then the nodes outside any; else one untitled
+    group of every node."""
+    if len(graph.clusters) < 2:
+        return [(list(graph.nodes), "", 0)]
+    boxes = [
+        ([n for n in graph.nodes if n.kind == "node_group" and n.cluster == c.name], f"cluster {c.name}: {c.reason}", i)
+        for i, c in enumerate(graph.clusters, 1)
+    ]
+    outside = [n for n in graph.nodes if n.kind != "node_group"]
+    return boxes + ([(outside, "", 0)] if outside else [])
+
+
 # --- mermaid ---------------------------------------------------------------------------
 
 
@@ -353,11 +370,18 @@ def _mermaid_body(graph: RootGraph, prefix: str, indent: str, links: list[str]) 
     lines = []
     if not graph.nodes:
         lines.append(f'{indent}{prefix}none["no node groups: {mermaid_text(graph.note)}"]')
-    for node in graph.nodes:
-        label = "<br/>".join(mermaid_text(line) for line in node_lines(node))
-        shape = ('(("', '"))') if node.kind == INTERNET else ('["', '"]')
-        suffix = ":::internet" if node.kind == INTERNET else ""
-        lines.append(f"{indent}{prefix}{node.id}{shape[0]}{label}{shape[1]}{suffix}")
+    for members, title, number in _cluster_boxes(graph):
+        inner = indent
+        if title:
+            lines.append(f'{indent}subgraph {prefix}cluster{number}["{mermaid_text(title)}"]')
+            inner = indent + "  "
+        for node in members:
+            label = "<br/>".join(mermaid_text(line) for line in node_lines(node))
+            shape = ('(("', '"))') if node.kind == INTERNET else ('["', '"]')
+            suffix = ":::internet" if node.kind == INTERNET else ""
+            lines.append(f"{inner}{prefix}{node.id}{shape[0]}{label}{shape[1]}{suffix}")
+        if title:
+            lines.append(f"{indent}end")
     for edge, label in drawn_edges(graph):
         text = "<br/>".join(mermaid_text(line) for line in label)
         lines.append(f'{indent}{prefix}{edge.source} {_ARROWS[edge.state]}|"{text}"| {prefix}{edge.target}')
@@ -415,12 +439,20 @@ def _dot_body(graph: RootGraph, prefix: str, indent: str) -> list[str]:
     lines = []
     if not graph.nodes:
         lines.append(f"{indent}{prefix}none [shape=note, label={dot_string('no node groups: ' + graph.note)}];")
-    for node in graph.nodes:
-        label = "\\n".join(dot_string(line)[1:-1] for line in node_lines(node))
-        extra = ""
-        if node.kind == INTERNET:
-            extra = f', shape=ellipse, color="{INTERNET_COLORS["stroke"]}", fontcolor="{INTERNET_COLORS["text"]}"'
-        lines.append(f'{indent}{prefix}{node.id} [label="{label}"{extra}];')
+    for members, title, number in _cluster_boxes(graph):
+        inner = indent
+        if title:
+            lines.append(f"{indent}subgraph cluster_{prefix}c{number} {{")
+            lines.append(f"{indent}  label={dot_string(title)};")
+            inner = indent + "  "
+        for node in members:
+            label = "\\n".join(dot_string(line)[1:-1] for line in node_lines(node))
+            extra = ""
+            if node.kind == INTERNET:
+                extra = f', shape=ellipse, color="{INTERNET_COLORS["stroke"]}", fontcolor="{INTERNET_COLORS["text"]}"'
+            lines.append(f'{inner}{prefix}{node.id} [label="{label}"{extra}];')
+        if title:
+            lines.append(f"{indent}}}")
     for edge in graph.edges:
         label = "\\n".join(dot_string(line)[1:-1] for line in label_lines(edge))
         lines.append(
@@ -441,6 +473,7 @@ def graph_json(graphs: list[RootGraph]) -> dict[str, Any]:
             {
                 "root": graph.root,
                 "note": graph.note,
+                "clusters": [c.to_json() for c in graph.clusters],
                 "nodes": [_node_json(n) for n in graph.nodes],
                 "edges": [
                     {
@@ -465,7 +498,7 @@ def graph_json(graphs: list[RootGraph]) -> dict[str, Any]:
 def _node_json(node: Node) -> dict[str, Any]:
     data: dict[str, Any] = {"id": node.id, "kind": node.kind, "address": node.address}
     if node.kind == "node_group":
-        data.update(roles=list(node.roles), size={"min": node.size_min, "max": node.size_max})
+        data.update(roles=list(node.roles), size={"min": node.size_min, "max": node.size_max}, cluster=node.cluster)
     if node.kind != INTERNET:
         data["security_groups"] = list(node.security_groups)
     else:

@@ -112,6 +112,9 @@ def _markdown_root(root: RootResult, result: CheckResult) -> list[str]:
         "",
         f"- **Profile:** {', '.join(settings)}",
         f"- **Checked:** {checked}",
+        *(f"- **Checked nothing:** {md_code(rule_id)} ({md_escape(why)})" for rule_id, why in root.not_checked),
+        *(f"- **Cluster {md_code(m.name)}:** {', '.join(md_code(a) for a in m.members)} ({md_escape(m.reason)})"
+          for m in root.cluster.named_clusters()),
         f"- **Nodes:** {nodes}",
         "",
     ]

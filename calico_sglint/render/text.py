@@ -95,15 +95,35 @@ def _profile_lines(root: RootResult) -> list[Line]:
         *(Line(f"    {text:<{width}}  {s.source}" + (f"  {s.detail}" if s.detail else ""),
                "dim" if s.source == "default" else "")
           for text, s in zip(shown, root.profile.settings.values())),
-        Line("  checked: " + (", ".join(root.requirements) or "no path requirements")),
+        Line("  requirements: " + (", ".join(_switched_on(root)) or "no path requirements")),
     ]
+
+
+def _switched_on(root: RootResult) -> list[str]:
+    """The requirements the profile switched on: those that checked something, then those that
+    checked nothing (listed with why, per root, by `_unchecked_lines`)."""
+    return list(dict.fromkeys([*root.requirements, *(rule_id for rule_id, _ in root.not_checked)]))
+
+
+def _unchecked_lines(roots: list[RootResult]) -> list[Line]:
+    """`checked nothing: RULE (why)` for each requirement that checked nothing: once when every
+    root of the block says the same, else naming each root. Never hidden: a requirement that
+    checked nothing must not read as passed."""
+    said = [root.not_checked for root in roots]
+    if all(s == said[0] for s in said):
+        return [Line(f"  checked nothing: {rule_id} ({why})", "yellow") for rule_id, why in said[0]]
+    return [Line(f"  checked nothing in {root.model.root}: {rule_id} ({why})", "yellow")
+            for root in roots for rule_id, why in root.not_checked]
 
 
 def _node_lines(root: RootResult) -> list[Line]:
     nodes = [
         f"{n.group.address}: {'+'.join(sorted(n.roles))} ({n.reason})" for n in root.cluster.nodes
     ] or [root.cluster.note]
-    lines = [Line("  nodes: " + "; ".join(nodes))]
+    lines = [
+        *(Line(f"  cluster {m.name}: {', '.join(m.members)} ({m.reason})") for m in root.cluster.named_clusters()),
+        Line("  nodes: " + "; ".join(nodes)),
+    ]
     for group, why in root.cluster.excluded:
         lines.append(Line(f"  not a node: {group.address} ({why})", "dim"))
     return lines
@@ -124,7 +144,7 @@ def _root_lines(roots: list[RootResult]) -> list[Line]:
         shown_nodes = list(nodes[0])
     else:
         shown_nodes = [Line("  nodes: different in each root module (--verbose lists them)", "dim")]
-    return [Line(heading, "bold"), *_profile_lines(roots[0]), *shown_nodes, Line("")]
+    return [Line(heading, "bold"), *_profile_lines(roots[0]), *_unchecked_lines(roots), *shown_nodes, Line("")]
 
 
 def _value_text(value: object) -> str:

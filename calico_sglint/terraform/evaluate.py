@@ -56,6 +56,7 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
     find_refs,
     find_unknown,
@@ -704,7 +705,8 @@ class ModuleInstance(Names):
         for key, value in items:
             inner = scope.bind(**{iterator: {"key": key, "value": value}})
             attrs, blocks = self._eval_body(content.body, inner, top_level=False)
-            result.append(EvalBlock(type_, attrs, tuple(blocks), location))
+            members = value if isinstance(value, UnknownMembers) else None  # an unknown number of blocks
+            result.append(EvalBlock(type_, attrs, tuple(blocks), location, members))
         return result
 
 

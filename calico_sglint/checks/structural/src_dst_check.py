@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from calico_sglint.checks.findings import UNVERIFIED, Finding
 from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
-from calico_sglint.model.types import NodeGroup
+from calico_sglint.model.roles import ClusterNode
+from calico_sglint.model.types import Model, NodeGroup
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.render.wording import unknown_text
 from calico_sglint.source import Location
-from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.values import Ref, Unknown
 
 _LAUNCHED = {  # node groups whose instances Terraform cannot create with the check off
     "aws_autoscaling_group": "an autoscaling group",
@@ -24,14 +25,16 @@ _FELIX_DISABLE = (
 
 def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]:
     """Nodes that drop unencapsulated pod traffic: the EC2 source/destination check is on.
+    Per cluster: a cluster of one node has no pod traffic between nodes, and an IPv6-only
+    cluster's pods use addresses delegated to the node's interface, which the check passes.
     Keyed on the group, not the message: the message names cwd-relative sources."""
     encapsulation = context.profile.settings["encapsulation"]
     felix = context.profile.settings["aws_src_dst_check"]
     if not context.profile.routes_unencapsulated() or felix.value == "Disable" or context.cluster.origin != "compute":
         return []
-    nodes = [n for n in context.cluster.nodes if not n.hosted]  # AWS's EKS control plane: not Calico's
-    if not nodes or len(nodes) == 1 and not nodes[0].needs_self_path:
-        return []  # a single node: no pod traffic between nodes
+    nodes = [n for part in _clusters(context) if not _exempt(part, context.model) for n in part]
+    if not nodes:
+        return []
     why = (f"drop the pod traffic Calico routes unencapsulated "
            f"(encapsulation={encapsulation.value} from {encapsulation.source})")
     if felix.value == "Enable":
@@ -46,6 +49,24 @@ def calico_src_dst_check(rule: PackRule, context: CheckContext) -> list[Finding]
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def _clusters(context: CheckContext) -> list[list[ClusterNode]]:
+    """The nodes of each cluster that Calico runs on (not AWS's EKS control plane)."""
+    names = [m.name for m in context.cluster.memberships] or [""]
+    return [[n for n in context.cluster.nodes if n.cluster == name and not n.hosted] for name in names]
+
+
+def _exempt(nodes: list[ClusterNode], model: Model) -> bool:
+    """A cluster of a single node, or an IPv6-only one: every group in IPv6-only subnets, or
+    an EKS cluster with ip_family ipv6."""
+    if not nodes or (len(nodes) == 1 and not nodes[0].needs_self_path):
+        return True
+    ipv6_eks = {c.address for c in model.eks_clusters if c.ip_family == "ipv6"}
+    return all(
+        n.group.ipv6_only or (isinstance(n.group.cluster_name, Ref) and n.group.cluster_name.address in ipv6_eks)
+        for n in nodes
+    )
 
 
 def _src_dst_finding(rule: PackRule, group: NodeGroup, root: str, why: str) -> Finding | None:
