@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, REPO
 
-from calico_sglint import cli, terminal
+from calico_sglint import terminal
 
 HEAVY = ("networkx", "pydantic", "lark", "hcl2", "rich", "jinja2", "yaml", "calico_sglint.pipeline")
 
