@@ -67,6 +67,7 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    skip_paths: tuple[tuple[str, str], ...] = ()  # (base directory, glob): modules not to scan
     module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
     # (a copy's top, the working tree's top): roots in the copy use the working tree's
     # .terraform/modules (`sglint diff`'s side written from git has none)
@@ -115,7 +116,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     workspace = load_workspace(
         list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env, boundary=options.boundary(),
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
-        installed_mirror=options.installed_mirror,
+        installed_mirror=options.installed_mirror, skip=options.skip_paths,
     )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))
@@ -202,6 +203,8 @@ class CheckOptions:
     rule_paths: tuple[str, ...] = ()  # --rules
     no_ignore: bool = False  # --no-ignore: report suppressed findings too
     baseline: str | None = None  # --baseline FILE: report only findings not in it
+    enable_rules: tuple[str, ...] = ()  # --enable-rule: on, whatever packs and config say
+    disable_rules: tuple[str, ...] = ()  # --disable-rule: off, whatever packs and config say
 
 
 def settings(
@@ -217,7 +220,12 @@ def settings(
     config = load_config(path, path if options.config_path else (path and _shown(path)))
     pack = load_packs([*config.rule_paths, *options.rule_paths])
     check_rule_ids(config, pack)
-    found = (config, pack.with_overrides(config.severity, config.disable))
+    for rule_id in (*options.enable_rules, *options.disable_rules):
+        if pack.get(rule_id) is None:
+            known = ", ".join(r.id for r in pack.rules)
+            raise InputError(f"--enable-rule/--disable-rule: no rule {rule_id!r}; known rules: {known}")
+    found = (config, pack.with_overrides(config.severity, config.disable)
+             .with_selection(options.enable_rules, options.disable_rules))
     if memo is not None:
         memo[path] = found
     return found
@@ -241,6 +249,7 @@ def check(options: CheckOptions) -> CheckResult:
         read_options,
         extra_types=read_options.extra_types | {"helm_release"},
         module_dirs=(*read_options.module_dirs, *config.module_dirs),
+        skip_paths=(*read_options.skip_paths, *config.skip_paths),
     ))
     found = scan(options.read.paths, boundary=read_options.boundary()) if result.root_paths else Scan()
     diagnostics = [*notes, *result.diagnostics, *found.diagnostics]
@@ -254,10 +263,10 @@ def check(options: CheckOptions) -> CheckResult:
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
-        cluster = assign_roles(model, root_config.roles)
+        cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
-                                checked.requirements))
+                                checked.requirements, checked.not_checked, configuration.id_outputs))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

@@ -92,7 +92,7 @@ def offline_venv(path: Path) -> None:
 def action_copy(target: Path) -> Path:
     """What `actions/checkout` of the action's repository gives: the files pip needs."""
     target.mkdir()
-    for name in ("action.yml", "pyproject.toml", "README.md"):
+    for name in ("action.yml", "pyproject.toml", "README.md", "constraints.txt"):
         shutil.copy(REPO / name, target / name)
     for package in ("calico_sglint", "rules", "action"):
         shutil.copytree(REPO / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -165,6 +165,8 @@ def run_action(runner: dict[str, str], workspace: Path, event: dict[str, str] | 
     stdout = stderr = ""
     code = 0
     for step in ACTION["runs"]["steps"][1:]:
+        if "uses" in step:  # actions/cache: the runner restores and saves; nothing to run here
+            continue
         if code and not str(step.get("if", "")).startswith("always() &&"):
             break
         done = run_step(step, values, steps, env, workspace)
@@ -296,6 +298,9 @@ def test_bad_inputs_exit_2(runner, workspace: Path) -> None:  # type: ignore[no-
 
 def test_no_script_inlines_an_expression() -> None:
     for step in ACTION["runs"]["steps"]:
+        if "uses" in step:
+            assert step["uses"] == "actions/cache@v4"
+            continue
         assert "${{" not in step["run"]
         assert step["shell"] == "bash"
     assert ACTION["runs"]["using"] == "composite"
@@ -309,7 +314,7 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
     assert block is not None
     workflow = yaml.safe_load(block.group(1))
     assert workflow[True]["pull_request"]["paths"][:2] == ["**/*.tf", "**/*.tfvars"]  # YAML 1.1: `on` is True
-    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    assert workflow["permissions"] == {"contents": "read", "actions": "read", "security-events": "write"}
     steps = workflow["jobs"]["sglint"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@")
     ours = steps[1]
@@ -324,6 +329,42 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
 
 def test_the_readme_links_the_actions_guide() -> None:
     assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
+
+
+def test_vars_baseline_and_extra_args_inputs(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    sized = run_action(runner, workspace, path="examples/typha-blocked", vars="worker_count=1\nami_id=ami 1")
+    assert "aws_instance.worker<br/>worker, 1 node<br/>" in sized.summary
+    wrote = run_action(runner, workspace, path="examples/typha-blocked", annotations="false", summary="false",
+                       **{"sarif-file": "", "extra-args": "--write-baseline .sglint-baseline.json"})
+    assert (wrote.code, wrote.stdout) == (0, "sglint: wrote 3 findings to the baseline .sglint-baseline.json\n")
+    known = run_action(runner, workspace, path="examples/typha-blocked", baseline=".sglint-baseline.json")
+    assert (known.code, known.stdout) == (0, "sglint: 0 errors, 0 warnings\n")
+    assert "**0 errors, 0 warnings** in 1 root module" in known.summary
+    injected = run_action(runner, workspace, path="examples/typha-blocked", **{"extra-args": "--fail-on $(id)"})
+    assert injected.code == 2 and "'$(id)' is not one of" in injected.stderr
+
+
+def test_the_install_is_pinned_and_cached() -> None:
+    install, cache = ACTION["runs"]["steps"][:2]
+    assert '--constraint "$GITHUB_ACTION_PATH/constraints.txt"' in install["run"]
+    assert install["env"]["PIP_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-pip-cache"
+    assert cache["if"] == "inputs.cache == 'true'"
+    assert cache["with"]["path"].splitlines() == ["${{ runner.temp }}/calico-sglint-pip-cache",
+                                             "${{ runner.temp }}/calico-sglint-cache"]
+    assert cache["with"]["key"] == ("calico-sglint-${{ runner.os }}-${{ steps.install.outputs.lock }}-"
+                                    "${{ hashFiles('**/*.tf', '**/*.tfvars') }}")
+    check = ACTION["runs"]["steps"][2]
+    assert check["env"]["SGLINT_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-cache"
+    pinned = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines()
+                  if line and not line.startswith("#") and ";" not in line)
+    from importlib.metadata import version
+
+    assert {name: version(name) for name in pinned} == pinned  # the versions the tests ran with
+
+
+def test_the_lock_output_names_the_pins(runner) -> None:  # type: ignore[no-untyped-def]
+    lock = read_outputs(Path(runner["RUNNER_TEMP"]).parent / "output-install")["lock"]
+    assert re.fullmatch(r"[0-9a-f]{16}", lock)
 
 
 def test_every_profile_setting_is_an_input_passed_as_its_flag() -> None:
@@ -346,6 +387,23 @@ def test_the_src_dst_check_input_reaches_the_check(runner, workspace: Path) -> N
     run = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="None", typha="false",
                      **{"aws-src-dst-check": "Enable", "sarif-file": ""})
     assert "calico-src-dst-check" in run.stdout and "Felix's awsSrcDstCheck is Enable (from --aws-src-dst-check)" in run.stdout
+
+
+def test_the_documented_workflow_runs_in_a_consumer_repository(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The `with:` of docs/github-actions.md's workflow, run by the faked runner in a consumer
+    repository whose infra/ holds the Typha incident."""
+    block = re.search(r"```yaml\n(.*?)```", (REPO / "docs" / "github-actions.md").read_text(), re.S)
+    assert block is not None
+    ours = yaml.safe_load(block.group(1))["jobs"]["sglint"]["steps"][1]
+    consumer = tmp_path / "consumer"
+    shutil.copytree(EXAMPLES / "typha-blocked", consumer / "infra")
+    (consumer / ".git").mkdir()
+    run = run_action(runner, consumer, **{name: str(value) for name, value in ours["with"].items()})
+    assert (run.code, run.outputs["exit-code"], run.outputs["sarif-file"]) == (1, "1", ours["with"]["sarif-file"])
+    assert run.stdout.splitlines()[-1] == "sglint: 2 errors, 1 warning"
+    assert run.stdout.startswith("::error file=infra/main.tf,line=21,endLine=25,title=calico-typha")
+    assert json.loads((consumer / ours["with"]["sarif-file"]).read_text())["runs"][0]["results"][0]["ruleId"] == "calico-typha"
+    assert "**2 errors, 1 warning** in 1 root module (`infra`)." in run.summary
 
 
 # --- sglint diff on pull requests ----------------------------------------------------------

@@ -87,23 +87,21 @@ def test_the_example_with_its_modules_installed_misses_vxlan_inside_each_cluster
     )
     groups = [(g["address"], g["security_groups"]) for g in report["roots"][0]["nodes"]["groups"]]
     assert groups == [
-        ("module.eks_al2023.aws_eks_cluster.this[0]", [
-            "module.eks_al2023.aws_eks_cluster.this[0].vpc_config[0].cluster_security_group_id",
-            "module.eks_al2023.aws_security_group.cluster[0]",
-        ]),
-        ("module.eks_bottlerocket.aws_eks_cluster.this[0]", [
-            "module.eks_bottlerocket.aws_eks_cluster.this[0].vpc_config[0].cluster_security_group_id",
-            "module.eks_bottlerocket.aws_security_group.cluster[0]",
-        ]),
-        ('module.eks_al2023.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]',
-         ["module.eks_al2023.aws_security_group.node[0]"]),
-        ('module.eks_bottlerocket.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]',
-         ["module.eks_bottlerocket.aws_security_group.node[0]"]),
+        (f"module.{cluster}.aws_eks_cluster.this[0]", [
+            f"module.{cluster}.aws_eks_cluster.this[0].vpc_config[0].cluster_security_group_id",
+            f"module.{cluster}.aws_security_group.cluster[0]",
+        ]) if kind == "cp" else
+        (f'module.{cluster}.module.self_managed_node_group["example"].aws_autoscaling_group.this[0]',
+         [f"module.{cluster}.aws_security_group.node[0]"])
+        for cluster in ("eks_al2023", "eks_bottlerocket") for kind in ("cp", "nodes")
     ]
+    # Two separate clusters (#12): no path is demanded between them.
+    assert [(c["name"], len(c["node_groups"])) for c in report["roots"][0]["clusters"]] == [
+        ("ex-self-mng-al2023", 2), ("ex-self-mng-bottlerocket", 2)]
+    assert all(within(f) for f in report["findings"])
     jsonschema.validate(report, json.loads((REPO / "docs" / "report.schema.json").read_text()))
     graph = sglint("graph", str(example), "--format", "json")
     jsonschema.validate(graph.json(), json.loads((REPO / "docs" / "graph.schema.json").read_text()))
-    # Not asserted until #12 separates the clusters: the paths demanded between them.
 
 
 def test_the_example_without_terraform_init_says_what_it_cannot_read(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

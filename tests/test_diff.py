@@ -420,7 +420,9 @@ CORPUS = REPO.parent / "shared" / "corpus"
 @pytest.mark.skipif(not (CORPUS / "kops-privatecalico").is_dir(), reason="no ../shared/corpus beside this checkout")
 def test_narrowing_a_kops_rule_closes_bgp_from_nodes_to_masters(repo: Repo, sglint) -> None:  # type: ignore[no-untyped-def]
     """Real kops output (IPIP CrossSubnet, BGP on, no Typha): a pull request that narrows the
-    nodes -> masters TCP 1-2379 rule to 1-178 closes BGP, and nothing else."""
+    nodes -> masters TCP 1-2379 rule to 1-178 closes BGP and, for unencapsulated pods, TCP
+    179-2378 to the masters (calico-native-routing asks every TCP port of a control-plane node
+    but etcd's), and nothing else."""
     text = (CORPUS / "kops-privatecalico" / "kubernetes.tf").read_text()
     repo.commit({"kubernetes.tf": text}, "kops")
     rule = 'resource "aws_security_group_rule" "from-nodes-privatecalico-example-com-ingress-tcp-1to2379-masters'
@@ -431,8 +433,12 @@ def test_narrowing_a_kops_rule_closes_bgp_from_nodes_to_masters(repo: Repo, sgli
     assert result.code == 1, result.stderr
     report = validate(result.json())
     closed = [(p["rule_id"], p["source_sg"], p["target_sg"], p["from_port"]) for p in report["paths"] if p["change"] == "closed"]
-    assert closed == [("calico-bgp", "aws_security_group.nodes-privatecalico-example-com",
-                       "aws_security_group.masters-privatecalico-example-com", 179)]
+    assert closed == [
+        ("calico-bgp", "aws_security_group.nodes-privatecalico-example-com",
+         "aws_security_group.masters-privatecalico-example-com", 179),
+        ("calico-native-routing", "aws_security_group.nodes-privatecalico-example-com",
+         "aws_security_group.masters-privatecalico-example-com", 1),
+    ]
     assert [o["address"] for o in report["paths"][0]["opened_by"]] == [
         "aws_security_group_rule.from-nodes-privatecalico-example-com-ingress-tcp-1to2379-masters-privatecalico-example-com"]
 

@@ -11,7 +11,7 @@ from conftest import write
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
-from calico_sglint.terraform.values import Ref, TfSet, Unknown
+from calico_sglint.terraform.values import Ref, TfSet, Unknown, UnknownMembers
 from calico_sglint.terraform.workspace import load_workspace
 
 
@@ -89,6 +89,31 @@ class TestUnknowns:
 
     def test_known_parts_of_a_collection_stay_known(self, tmp_path: Path) -> None:
         assert probe(tmp_path, "length([var.x, 1])", 'variable "x" {}') == 2
+
+    @pytest.mark.parametrize(
+        ("expression", "expected"),
+        [
+            ("local.ids", [UnknownMembers, Ref]),
+            ("[for id in local.ids : id]", [UnknownMembers, Ref]),
+            ("[for id in local.ids : 1]", [UnknownMembers, int]),
+            ("[{id = var.x}, {id = 1}][*].id", [Unknown, int]),
+            ("local.ids[1]", Unknown),
+            ("length(local.ids)", Unknown),
+        ],
+    )
+    def test_unknown_members_keep_the_known_elements_but_no_count(
+        self, tmp_path: Path, expression: str, expected: Any
+    ) -> None:
+        preamble = (
+            'variable "x" {}\nresource "aws_security_group" "a" {}\n'
+            "locals {\n  ids = compact(concat([var.x], [aws_security_group.a.id]))\n}"
+        )
+        value = probe(tmp_path, expression, preamble)
+        if isinstance(expected, list):
+            assert [type(v) for v in value] == expected
+            assert value[0].expr == "var.x"
+        else:
+            assert type(value) is expected
 
     def test_a_conditional_with_unknown_condition_but_equal_branches_is_known(self, tmp_path: Path) -> None:
         assert probe(tmp_path, "var.x ? 5473 : 5473", 'variable "x" {}') == 5473

@@ -281,7 +281,9 @@ def test_each_node_group_builder_declares_what_it_reads() -> None:
     assert attributes_read("aws_security_group_rule") is None
     assert "vpc_zone_identifier" in attributes_read("aws_autoscaling_group")
     assert "vpc_zone_identifier" not in attributes_read("aws_instance")
-    assert attributes_read("aws_subnet") == frozenset({"cidr_block"})
+    assert attributes_read("aws_subnet") == frozenset({"cidr_block", "ipv6_native"})
+    assert {"name", "kubernetes_network_config", "vpc_config"} <= attributes_read("aws_eks_cluster")
+    assert "cluster_name" in attributes_read("aws_eks_node_group")
     assert "user_data" not in attributes_read("aws_launch_template")
 
 

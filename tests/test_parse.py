@@ -188,3 +188,13 @@ def test_deep_lists_are_a_clean_error() -> None:
     source = "x = " + "[" * 5000 + "]" * 5000 + "\n"
     with pytest.raises(InputError, match="nested too deeply"):
         parse_text(source, "t.tf")
+
+
+@pytest.mark.parametrize(
+    ("quoted", "value"),
+    [('"$${\\"}"', '${"}'), ('"$${a\\nb}"', "${a\nb}"), ('"%%{x\\\\}"', "%{x\\}")],
+)
+def test_escapes_inside_an_escaped_interpolation_are_resolved_like_terraform(quoted: str, value: str) -> None:
+    """`length("$${\\"}")` is 4 in `terraform console`: the `\\"` is one quote."""
+    expr = parse_text(f"x = {quoted}\n", "t.tf").body.attributes["x"].expr
+    assert expr.parts == (value,)

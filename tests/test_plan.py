@@ -108,7 +108,7 @@ def test_a_registry_module_is_read_from_the_plan_and_points_at_its_call(sglint, 
 def test_fix_will_not_write_into_a_registry_module(sglint, in_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = _write(scenarios.eks_registry_module(), tmp_path)
     result = sglint("fix", "fixtures/plan-eks", "--plan", plan, "--diff")
-    assert result.code == 0
+    assert result.code == 1  # --diff exits 1 while a required path stays missing, writable or not
     assert result.stdout == ""
     assert "terraform-aws-modules/eks/aws (called at fixtures/plan-eks/main.tf:4), outside the scanned paths" in result.stderr
 

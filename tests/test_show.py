@@ -47,7 +47,8 @@ def test_text_output_lists_rules_node_groups_and_unknowns(sglint, in_repo) -> No
     result = sglint("show", "fixtures/data-source-unknowns")
     assert result.code == 0
     lines = result.stdout.splitlines()
-    assert "    data.aws_security_group.eks_cluster  (not created here: rules unknown)" in lines
+    assert ("    data.aws_security_group.eks_cluster  (not created here: rules unknown; named at "
+            "fixtures/data-source-unknowns/main.tf:40)") in lines
     assert "    aws_instance.node  size unknown  fixtures/data-source-unknowns/main.tf:58" in lines
     assert (
         "    aws_instance.node count/for_each: var.node_count "

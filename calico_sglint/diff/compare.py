@@ -176,7 +176,7 @@ def _path_change(
         openers = _openers(before.path, after.path, after.root.model, renames)
     source, target = shown.path.source.group, shown.path.target.group
     return PathChange(
-        key[0], key[1], shown.path.rule.severity, key[2], key[3], shown.path.rule.protocol, shown.path.ports,
+        key[0], key[1], shown.path.rule.severity, key[2], key[3], shown.path.protocol, shown.path.ports,
         change, path_state(before.path) if before else None, head_state,
         info.source_sg if info else _first_sg(source.security_groups, source.address),
         info.target_sg if info else _first_sg(target.security_groups, target.address),

@@ -16,6 +16,7 @@ from calico_sglint.model.eks import EKS_CLUSTER, cluster_sg_address, control_pla
 from calico_sglint.model.resources import (
     Resources,
     asg_tags,
+    cluster_name,
     default_security_group,
     elements,
     freeze,
@@ -65,7 +66,7 @@ def _instance_groups(
         by_resource[instance.resource].append(instance)
     groups = []
     for resource, instances in by_resource.items():
-        split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown]]]] = defaultdict(list)
+        split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown], list[Any]]]] = defaultdict(list)
         for instance in instances:
             body = instance.body
             sgs = res.security_groups_of(instance.address, body)
@@ -82,10 +83,14 @@ def _instance_groups(
                 sgs = [default_security_group(instance.resource)]
                 res.note(instance.resource, "vpc_security_group_ids", sgs[0])
             check = body.get("source_dest_check", True)
-            networks = res.networks(instance.address, body, subnet_values(body, "subnet_id"))
-            split[freeze(sgs) + (freeze([check]),)].append((instance, sgs, check, networks))
+            subnets = subnet_values(body, "subnet_id")
+            networks = res.networks(instance.resource, body, subnets)
+            split[freeze(sgs) + (freeze([check]),)].append((instance, sgs, check, networks, subnets))
         for members in split.values():
-            first, sgs, check, networks = members[0]
+            first, sgs, check, _, _ = members[0]
+            # every instance sits in its own subnet: the group lives in all of them
+            networks = list(dict.fromkeys(n for m in members for n in m[3]))
+            ipv6_only = all(res.ipv6_only(m[4]) for m in members)
             whole = len(split) == 1
             size: int | None = None if first.expansion is not None else len(members)
             if first.expansion is not None:
@@ -103,6 +108,7 @@ def _instance_groups(
                     names=node_names(first, first.body),
                     tags=node_tags(first.body),
                     location=first.body.location,
+                    ipv6_only=ipv6_only,
                 )
             )
     return groups
@@ -155,6 +161,7 @@ def _asg_group(
         location=body.location,
         launch_template=template.address if template else None,
         launch_template_location=template.body.location if template else None,
+        ipv6_only=res.ipv6_only(subnets),
     )
 
 def _eks_group(
@@ -194,6 +201,8 @@ def _eks_group(
         location=body.location,
         launch_template=template.address if template else None,
         launch_template_location=template.body.location if template else None,
+        cluster_name=cluster_name(body.get("cluster_name")),
+        ipv6_only=res.ipv6_only(subnet_values(body, "subnet_ids")),
     )
 
 def _template_group(res: Resources, template: ResourceInstance) -> NodeGroup:
@@ -261,12 +270,13 @@ NODE_GROUP_BUILDERS: tuple[NodeGroupBuilder, ...] = (
                      _WEARS | _NAMED | {"launch_template", "scaling_config", "subnet_ids", "cluster_name"}, _eks_groups),
     NodeGroupBuilder("aws_launch_template", _WEARS | _NAMED, _unused_templates),
     NodeGroupBuilder("aws_launch_configuration", _WEARS | _NAMED, _unused_templates),
-    NodeGroupBuilder(EKS_CLUSTER, frozenset({"vpc_config", "name"}), _control_planes),
+    NodeGroupBuilder(EKS_CLUSTER, frozenset({"vpc_config", "name", "kubernetes_network_config"}), _control_planes),
 )
-# Resources node groups refer to: network interfaces (their SGs) and subnets (their CIDRs).
+# Resources node groups refer to: network interfaces (their SGs) and subnets (their CIDRs, and
+# whether they are IPv6-only).
 NETWORK_READS: Mapping[str, frozenset[str]] = {
     "aws_network_interface": frozenset({"security_groups"}),
-    "aws_subnet": frozenset({"cidr_block"}),
+    "aws_subnet": frozenset({"cidr_block", "ipv6_native"}),
 }
 
 

@@ -19,6 +19,7 @@ from calico_sglint.model.eks import (
     cluster_sg_address,
 )
 from calico_sglint.model.types import (
+    EksCluster,
     Model,
     NodeGroup,
     Peer,
@@ -94,6 +95,7 @@ class Resources:
         self.eks_clusters = {r.address: r for r in self.by_type[EKS_CLUSTER]}
         self.external: dict[str, Location] = {}
         self.unknowns: list[UnknownUse] = []
+        self.subnets = {r.address: r for r in self.by_type["aws_subnet"]}
 
     def model(self, node_groups_of: Callable[[Resources], list[NodeGroup]]) -> Model:
         """The model: rules first, then node groups (`node_groups_of`), so unknowns are noted in that order."""
@@ -110,8 +112,10 @@ class Resources:
             cluster_security_group(c, rules.pop(cluster_sg_address(c.address), [])) for c in self.by_type[EKS_CLUSTER]
         )
         for address in sorted(set(self.external) | set(rules)):
+            # not created here: located where the scanned code names it (a node group, a rule)
+            named_at = self.external.get(address) or next((r.location for r in rules.get(address, [])), None)
             groups.append(
-                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, None)
+                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, named_at)
             )
         return Model(
             self.config.root,
@@ -121,6 +125,8 @@ class Resources:
             tuple(dict.fromkeys([*self.unknowns, *_unread_modules(self.config)])),
             self.config.diagnostics,
             tuple(dict.fromkeys(d for _, d in self.config.modules)),
+            self.config.modules,
+            tuple(_eks_cluster(r) for r in self.by_type[EKS_CLUSTER]),
             self.config.module_problems,
             self.config.root_file,
             self.config.installed_modules,
@@ -343,15 +349,18 @@ class Resources:
         return result
 
     def networks(self, owner: str, body: EvalBlock, subnets: list[Any]) -> list[str | Unknown]:
-        """CIDRs that hold the nodes' addresses: the private IP, else the subnets' CIDRs."""
+        """CIDRs that hold the nodes' addresses, one per placement: the private IP, else the
+        CIDR of every subnet the nodes may be placed in."""
         ip = body.get("private_ip")
         if isinstance(ip, str):
             return [f"{ip}/32"]
-        known = {r.address: r for r in self.by_type["aws_subnet"]}
+        known = self.subnets
         networks: list[str | Unknown] = []
         for value in subnets:
             if isinstance(value, Ref) and value.address in known:
                 cidr = known[value.address].body.get("cidr_block")
+                if cidr is None and known[value.address].body.get("ipv6_native") is True:
+                    cidr = Unknown(value.expr(), "an IPv6-only subnet (ipv6_native): the nodes have no IPv4 address")
                 networks.append(cidr if isinstance(cidr, (str, Unknown)) else Unknown(value.expr(), "subnet has no cidr_block"))
             elif isinstance(value, Unknown):
                 networks.append(value)
@@ -360,6 +369,31 @@ class Resources:
         if not networks:
             networks.append(Unknown(f"{owner}.subnet_id", "no subnet set: the nodes' addresses are unknown"))
         return list(dict.fromkeys(networks))
+
+
+    def ipv6_only(self, subnets: list[Any]) -> bool:
+        """Whether every subnet the nodes may be placed in is IPv6-only (`ipv6_native = true`)."""
+        found = [self.subnets.get(v.address) if isinstance(v, Ref) else None for v in subnets]
+        return bool(found) and all(r is not None and r.body.get("ipv6_native") is True for r in found)
+
+
+def _eks_cluster(resource: ResourceInstance) -> EksCluster:
+    """An EKS cluster: its name (node groups name it) and its IP family."""
+    name = resource.body.get("name")
+    family = None
+    for block in resource.body.blocks_of("kubernetes_network_config"):
+        value = block.get("ip_family")
+        family = value.lower() if isinstance(value, str) else family
+    return EksCluster(
+        resource.address, name if isinstance(name, (str, Unknown)) else None, family, resource.body.location
+    )
+
+
+def cluster_name(value: Any) -> str | Ref | Unknown | None:
+    """An EKS node group's cluster: a name, or the `aws_eks_cluster` it references."""
+    if isinstance(value, (str, Ref, Unknown)) or value is None:
+        return value
+    return Unknown(repr(value), "cluster_name is not a string")
 
 
 def _unread_modules(config: Configuration) -> list[UnknownUse]:

@@ -57,6 +57,7 @@ def _is_closed(finding: Finding, comparison: Comparison) -> bool:
     assert info is not None
     return any(
         c.rule_id == finding.rule_id and c.root == finding.root and c.source in info.source_groups
-        and c.target in info.target_groups and c.ports == (info.from_port, info.to_port)
+        and c.target in info.target_groups and c.protocol == info.protocol
+        and info.from_port <= c.ports[0] and c.ports[1] <= info.to_port  # a finding may list several ranges
         for c in comparison.of(CLOSED_CHANGE)
     )

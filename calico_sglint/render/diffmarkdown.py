@@ -118,7 +118,7 @@ def diff_mermaid(comparison: Comparison, head: Sequence[RootResult] = ()) -> str
             edge = (head_root.model.root, required.source.group.address, required.target.group.address)
             key = (*edge, required.rule.id, *required.ports)
             if required.state.state == OPEN and {edge[:2], (edge[0], edge[2])} <= shown and _change_key(key) not in changed:
-                grouped[(*edge, UNCHANGED)].append((required.rule.protocol, *required.ports))
+                grouped[(*edge, UNCHANGED)].append((required.protocol, *required.ports))
     ids: dict[tuple[str, str], str] = {}
     lines = ["flowchart LR", "  %% thick: what this change did (red closed, green opened, orange unverified); grey: open before and after"]
     for root, source, target, _ in grouped:

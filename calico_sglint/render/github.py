@@ -44,6 +44,11 @@ def render(result: CheckResult, context: ReportContext) -> str:
         title = f"{finding.rule_id}: {page.title}" if page else finding.rule_id
         message = finding.message + (f"\n\nHow to fix: {finding.hint}" if finding.hint else "")
         lines.append(workflow_command(GITHUB_COMMANDS[finding.severity], message, anchor(finding, result), title, context))
+    for root in result.roots:  # a requirement that checked nothing must not read as passed
+        if root.not_checked:
+            message = "; ".join(f"{rule_id} ({why})" for rule_id, why in root.not_checked)
+            lines.append(workflow_command("notice", f"checked nothing in {root.model.root}: {message}", None,
+                                          "sglint: requirements that checked nothing", context))
     lines.append(f"sglint: {summary_text(summary(result.findings))}")
     return "\n".join(lines) + "\n"
 

@@ -107,11 +107,14 @@ def show_text(models: tuple[Model, ...]) -> str:
         if not model.security_groups:
             lines.append("    (none)")
         for sg in model.security_groups:
-            where = f"  {sg.location}" if sg.location else ""
-            kind = "" if sg.managed else "  (not created here: rules unknown)"
             if any(r.style == "aws-default" for r in sg.rules):
-                kind = "  (created by AWS with the default rules below; rules added outside Terraform unknown)"
-            lines.append(f"    {sg.address}{where}{kind}")
+                lines.append(f"    {sg.address}  {sg.location}  (created by AWS with the default rules below; "
+                             "rules added outside Terraform unknown)")
+            elif sg.managed:
+                lines.append(f"    {sg.address}" + (f"  {sg.location}" if sg.location else ""))
+            else:
+                named = f"; named at {sg.location}" if sg.location else ""
+                lines.append(f"    {sg.address}  (not created here: rules unknown{named})")
             for rule in sg.rules:
                 lines.append("      " + _rule_line(rule))
         for rule in model.unattached_rules:

@@ -87,3 +87,6 @@ class Configuration:
     root_file: str = ""  # display path of the root module's first file (for findings about the root)
     opaque_inputs: tuple[OpaqueInput, ...] = ()
     installed_modules: tuple[str, ...] = ()  # module instances whose code `terraform init` installed
+    # (module instance address, output name, resource address): outputs of called modules whose
+    # value is a resource's id, so `fix` can refer to a group from the calling module
+    id_outputs: tuple[tuple[str, str, str], ...] = ()

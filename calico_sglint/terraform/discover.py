@@ -8,8 +8,10 @@ skipped: modules `terraform init` installed are read through the calls to them.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
+from typing import Sequence
 from typing import Callable, Iterator
 
 from calico_sglint.source import InputError
@@ -62,8 +64,40 @@ def repository_root(directory: str) -> str | None:
         current = parent
 
 
-def discover(paths: list[str], cwd: str | None = None) -> Discovery:
-    """The modules at or under `paths`, each once, in the order first seen."""
+def repository_path(path: str, cwd: str, repo_root: str | None) -> str:
+    """`path` (relative to `cwd`) relative to the repository root, with forward slashes; the
+    absolute path when it lies outside the repository, `path` itself without one."""
+    if repo_root is None:
+        return path.replace(os.sep, "/")
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    try:
+        relative = os.path.relpath(absolute, repo_root)
+    except ValueError:  # another drive on Windows
+        return absolute.replace(os.sep, "/")
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return absolute.replace(os.sep, "/")
+    return "." if relative == "." else relative.replace(os.sep, "/")
+
+
+def skipped(module_path: str, skip: Sequence[tuple[str, str]]) -> bool:
+    """Whether a module directory matches a `--skip-path`/`skip_paths` glob: `(base, glob)`
+    with the glob matched against the module's path relative to `base` (the working
+    directory, or the config file's directory), and against every directory above it there
+    (`legacy` skips `legacy/a/b`)."""
+    for base, pattern in skip:
+        relative = os.path.relpath(module_path, base).replace(os.sep, "/")
+        if relative.startswith("../"):
+            continue
+        parts = relative.split("/")
+        pattern = pattern.strip("/") or "."
+        if any(fnmatch.fnmatchcase("/".join(parts[:n]), pattern) for n in range(1, len(parts) + 1)):
+            return True
+    return False
+
+
+def discover(paths: list[str], cwd: str | None = None, skip: Sequence[tuple[str, str]] = ()) -> Discovery:
+    """The modules at or under `paths`, each once, in the order first seen, except those
+    `skip` names (`skipped`)."""
     found: dict[str, ModuleDir] = {}
     errors: list[InputError] = []
     for raw in paths:
@@ -86,7 +120,8 @@ def discover(paths: list[str], cwd: str | None = None) -> Discovery:
             errors.append(InputError("no *.tf files in this file's directory", raw))
         else:
             found.setdefault(module.path, module)
-    return Discovery(tuple(found.values()), tuple(errors))
+    kept = tuple(m for m in found.values() if not skip or not skipped(m.path, skip))
+    return Discovery(kept, tuple(errors))
 
 
 def walk_directories(

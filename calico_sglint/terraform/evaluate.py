@@ -57,6 +57,7 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
     find_refs,
     find_unknown,
@@ -97,6 +98,7 @@ def evaluate_root(
     modules: list[tuple[str, str]] = []
     opaque: list[OpaqueInput] = []
     installed: list[str] = []
+    id_outputs: list[tuple[str, str, str]] = []
     try:
         with budget.active(run.budget):
             for instance in _instances(root):
@@ -105,6 +107,8 @@ def evaluate_root(
                     installed.append(instance.address)
                 resources.extend(instance.resource_instances(wanted))
                 opaque.extend(instance.opaque_inputs())
+                if instance.address:
+                    id_outputs.extend(instance.id_outputs())
             problems = module_problems(workspace, root_path)
             for problem in problems:
                 if problem.kind == "version":  # read anyway: a warning, not a finding
@@ -113,7 +117,7 @@ def evaluate_root(
     except BudgetExceeded as exceeded:
         message = f"{exceeded.message}; sglint stopped evaluating this root module (see Limits in docs/configuration.md)"
         run.diagnostics.append(Diagnostic("error", message, exceeded.location))
-        resources, modules, opaque, installed, problems = [], modules[:1], [], [], ()
+        resources, modules, opaque, installed, problems, id_outputs = [], modules[:1], [], [], (), []
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
@@ -123,6 +127,7 @@ def evaluate_root(
         next((f.path for f in workspace.modules[root_path].files), ""),
         tuple(opaque),
         tuple(installed),
+        tuple(id_outputs),
     )
 
 
@@ -624,6 +629,22 @@ class ModuleInstance(Names):
             return None
         return self._once(("output", name), lambda: evaluate(value_attr.expr, self.scope(file)))
 
+    def id_outputs(self) -> list[tuple[str, str, str]]:
+        """(module address, output, resource address) for each output that is a resource's id."""
+        found = []
+        for name in sorted(self.outputs):
+            block, _ = self.outputs[name]
+            value_attr = block.body.attributes.get("value")
+            if value_attr is None or "aws_security_group." not in render(value_attr.expr, 100_000):
+                continue  # only a group's id matters here: leave every other output unevaluated
+            try:
+                value = self.output(name)
+            except Exception:  # noqa: BLE001 - an output only `fix` reads never fails the check
+                continue
+            if isinstance(value, Ref) and value.attribute == "id":
+                found.append((self.address, name, value.address))
+        return found
+
     # --- resources ------------------------------------------------------------------------
 
     def resource_instances(self, wanted: Mapping[str, frozenset[str] | None] | None) -> list[ResourceInstance]:
@@ -733,7 +754,8 @@ class ModuleInstance(Names):
         for key, value in items:
             inner = scope.bind(**{iterator: {"key": key, "value": value}})
             attrs, blocks = self._eval_body(content.body, inner, top_level=False)
-            result.append(EvalBlock(type_, attrs, tuple(blocks), location))
+            members = value if isinstance(value, UnknownMembers) else None  # an unknown number of blocks
+            result.append(EvalBlock(type_, attrs, tuple(blocks), location, members))
         return result
 
 

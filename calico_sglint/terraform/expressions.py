@@ -44,6 +44,7 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
     check_string,
     find_unknown,
@@ -56,6 +57,7 @@ from calico_sglint.terraform.values import (
     to_number,
     to_string,
     type_name,
+    unknown_members,
 )
 
 
@@ -282,6 +284,9 @@ def index_value(collection: Any, key: Any, expr: Expr, scope: Scope) -> Any:
     if isinstance(collection, TfSet):
         raise EvalError(f"{render(expr)}: sets cannot be indexed; use tolist() first")
     if isinstance(collection, (list, tuple)):
+        uncounted = unknown_members(collection)
+        if uncounted is not None:
+            return Unknown(uncounted.expr, f"position unknown: {uncounted.reason}", uncounted.location)
         position = to_int(key)
         if not 0 <= position < len(collection):
             raise EvalError(
@@ -317,8 +322,15 @@ def _splat(expr: Splat, scope: Scope) -> Any:
                 value = get_attribute(value, step, expr, scope)
             else:
                 value = index_value(value, evaluate(step, scope), expr, scope)
-        results.append(value)
+        results.append(_as_member(element, value))
     return results
+
+
+def _as_member(element: Any, value: Any) -> Any:
+    """What an element of a list becomes: unknown members stay unknown members."""
+    if isinstance(element, UnknownMembers):
+        return UnknownMembers.of(find_unknown(value) or element)
+    return value
 
 
 # --- operators ---------------------------------------------------------------------------
@@ -432,7 +444,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
             if not to_bool(keep):
                 continue
         if expr.key is None:
-            items.append(evaluate(expr.value, inner))
+            items.append(_as_member(value, evaluate(expr.value, inner)))
             continue
         key_value = evaluate(expr.key, inner)
         if isinstance(key_value, (Unknown, Ref, ObjectLike)):

@@ -44,6 +44,26 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class UnknownMembers(Unknown):
+    """Zero or more list elements that could not be evaluated, beside the known ones:
+    `compact(concat(var.extra, [aws_security_group.node.id]))` is
+    `[UnknownMembers(var.extra), Ref(aws_security_group.node)]`. Whoever reads the elements
+    sees the known ones and an unknown; whoever needs a count or a position (`length`, an
+    index) gets an Unknown."""
+
+    @classmethod
+    def of(cls, unknown: Unknown) -> UnknownMembers:
+        return unknown if isinstance(unknown, cls) else cls(unknown.expr, unknown.reason, unknown.location)
+
+
+def unknown_members(items: Any) -> UnknownMembers | None:
+    """The first `UnknownMembers` among a list's elements: its length and positions are unknown."""
+    if isinstance(items, (list, tuple)):
+        return next((i for i in items if isinstance(i, UnknownMembers)), None)
+    return None
+
+
+@dataclass(frozen=True)
 class Ref:
     """The `id`, `name` or `arn` of a resource managed in the scanned code."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import AbstractSet, Callable, Iterable, Mapping
+from typing import AbstractSet, Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
 from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary
@@ -126,15 +126,17 @@ def load_workspace(
     env: Mapping[str, str] | None = None,
     module_dirs: tuple[str, ...] = (),
     installed_mirror: tuple[str, str] | None = None,
+    skip: Sequence[tuple[str, str]] = (),
 ) -> Workspace:
     """Discover, parse and link the modules under `paths`. With a `boundary` (confine.py),
-    files that resolve outside it (symlinks) and local modules outside it are not read. With
-    `only` (directories, absolute and resolved), scan just the modules there and those that
-    may call one (a file has a line opening a `module` block): no other module can read
-    them, so the rest is left unread. `env` (for `TF_DATA_DIR`), `module_dirs`
-    (`--module-dir`) and `installed_mirror` (`InstalledModules.load`) say where installed
-    modules are."""
-    discovery = discover(paths, cwd)
+    files that resolve outside it (symlinks) and local modules outside it are not read. With `only` (directories,
+    absolute and resolved), scan just the modules there and those that may call one (a file
+    has a line opening a `module` block): no other module can read them, so the rest is
+    left unread. `env` (for `TF_DATA_DIR`), `module_dirs` (`--module-dir`) and
+    `installed_mirror` (`InstalledModules.load`) say where installed modules are. Modules
+    `skip` names (`--skip-path`, `skip_paths:`) are not scanned; modules they call are read
+    all the same."""
+    discovery = discover(paths, cwd, skip)
     if only is not None:
         discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
