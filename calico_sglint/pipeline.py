@@ -114,7 +114,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
     workspace = load_workspace(
-        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env, boundary=options.boundary(),
+        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
         installed_mirror=options.installed_mirror, skip=options.skip_paths,
     )

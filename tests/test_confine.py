@@ -156,30 +156,3 @@ def test_profile_detection_skips_a_manifest_linked_from_outside(
     assert "../outside/installation.yaml: warning: not read: outside the repository" in result.stderr
     assert result.json()["roots"][0]["profile"]["encapsulation"] == {"value": "VXLAN", "source": "default"}
 
-
-def test_terraform_files_and_modules_outside_the_repository_are_not_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint  # type: ignore[no-untyped-def]
-) -> None:
-    write(tmp_path, {
-        "repo/.git/HEAD": "x",
-        "repo/infra/main.tf": (
-            'module "m" {\n  source = "../../shared"\n}\n'
-            'resource "aws_security_group" "a" {\n  name = "a"\n  description = module.m.x\n}\n'
-        ),
-        "shared/main.tf": f'output "x" {{\n  value = "{SECRET}"\n}}\n',
-        "outside.tfvars": f'v = "{SECRET}"\n',
-    })
-    (tmp_path / "repo" / "infra" / "terraform.tfvars").symlink_to(tmp_path / "outside.tfvars")
-    monkeypatch.chdir(tmp_path / "repo")
-    result = sglint("show", "infra", "--no-cache", "--format", "json")
-    assert SECRET not in result.stdout + result.stderr
-    assert result.stderr.splitlines() == [
-        "infra/terraform.tfvars: warning: not read: a link to a file outside the repository "
-        "(sglint reads only files inside it; see --allow-read)",
-    ]
-    [unknown] = [u for u in result.json()["roots"][0]["unknowns"] if u["address"] == "module.m"]
-    assert "module not read: its source is outside the repository" in unknown["reason"]
-    checked = sglint("check", "infra", "--no-cache")
-    assert "warning [module-unreadable] module.m (source \"../../shared\") was not read: its source is outside the repository" in checked.stdout
-    widened = sglint("show", "infra", "--no-cache", "--allow-read", "..")
-    assert widened.stderr == ""
