@@ -278,9 +278,9 @@ def test_cache_commands(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_the_parser_sources_in_the_fingerprint_exist_and_cover_the_parser() -> None:
     """A moved or renamed parser module must not silently drop out of the cache key."""
-    from calico_sglint.terraform import cache, parse, prune, syntax
+    from calico_sglint.terraform import cache, larkparser, parse, prune, syntax
 
     sources = parser_sources()
     assert all(os.path.isfile(path) for path in sources)
-    for module in (cache, parse, prune, syntax):
+    for module in (cache, larkparser, parse, prune, syntax):
         assert os.path.abspath(module.__file__) in sources

@@ -108,7 +108,9 @@ def parser_fingerprint(keep: Iterable[str] | None = None) -> str:
 def parser_sources() -> tuple[str, ...]:
     """Our own files that decide what a cached entry holds: a change to any of them is a miss."""
     here = os.path.dirname(os.path.abspath(__file__))
-    return tuple(os.path.join(here, name) for name in ("parse.py", "syntax.py", "cache.py", "prune.py"))
+    return tuple(
+        os.path.join(here, name) for name in ("parse.py", "larkparser.py", "syntax.py", "cache.py", "prune.py")
+    )
 
 
 def _package_files(package: str, names: tuple[str, ...]) -> list[str]:
