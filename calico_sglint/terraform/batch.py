@@ -24,9 +24,11 @@ from calico_sglint.terraform.cache import (
     Parsed,
     content_key,
     dumps_pack,
+    entry_cap,
     loads_pack,
     pack_key,
     parsed_of,
+    prepare_parser,
 )
 from calico_sglint.terraform.parse import decode, parse_text, read_bytes
 from calico_sglint.terraform.prune import prune_body
@@ -72,18 +74,21 @@ def parse_batch(
         if not members:
             continue
         key = pack_key([m[2] for m in members])
-        entries = cache.get(key, len(members)) if cache is not None else None
+        size = sum(len(m[3]) for m in members)
+        entries = cache.get(key, len(members), size) if cache is not None else None
         if entries is None:
             todo.append(((key, [(m[2], m[3], m[1]) for m in members]), members))
             continue
         for (index, display, digest, _), entry in zip(members, entries):
             results[index] = _result(entry, display, digest)
+    if todo:
+        prepare_parser(cache)
     modules = [module for module, _ in todo]
     for (module, members), (entries, payload) in zip(todo, _parse_modules(modules, jobs, keep, cache is not None)):
         for (index, display, digest, _), entry in zip(members, entries):
             results[index] = _result(entry, display, digest)
         if cache is not None and payload is not None:
-            cache.put(module[0], payload)
+            cache.put(module[0], payload, entry_cap(sum(len(m[3]) for m in members)))
     if any(result is None for result in results):
         raise RuntimeError("a file was neither cached nor parsed")  # a bug, not an input error
     return results  # type: ignore[return-value]
