@@ -19,6 +19,7 @@ from conftest import EXAMPLES, FIXTURES, REPO
 
 from calico_sglint.source import InputError
 from calico_sglint.terraform import larkparser
+from calico_sglint.terraform.cache import content_key
 from calico_sglint.terraform.parse import decode, parse_template, parse_text, read_bytes
 
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -143,3 +144,60 @@ def test_tables_are_plain_data() -> None:
 
     data, memo = Strict(io.BytesIO(larkparser.tables_blob())).load()
     assert data["options"]["parser"] == "lalr" and "postlex" not in data["options"]
+
+
+# --- whole runs: the same findings, diagnostics and show output with the old parser -------
+
+
+def _old_parser(files: list[tuple[str, str]]) -> list[object]:
+    """`workspace.ParseMany` with python-hcl2's own parser and Lark's propagated positions."""
+    results: list[object] = []
+    for path, display in files:
+        try:
+            data = read_bytes(path, display)
+            results.append(parse_text(decode(data, display), display, content_key(data), reference=True))
+        except InputError as err:
+            results.append(err)
+    return results
+
+
+def _outputs(paths: tuple[str, ...]) -> tuple[object, ...]:
+    from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
+    from calico_sglint.render.show import show_json, show_text
+    from calico_sglint.render.text import report_json
+
+    options = ReadOptions(paths=paths)
+    result = read(options)
+    report = report_json(check(CheckOptions(options)))
+    return report, show_json(result.models, list(result.diagnostics)), show_text(result.models)
+
+
+TREES = sorted(str(p.relative_to(REPO)) for p in [*FIXTURES.iterdir(), *EXAMPLES.iterdir()] if p.is_dir())
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_the_same_findings_with_the_old_parser(tree: str, in_repo, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from calico_sglint import pipeline
+
+    new = _outputs((tree,))
+    monkeypatch.setattr(pipeline, "parser_for", lambda options: _old_parser)
+    assert _outputs((tree,)) == new
+
+
+@pytest.mark.slow
+def test_the_same_findings_on_a_monorepo_and_the_corpus_with_the_old_parser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calico_sglint import pipeline
+
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    generate(str(tmp_path / "mono"), 10)
+    trees = [str(tmp_path / "mono")]
+    if CORPUS.is_dir():
+        trees += [str(p) for p in sorted(CORPUS.iterdir()) if p.is_dir()]
+    new = [_outputs((tree,)) for tree in trees]
+    monkeypatch.setattr(pipeline, "parser_for", lambda options: _old_parser)
+    for tree, expected in zip(trees, new):
+        assert _outputs((tree,)) == expected, tree
