@@ -10,8 +10,10 @@ alike:
   checkov          `checkov -d TREE --framework terraform --quiet --compact`, when installed
   terraform fmt    `terraform fmt -check -recursive TREE`, when installed
 
-and the one-module check of the README's incident example (examples/typha-blocked). Every
-run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
+and the one-module check of the README's incident example (examples/typha-blocked), and the
+same comparison on real public Terraform from the corpus beside the clone (`../shared/corpus`,
+or --corpus): the terraform-aws-eks module root and kops' Calico cluster. Every run is a
+whole process; the report gives the median wall time, the ratios, and the peak RSS
 (the largest process of the run's tree, as `/usr/bin/time -f %M` reports it, from
 `wait4`). sglint's bytecode is compiled first, as pip does when it installs a package.
 sglint's output must be the same cold, warm and without the cache, or the run fails.
@@ -19,6 +21,9 @@ sglint's output must be the same cold, warm and without the cache, or the run fa
     python bench/run.py                          # N = 10, 100, 1000; 5 rounds
     python bench/run.py --sizes 10,100 --rounds 3 --checkov /opt/checkov/bin/checkov
     python bench/run.py --json results.json --markdown results.md
+    python bench/run.py --sizes 100 --corpus ''          # without the corpus trees
+
+The report ends with the targets of issue #18, checked on this run's medians.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ sys.path.insert(0, HERE)
 from generate import generate  # noqa: E402  (bench/ is not a package)
 
 EXAMPLE = os.path.join(REPO, "examples", "typha-blocked")
+DEFAULT_CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
+# Corpus directory -> the label of its row: real modules nobody on the project wrote.
+CORPUS_TREES = {"terraform-aws-eks": "EKS module root", "kops-privatecalico": "kops-privatecalico"}
 
 
 @dataclass
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkov-max", type=int, default=100, help="largest N to run checkov on (default 100)")
     parser.add_argument("--terraform", default=shutil.which("terraform"), help="terraform executable (default: on PATH)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    parser.add_argument("--corpus", default=DEFAULT_CORPUS if os.path.isdir(DEFAULT_CORPUS) else "",
+                        help="the real-world corpus; '' to leave its trees out (default: ../shared/corpus)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
     args = parser.parse_args(argv)
@@ -157,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                 handle.write(f"{size} {args.seed}")
         with_checkov = bool(args.checkov) and size <= args.checkov_max
         results[str(size)] = measure_tree(args, tree, f"N={size}", with_checkov)
-    table = markdown(results, args)
+    for directory, label in corpus_trees(args.corpus).items():
+        results[label] = measure_tree(args, directory, label, bool(args.checkov))
+    table = markdown(results, args) + "\n\n" + targets(results)
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as handle:
@@ -166,6 +178,44 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.json, "w") as handle:
             json.dump(as_json(results, args), handle, indent=2)
     return 0
+
+
+def corpus_trees(corpus: str) -> dict[str, str]:
+    """The corpus trees present under `corpus` (directory -> row label)."""
+    if not corpus:
+        return {}
+    found = {os.path.join(corpus, name): label for name, label in CORPUS_TREES.items()}
+    return {path: label for path, label in found.items() if os.path.isdir(path)}
+
+
+def targets(results: dict[str, dict[str, Series]]) -> str:
+    """Issue #18's targets, each met or not on this run's medians (n/a: not measured)."""
+    def median(row: str, name: str) -> float | None:
+        return results[row][name].median if row in results and name in results[row] else None
+
+    def line(text: str, value: float | None, goal: str, met: bool | None) -> str:
+        shown = "n/a" if value is None else f"{value:.1f}"
+        verdict = "n/a" if met is None else ("met" if met else "NOT met")
+        return f"| {text} | {shown} | {goal} | {verdict} |"
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    cold_100 = ratio(median("100", "checkov"), median("100", "cold"))
+    warm_fmt = ratio(median("100", "warm"), median("100", "terraform fmt"))
+    eks = ratio(median("EKS module root", "checkov"), median("EKS module root", "cold"))
+    scale = ratio(median("1000", "cold"), median("100", "cold"))
+    rss = results["1000"]["cold"].peak_rss_mb if "1000" in results else None
+    rows = [
+        "| target | value | goal | |",
+        "|---|---:|---|---|",
+        line("100 modules cold: checkov / sglint", cold_100, ">= 10x", None if cold_100 is None else cold_100 >= 10),
+        line("100 modules warm: sglint / terraform fmt -check", warm_fmt, "<= 1.0", None if warm_fmt is None else warm_fmt <= 1),
+        line("EKS module root cold: checkov / sglint", eks, ">= 15x", None if eks is None else eks >= 15),
+        line("1000 modules cold / 100 modules cold", scale, "<= 10x", None if scale is None else scale <= 10),
+        line("1000 modules cold: peak RSS (MB)", rss, "<= 300", None if rss is None else rss <= 300),
+    ]
+    return "\n".join(rows)
 
 
 def measure_example(args: argparse.Namespace) -> dict[str, Series]:
@@ -200,7 +250,7 @@ def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) ->
         f"Medians of {args.rounds} alternating rounds (9 for the example), whole process, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
         "",
-        "| modules | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check "
+        "| tree (modules) | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check "
         "| checkov / sglint cold | peak RSS sglint (cold) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
