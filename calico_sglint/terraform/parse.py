@@ -203,7 +203,7 @@ class _ConvertError(Exception):
 
 
 def _is_token(node: Any) -> bool:
-    return not hasattr(node, "data")
+    return isinstance(node, str)  # a Lark Token is a str; a Tree is not
 
 
 def _kind(node: Any) -> str:
@@ -214,13 +214,18 @@ def _content(node: Any) -> list[Any]:
     """Children that carry meaning: no newlines/comments, no punctuation tokens."""
     return [
         c for c in node.children
-        if c is not None and not (not _is_token(c) and c.data == "new_line_or_comment")
+        if c is not None and (isinstance(c, str) or c.data != "new_line_or_comment")
     ]
 
 
 def _token_line(node: Any, offset: int) -> int:
     """The line `node` starts on: its first token's, as Lark's propagated positions say
     (a subtree without tokens, like an empty body, does not count; none at all: line 1)."""
+    first = node
+    while not isinstance(first, str) and first.children and first.children[0] is not None:
+        first = first.children[0]  # the usual case: the first child leads to the token
+    if isinstance(first, str):
+        return int(first.line or 1) + offset
     pending = [node]
     while pending:
         node = pending.pop()
@@ -242,10 +247,7 @@ def _meta_line(node: Any, offset: int) -> int:
 def _last_line(node: Any, offset: int, line_of: Callable[[Any, int], int]) -> int:
     """The line of the last meaningful token under `node` (trailing newlines excluded)."""
     while not _is_token(node):
-        children = [
-            c for c in node.children
-            if c is not None and not (not _is_token(c) and c.data == "new_line_or_comment")
-        ]
+        children = _content(node)
         if not children:
             return line_of(node, offset)
         node = children[-1]
