@@ -6,16 +6,23 @@ Heavy modules are imported inside the commands so `sglint --help` stays fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
-import textwrap
-from enum import Enum
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
+import click
 import typer
 
 from calico_sglint import __version__
+from calico_sglint.fix import STYLES
+from calico_sglint.options import FAIL_LEVELS
+from calico_sglint.profile.settings import SETTING_SPECS, SettingSpec
+from calico_sglint.render.formats import CHECK_FORMATS
+
+GRAPH_FORMATS = ("mermaid", "dot", "json")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -40,52 +47,9 @@ app = typer.Typer(
 )
 
 
-class CheckFormat(str, Enum):
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
-    junit = "junit"
-    markdown = "markdown"
-
-
-class GraphFormat(str, Enum):
-    mermaid = "mermaid"
-    dot = "dot"
-    json = "json"
-
-
-class ShowFormat(str, Enum):
-    text = "text"
-    json = "json"
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-    never = "never"
-
-
-class Encapsulation(str, Enum):
-    IPIP = "IPIP"
-    IPIPCrossSubnet = "IPIPCrossSubnet"
-    VXLAN = "VXLAN"
-    VXLANCrossSubnet = "VXLANCrossSubnet"
-    None_ = "None"
-
-
-class FixStyle(str, Enum):
-    auto = "auto"
-    rule = "rule"
-    vpc_rule = "vpc-rule"
-    inline = "inline"
-
-
-class SrcDstCheck(str, Enum):
-    Disable = "Disable"
-    DoNothing = "DoNothing"
-    Enable = "Enable"
+def _choice(values: Any) -> Any:
+    """A case-insensitive choice among a registry's names."""
+    return click.Choice(list(values), case_sensitive=False)
 
 
 PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
@@ -94,20 +58,45 @@ VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file
 
 # Options shared by `check` and `fix`: one definition, so both commands read the same profile.
 PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
-EncapsulationOpt = typer.Option(None, "--encapsulation", case_sensitive=False, help="Calico encapsulation (default: detected, else VXLAN).")
-BgpOpt = typer.Option(None, "--bgp/--no-bgp", help="Calico BGP networking (default: detected, else off; on with IPIP or None).")
-TyphaOpt = typer.Option(None, "--typha/--no-typha", help="Typha (default: detected, else on: the operator always runs it).")
-WireguardOpt = typer.Option(None, "--wireguard/--no-wireguard", help="WireGuard over IPv4 (UDP 51820).")
-WireguardV6Opt = typer.Option(None, "--wireguard-v6/--no-wireguard-v6", help="WireGuard over IPv6 (UDP 51821).")
-VxlanPortOpt = typer.Option(None, "--vxlan-port", min=1, max=65535, help="VXLAN port (default 4789).")
-ApiserverPortOpt = typer.Option(None, "--apiserver-port", min=1, max=65535, help="API server port (default 6443).")
-SrcDstCheckOpt = typer.Option(None, "--aws-src-dst-check", case_sensitive=False, help="Felix awsSrcDstCheck (default: detected, else DoNothing); Disable turns the EC2 check off for you.")
 ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
-FailOnOpt = typer.Option(None, "--fail-on", help="Exit 1 when a finding is at or above this level (default error).")
+FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
+
+
+def _profile_option(spec: SettingSpec) -> tuple[Any, Any]:
+    """The annotation and typer option of one profile setting."""
+    if spec.kind == "switch":
+        return Optional[bool], typer.Option(None, f"{spec.flag}/--no-{spec.flag[2:]}", help=spec.help)
+    if spec.kind == "port":
+        return Optional[int], typer.Option(None, spec.flag, min=1, max=65535, help=spec.help)
+    return Optional[str], typer.Option(None, spec.flag, click_type=_choice(spec.choices), help=spec.help)
+
+
+def with_profile_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give `command` one option per profile setting (SETTING_SPECS), passed to it together as
+    `profile_flags`: the settings are declared once, for check, fix and graph alike."""
+    signature = inspect.signature(command)
+    kept = [p for p in signature.parameters.values() if p.name != "profile_flags"]
+    options = {spec.name: _profile_option(spec) for spec in SETTING_SPECS}
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
+        for name, (annotation, option) in options.items()
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> None:
+        flags = {name: values.pop(name) for name in options}
+        command(profile_flags=flags, **values)
+
+    wrapper.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {
+        **{k: v for k, v in command.__annotations__.items() if k != "profile_flags"},
+        **{name: annotation for name, (annotation, _) in options.items()},
+    }
+    return wrapper
 
 
 def _version(value: bool) -> None:
@@ -208,18 +197,11 @@ def _write_reports(
 
 
 @app.command()
+@with_profile_options
 def check(
     paths: Optional[List[str]] = PathsArg,
-    output_format: Optional[CheckFormat] = typer.Option(None, "--format", "-f", help="Report format (default text)."),
-    fail_on: Optional[FailOn] = FailOnOpt,
-    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
-    bgp: Optional[bool] = BgpOpt,
-    typha: Optional[bool] = TyphaOpt,
-    wireguard: Optional[bool] = WireguardOpt,
-    wireguard_v6: Optional[bool] = WireguardV6Opt,
-    vxlan_port: Optional[int] = VxlanPortOpt,
-    apiserver_port: Optional[int] = ApiserverPortOpt,
-    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", click_type=_choice(CHECK_FORMATS), help="Report format (default text)."),
+    fail_on: Optional[str] = FailOnOpt,
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
     var_files: Optional[List[str]] = VarFileOpt,
@@ -230,6 +212,7 @@ def check(
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
     also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help=ALSO_HELP, show_default=False),
+    profile_flags: Any = None,
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
 
@@ -258,15 +241,14 @@ def check(
     """
     from dataclasses import replace
 
+    from calico_sglint.checks.findings import fails
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.formats import report_context
-    from calico_sglint.render.text import fails
+    from calico_sglint.render.context import report_context
 
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    options = replace(_check_options(paths, var_files, variables, flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
@@ -277,26 +259,13 @@ def check(
         _emit(json.dumps(baseline_json(result.findings), indent=2), write_baseline)
         typer.echo(f"sglint: wrote {len(result.findings)} findings to the baseline {write_baseline}")
         raise typer.Exit(EXIT_OK)
-    chosen = (output_format.value if output_format else None) or result.config.format or "text"
-    level = (fail_on.value if fail_on else None) or result.config.fail_on or "error"
+    chosen = result.config.resolve("format", output_format)
+    level = result.config.resolve("fail_on", fail_on)
     context = report_context(paths or ["."], level)
     _write_reports(result, chosen, output or result.config.output, extra, context)
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
-
-
-def _profile_flags(
-    encapsulation: Optional[Encapsulation], bgp: Optional[bool], typha: Optional[bool],
-    wireguard: Optional[bool], wireguard_v6: Optional[bool], vxlan_port: Optional[int],
-    apiserver_port: Optional[int], aws_src_dst_check: Optional[SrcDstCheck],
-) -> dict[str, Any]:
-    return {
-        "encapsulation": encapsulation.value if encapsulation else None,
-        "bgp": bgp, "typha": typha, "wireguard": wireguard, "wireguard_v6": wireguard_v6,
-        "vxlan_port": vxlan_port, "apiserver_port": apiserver_port,
-        "aws_src_dst_check": aws_src_dst_check.value if aws_src_dst_check else None,
-    }
 
 
 def _check_options(
@@ -309,27 +278,21 @@ def _check_options(
 
 
 @app.command()
+@with_profile_options
 def fix(
     paths: Optional[List[str]] = PathsArg,
-    style: Optional[FixStyle] = typer.Option(None, "--style", help="Rule style for groups without rules yet (default auto: aws_security_group_rule). Groups with rules keep their style."),
+    style: Optional[str] = typer.Option(None, "--style", click_type=_choice(STYLES), help="Rule style for groups without rules yet (default auto: aws_security_group_rule). Groups with rules keep their style."),
     file_name: Optional[str] = typer.Option(None, "--file", help="Name of the generated file in each module (default calico_sglint.tf)."),
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a fix would change something."),
     exit_on_fix: bool = typer.Option(False, "--exit-non-zero-on-fix", help="Exit 1 when rules were written (pre-commit: new files are not 'modified' files)."),
-    fail_on: Optional[FailOn] = FailOnOpt,
-    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
-    bgp: Optional[bool] = BgpOpt,
-    typha: Optional[bool] = TyphaOpt,
-    wireguard: Optional[bool] = WireguardOpt,
-    wireguard_v6: Optional[bool] = WireguardV6Opt,
-    vxlan_port: Optional[int] = VxlanPortOpt,
-    apiserver_port: Optional[int] = ApiserverPortOpt,
-    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
+    fail_on: Optional[str] = FailOnOpt,
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
 
@@ -344,6 +307,7 @@ def fix(
 
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
     """
+    from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
         plan_fixes,
         render_patches,
@@ -352,22 +316,20 @@ def fix(
         write_patches,
     )
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.text import fails, summary
 
-    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    options = _check_options(paths, var_files, variables, flags, config, rules, no_cache)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
     result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
         typer.echo("sglint fix: nothing written because the input has errors", err=True)
         raise typer.Exit(EXIT_ERROR)
-    chosen_style = (style.value if style else None) or result.config.fix_style or "auto"
-    chosen_file = file_name or result.config.fix_file or "calico_sglint.tf"
+    chosen_style = result.config.resolve("fix_style", style)
+    chosen_file = result.config.resolve("fix_file", file_name)
     if not chosen_file.endswith(".tf") or "/" in chosen_file or os.sep in chosen_file:
         raise typer.BadParameter("--file must be a file name ending in .tf")
     plan = plan_fixes(result, chosen_style)
     patches = render_patches(plan, chosen_file)
-    level = (fail_on.value if fail_on else None) or result.config.fail_on or "error"
+    level = result.config.resolve("fail_on", fail_on)
     if diff or check_only:
         if diff:
             typer.echo(unified_diff(patches), nl=False)
@@ -404,7 +366,7 @@ def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
 @app.command()
 def show(
     paths: Optional[List[str]] = PathsArg,
-    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", "-f", help="text or json."),
+    output_format: str = typer.Option("text", "--format", "-f", click_type=_choice(("text", "json")), help="text or json."),
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
@@ -422,7 +384,7 @@ def show(
 
     result = read(_read_options(paths, var_files, variables, no_cache))
     _print_diagnostics(result.diagnostics)
-    if output_format is ShowFormat.json:
+    if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
     else:
         typer.echo(show_text(result.models))
@@ -430,23 +392,17 @@ def show(
 
 
 @app.command()
+@with_profile_options
 def graph(
     paths: Optional[List[str]] = PathsArg,
-    output_format: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f", help="mermaid (renders on GitHub), dot (Graphviz) or json."),
+    output_format: str = typer.Option("mermaid", "--format", "-f", click_type=_choice(GRAPH_FORMATS), help="mermaid (renders on GitHub), dot (Graphviz) or json."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the graph to this file instead of stdout."),
-    encapsulation: Optional[Encapsulation] = EncapsulationOpt,
-    bgp: Optional[bool] = BgpOpt,
-    typha: Optional[bool] = TyphaOpt,
-    wireguard: Optional[bool] = WireguardOpt,
-    wireguard_v6: Optional[bool] = WireguardV6Opt,
-    vxlan_port: Optional[int] = VxlanPortOpt,
-    apiserver_port: Optional[int] = ApiserverPortOpt,
-    aws_src_dst_check: Optional[SrcDstCheck] = SrcDstCheckOpt,
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
 
@@ -466,11 +422,10 @@ def graph(
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    flags = _profile_flags(encapsulation, bgp, typha, wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)
-    result = run_check(_check_options(paths, var_files, variables, flags, config, rules, no_cache))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
-        _emit(render_graph(build_graphs(result), output_format.value), output)
+        _emit(render_graph(build_graphs(result), output_format), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
@@ -488,13 +443,14 @@ def list_rules(
       sglint rules --rules my-packs/
     """
     from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
+    from calico_sglint.render.rulepage import applies_text
 
     _, pack = settings(CheckOptions(ReadOptions(paths=(".",)), {}, config, tuple(rules or ())))
     width = max(len(r.id) for r in pack.rules)
     for rule in pack.rules:
         state = "" if rule.enabled else "  (disabled)"
         typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.title}{state}")
-        typer.echo(f"{'':<{width}}  {'':<7}  {_applies(rule)}")
+        typer.echo(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
 
 
 @app.command()
@@ -518,7 +474,9 @@ def explain(
         known = ", ".join(r.id for r in pack.rules)
         typer.echo(f"sglint: no rule {rule_id!r}; known rules: {known}", err=True)
         raise typer.Exit(EXIT_ERROR)
-    typer.echo(_rule_page(rule))
+    from calico_sglint.render.rulepage import rule_page
+
+    typer.echo(rule_page(rule))
 
 
 cache_app = typer.Typer(
@@ -565,55 +523,6 @@ def cache_clear() -> None:
     directory = default_cache_dir(os.environ)
     files, size = clear_cache(directory)
     typer.echo(f"removed {files} cached files ({size / 1024:.0f} KiB) from {directory}")
-
-
-def _applies(rule: Any) -> str:
-    if rule.kind == "structural":
-        return "structural check (no traffic requirement; see What it does)"
-    traffic = _traffic(rule)
-    roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
-    when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"
-    return f"{traffic} {roles}; applies when {when}"
-
-
-def _traffic(rule: Any) -> str:
-    if rule.protocol == "all":
-        return "all traffic"
-    if rule.protocol not in ("tcp", "udp"):
-        return f"IP protocol {rule.protocol}"
-    ports = ", ".join(p if isinstance(p, str) else (f"{p[0]}" if p[0] == p[1] else f"{p[0]}-{p[1]}") for p in rule.ports)
-    return f"{rule.protocol.upper()} {ports}"
-
-
-def _role(role: str) -> str:
-    return {"any": "every node", "control-plane": "the control plane", "worker": "workers"}[role]
-
-
-def _rule_page(rule: Any) -> str:
-    """A rule as a page: what it does, why, example, fix, source."""
-    def para(text: str) -> str:
-        return textwrap.fill(" ".join(text.split()), width=88, initial_indent="  ", subsequent_indent="  ")
-
-    def block(text: str) -> str:
-        return textwrap.indent(text.rstrip("\n"), "  ")
-
-    lines = [
-        f"{rule.id}: {rule.title}",
-        "",
-        f"  severity  {rule.severity}{'' if rule.enabled else ' (disabled)'}",
-        f"  checks    {_applies(rule)}",
-        f"  defined   {rule.defined_in}",
-        "",
-        "What it does",
-        para(rule.description),
-        "",
-        "Why it matters",
-        para(rule.why),
-    ]
-    if rule.example:
-        lines += ["", "Example", block(rule.example)]
-    lines += ["", "How to fix", block(rule.fix), "", "Source", f"  {rule.source}"]
-    return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

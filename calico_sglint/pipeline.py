@@ -31,9 +31,12 @@ from calico_sglint.profile.config import (
     find_config,
     load_config,
 )
+from calico_sglint.profile.detect import detect_profile
+from calico_sglint.profile.helm import helm_observations
+from calico_sglint.profile.observations import Scan
 from calico_sglint.profile.rulepack import RulePack, load_packs
-from calico_sglint.profile import detect
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
+from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError
 from calico_sglint.terraform.configuration import Configuration
@@ -161,20 +164,21 @@ def check(options: CheckOptions) -> CheckResult:
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
     result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
-    found = detect.scan(options.read.paths) if result.workspace.roots else detect.Scan()
+    found = scan(options.read.paths) if result.workspace.roots else Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []
     for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
-        detection = detect.detect_profile(
-            root_path, result.workspace.roots, found.files, detect.helm_observations(configuration), decided
+        detection = detect_profile(
+            root_path, result.workspace.roots, found.files, helm_observations(configuration), decided
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles)
-        findings, paths = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, tuple(findings), root_pack, tuple(paths)))
+        checked = run_checks(model, cluster, profile, root_pack)
+        roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
+                                checked.requirements))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

@@ -23,6 +23,7 @@ class RootResult:
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
     paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
+    requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on
 
 
 @dataclass(frozen=True)

@@ -308,3 +308,24 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
 
 def test_the_readme_links_the_actions_guide() -> None:
     assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
+
+
+def test_every_profile_setting_is_an_input_passed_as_its_flag() -> None:
+    """The Action exposes each setting of the profile registry, under the flag's name, and
+    its script hands it to sglint with that flag (switches as --name/--no-name)."""
+    from calico_sglint.profile.settings import SETTING_SPECS
+
+    script = next(step for step in ACTION["runs"]["steps"] if step.get("id") == "check")
+    for spec in SETTING_SPECS:
+        name = spec.flag[2:]
+        variable = "SGLINT_" + spec.name.upper()
+        assert name in ACTION["inputs"], name
+        assert script["env"][variable] == f"${{{{ inputs.{name} }}}}"
+        passed = f'switch {name} "${variable}"' if spec.kind == "switch" else f'args+=({spec.flag} "${variable}")'
+        assert passed in script["run"], name
+
+
+def test_the_src_dst_check_input_reaches_the_check(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    run = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="None", typha="false",
+                     **{"aws-src-dst-check": "Enable", "sarif-file": ""})
+    assert "calico-src-dst-check" in run.stdout and "Felix's awsSrcDstCheck is Enable (from --aws-src-dst-check)" in run.stdout

@@ -15,8 +15,8 @@ import pytest
 from conftest import EXAMPLES, FIXTURES, REPO, write
 
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
+from calico_sglint.render.jsonreport import report_json
 from calico_sglint.render.show import show_json, show_text
-from calico_sglint.render.text import report_json
 from calico_sglint.source import InputError
 from calico_sglint.terraform import batch
 from calico_sglint.terraform.cache import open_cache

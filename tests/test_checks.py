@@ -377,3 +377,29 @@ resource "aws_autoscaling_group" "workers" {
     def test_a_single_node_and_a_module_without_compute_are_not_checked(self, check) -> None:  # type: ignore[no-untyped-def]
         assert check(NODES_SG + instances("node", "nodes", 1), "--encapsulation", "None") == []
         assert check(NODES_SG, "--encapsulation", "None") == []
+
+
+def test_every_structural_rule_has_one_check_and_every_check_a_rule() -> None:
+    """The registry and the rule pages name the same structural checks (sglint-ignore is the
+    suppression stage's own rule, not a check)."""
+    from calico_sglint.checks.structural import STRUCTURAL_CHECKS
+    from calico_sglint.checks.suppress import SUPPRESSION_RULE
+    from calico_sglint.profile.rulepack import load_packs
+
+    registered = [check.id for check in STRUCTURAL_CHECKS]
+    pages = {rule.id for rule in load_packs().rules if rule.kind == "structural"}
+    assert len(registered) == len(set(registered))
+    assert set(registered) == pages - {SUPPRESSION_RULE}
+
+
+def test_a_user_pack_cannot_add_a_structural_check(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from calico_sglint.profile.rulepack import load_packs
+    from calico_sglint.source import InputError
+
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(
+        "rules:\n  - id: my-check\n    title: t\n    severity: error\n    kind: structural\n"
+        "    description: d\n    why: w\n    fix: f\n    source: s\n"
+    )
+    with pytest.raises(InputError, match=r"rules\[0\]\.kind: structural checks are built in"):
+        load_packs([str(pack)])

@@ -172,16 +172,16 @@ INVALID = [
                  ".sglint.yaml:3: profile.mtu: unknown setting (expected one of encapsulation, bgp, typha, "
                  "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)", id="unknown-profile-setting"),
     pytest.param("profile:\n  encapsulation: geneve\n",
-                 ".sglint.yaml:2: profile.encapsulation: must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or "
-                 "None", id="bad-encapsulation"),
+                 ".sglint.yaml:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, "
+                 "None (got 'geneve')", id="bad-encapsulation"),
     pytest.param("profile:\n  vxlan_port: 70000\n",
-                 ".sglint.yaml:2: profile.vxlan_port: must be a port number (got 70000)", id="port-too-high"),
+                 ".sglint.yaml:2: profile.vxlan_port: must be a port number from 1 to 65535 (got 70000)", id="port-too-high"),
     pytest.param("profile:\n  vxlan_port: 0\n",
-                 ".sglint.yaml:2: profile.vxlan_port: must be a port number (got 0)", id="port-zero"),
+                 ".sglint.yaml:2: profile.vxlan_port: must be a port number from 1 to 65535 (got 0)", id="port-zero"),
     pytest.param("profile:\n  apiserver_port: '6443'\n",
-                 ".sglint.yaml:2: profile.apiserver_port: must be a port number (got '6443')", id="port-as-string"),
+                 ".sglint.yaml:2: profile.apiserver_port: must be a port number from 1 to 65535 (got '6443')", id="port-as-string"),
     pytest.param("profile:\n  apiserver_port: true\n",
-                 ".sglint.yaml:2: profile.apiserver_port: must be a port number (got True)", id="port-as-bool"),
+                 ".sglint.yaml:2: profile.apiserver_port: must be a port number from 1 to 65535 (got True)", id="port-as-bool"),
     pytest.param("profile:\n  bgp: 'true'\n",
                  ".sglint.yaml:2: profile.bgp: must be true or false (got 'true')", id="bgp-quoted"),
     pytest.param("profile:\n  wireguard: 1\n",
@@ -241,7 +241,8 @@ def test_an_empty_encapsulation_is_rejected(tmp_path: Path, value: str) -> None:
     with pytest.raises(InputError) as caught:
         load_config(str(tmp_path / ".sglint.yaml"), ".sglint.yaml")
     assert str(caught.value) == (
-        ".sglint.yaml:2: profile.encapsulation: must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None"
+        ".sglint.yaml:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, None "
+        "(got None)"
     )
 
 

@@ -1,4 +1,4 @@
-"""detect.py: what each source says (exact values, lines and fields), helm_release values,
+"""Profile detection (profile.detect, manifests, helm, sources, observations): what each source says (exact values, lines and fields), helm_release values,
 which source wins, where files are searched, and the behaviour end to end through the CLI."""
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import pytest
 from conftest import FIXTURES, write
 
 from calico_sglint.pipeline import ReadOptions, read
-from calico_sglint.profile import detect
-from calico_sglint.profile.detect import (
-    Found,
-    Observation,
-    SourceFile,
-    detect_profile,
-    observe_text,
-)
+from calico_sglint.profile import detect, observations, sources
+from calico_sglint.profile import helm as helm_module
+from calico_sglint.profile.detect import detect_profile
+from calico_sglint.profile.manifests import observe_text
+from calico_sglint.profile.observations import Found, Observation, SourceFile
+from calico_sglint.terraform.discover import display_path
 
 F = "f.yaml"
 
@@ -109,7 +107,7 @@ INSTALLATION_CASES = [
 def test_installation(spec: str, expected: list[Any], warnings: list[Any]) -> None:
     found = observe_text(INSTALLATION + spec, F)
     assert (said(found), warned(found)) == (expected, warnings)
-    assert {o.rank for o in found.observations} <= {detect.INSTALLER}
+    assert {o.rank for o in found.observations} <= {observations.INSTALLER}
 
 
 def test_other_api_groups_are_not_the_operator() -> None:
@@ -258,7 +256,7 @@ def test_ippool(extra: str, api: str, cidr: str, expected: tuple[str, int, str] 
     found = observe_text(POOL.format(api=api, cidr=cidr) + extra, F)
     want = [] if expected is None else [("encapsulation", expected[0], expected[1], "IPPool", expected[2])]
     assert said(found) == want
-    assert all(o.rank == detect.COMPONENT for o in found.observations)
+    assert all(o.rank == observations.COMPONENT for o in found.observations)
 
 
 def test_ippool_with_both_modes_on_is_a_warning() -> None:
@@ -279,7 +277,7 @@ def test_felix_configuration() -> None:
         ("wireguard_v6", False, 8, "FelixConfiguration", "spec.wireguardEnabledV6"),
         ("aws_src_dst_check", "DoNothing", 9, "FelixConfiguration", "spec.awsSrcDstCheck"),
     ]
-    assert {o.rank for o in found.observations} == {detect.RESOURCE}
+    assert {o.rank for o in found.observations} == {observations.RESOURCE}
 
 
 # --- kubespray ---------------------------------------------------------------------------------
@@ -296,7 +294,7 @@ def test_kubespray_variables() -> None:
     ]
     assert warned(found) == [(4, "calico profile: kubespray variables calico_ipip_mode: \"{{ ipip | default('Never') }}\" "
                                  "is a template, not a value; not detected")]
-    assert {o.rank for o in found.observations} == {detect.VARIABLES}
+    assert {o.rank for o in found.observations} == {observations.VARIABLES}
 
 
 # --- files: several documents, lists, tags, broken YAML -----------------------------------------
@@ -356,7 +354,7 @@ def helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str])
     monkeypatch.chdir(tmp_path)
     result = read(ReadOptions(paths=(".",), extra_types=frozenset({"helm_release"})))
     (configuration,) = result.configurations
-    return detect.helm_observations(configuration)
+    return helm_module.helm_observations(configuration)
 
 
 def located(found: Found) -> list[tuple[str, Any, str]]:
@@ -446,7 +444,7 @@ def test_other_charts_and_unknown_values(tmp_path: Path, monkeypatch: pytest.Mon
     ],
 )
 def test_helm_path(name: str, path: tuple[Any, ...] | None) -> None:
-    assert detect.helm_path(name) == path
+    assert helm_module.helm_path(name) == path
 
 
 @pytest.mark.parametrize(
@@ -462,7 +460,7 @@ def test_helm_path(name: str, path: tuple[Any, ...] | None) -> None:
     ],
 )
 def test_pool_encapsulation(ipip: str | None, vxlan: str | None, expected: tuple[str | None, str]) -> None:
-    assert detect.pool_encapsulation(ipip, vxlan) == expected
+    assert observations.pool_encapsulation(ipip, vxlan) == expected
 
 
 # --- which source wins -------------------------------------------------------------------------
@@ -470,7 +468,7 @@ def test_pool_encapsulation(ipip: str | None, vxlan: str | None, expected: tuple
 ROOT, OTHER = "/repo/envs/prod", "/repo/envs/dev"
 
 
-def obs(setting: str, value: Any, file: str, line: int = 1, rank: int = detect.INSTALLER, kind: str = "Installation") -> Observation:
+def obs(setting: str, value: Any, file: str, line: int = 1, rank: int = observations.INSTALLER, kind: str = "Installation") -> Observation:
     return Observation(setting, value, file, line, kind, "x", rank)
 
 
@@ -491,11 +489,11 @@ def test_distance(directory: str, expected: int | None) -> None:
 
 def test_nearest_then_most_specific_then_file_order() -> None:
     files = [
-        source("/repo/ippool.yaml", obs("encapsulation", "IPIP", "ippool.yaml", 3, detect.COMPONENT, "IPPool")),
+        source("/repo/ippool.yaml", obs("encapsulation", "IPIP", "ippool.yaml", 3, observations.COMPONENT, "IPPool")),
         source("/repo/envs/prod/a.yaml", obs("encapsulation", "VXLAN", "envs/prod/a.yaml", 9),
                obs("bgp", True, "envs/prod/a.yaml", 4)),
         source("/repo/envs/prod/b.yaml", obs("bgp", False, "envs/prod/b.yaml", 2)),
-        source("/repo/envs/prod/c.yaml", obs("bgp", True, "envs/prod/c.yaml", 7, detect.COMPONENT, "calico-node env")),
+        source("/repo/envs/prod/c.yaml", obs("bgp", True, "envs/prod/c.yaml", 7, observations.COMPONENT, "calico-node env")),
         source("/repo/envs/dev/d.yaml", obs("wireguard", True, "envs/dev/d.yaml")),
     ]
     detection = detect_profile(ROOT, [ROOT, OTHER], files)
@@ -504,7 +502,7 @@ def test_nearest_then_most_specific_then_file_order() -> None:
         "bgp": (True, "envs/prod/c.yaml:7"),  # equally near: the higher rank
     }
     assert [(str(d.location), d.message.split(";")[1].strip()) for d in detection.diagnostics] == [
-        ("ippool.yaml:3", f"using VXLAN because it is nearer to the root module {detect.display_path(ROOT)}. "
+        ("ippool.yaml:3", f"using VXLAN because it is nearer to the root module {display_path(ROOT)}. "
                           "Set profile.encapsulation in .sglint.yaml or pass --encapsulation to decide"),
         ("envs/prod/b.yaml:2", "using on because calico-node env takes precedence over Installation. "
                                "Set profile.bgp in .sglint.yaml or pass --bgp to decide"),
@@ -549,7 +547,7 @@ def test_candidate_files(tmp_path: Path) -> None:
         "envs/prod/charts/tigera-operator/Chart.yaml": "", "envs/prod/charts/tigera-operator/values.yaml": "",
     })
     (tmp_path / "above-the-repo.yaml").write_text("")
-    found = [os.path.relpath(p, repo) for p in detect.candidate_files([str(repo / "envs" / "prod")])]
+    found = [os.path.relpath(p, repo) for p in sources.candidate_files([str(repo / "envs" / "prod")])]
     assert sorted(found) == sorted([
         "envs/prod/a.yaml", "envs/prod/b.YML", "envs/prod/group_vars/all", "envs/prod/host_vars/n1.json",
         "envs/shared.yml", "top.yaml", "group_vars/all", "inventory/prod/group_vars/k8s_cluster/calico.yml",
@@ -558,7 +556,7 @@ def test_candidate_files(tmp_path: Path) -> None:
 
 def test_without_a_repository_only_the_parent_is_searched(tmp_path: Path) -> None:
     write(tmp_path, {"a/b/c/main.tf": "", "a/b/parent.yaml": "", "a/grandparent.yaml": ""})
-    found = [os.path.relpath(p, tmp_path) for p in detect.candidate_files([str(tmp_path / "a/b/c/main.tf")])]
+    found = [os.path.relpath(p, tmp_path) for p in sources.candidate_files([str(tmp_path / "a/b/c/main.tf")])]
     assert found == ["a/b/parent.yaml"]
 
 
@@ -566,7 +564,7 @@ def test_scan_reads_only_files_that_mention_calico(tmp_path: Path, monkeypatch: 
     write(tmp_path, {"m/main.tf": "", "m/ci.yaml": "jobs: [broken\n", "m/calico.yaml": "kind: ConfigMap\nmetadata:\n  name: calico-config\ndata: [\n",
                      "m/felix.yaml": "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nspec:\n  vxlanPort: 1\n"})
     monkeypatch.chdir(tmp_path)
-    scan = detect.scan(["m"])
+    scan = sources.scan(["m"])
     assert [(Path(f.path).name, said(Found(f.observations)), [str(d.location) for d in f.diagnostics])
             for f in scan.files] == [
         ("calico.yaml", [], ["m/calico.yaml:5"]),

@@ -17,17 +17,11 @@ import pytest
 from conftest import EXAMPLES, FIXTURES, REPO
 
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
-from calico_sglint.render.formats import (
-    ReportContext,
-    escape_data,
-    escape_property,
-    github,
-    md_code,
-    md_escape,
-    repo_path,
-    repository_root,
-    sarif,
-)
+from calico_sglint.render.context import ReportContext, repo_path, repository_root
+from calico_sglint.render.github import escape_data, escape_property
+from calico_sglint.render.github import render as github
+from calico_sglint.render.markdown import md_code, md_escape
+from calico_sglint.render.sarif import sarif
 from calico_sglint.source import Location
 
 # The OASIS SARIF 2.1.0 schema, as the project's shared/schemas/ has it; vendored so that a

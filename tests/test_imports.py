@@ -64,3 +64,18 @@ def test_rich_styles_a_terminal_and_only_a_terminal(tmp_path: Path) -> None:
 def test_text_off_a_terminal_is_the_plain_lines(capsys: pytest.CaptureFixture[str]) -> None:
     cli._print_text([("plain", ""), ("styled", "bold red"), ("", ""), ("  indented [x]", "dim")], None)
     assert capsys.readouterr().out == "plain\nstyled\n\n  indented [x]\n"
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """pyproject lists the packages (rules/ maps onto calico_sglint.rules); a new one must be added there."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for init in (REPO / "calico_sglint").rglob("__init__.py")
+    } | {"calico_sglint.rules"}
+    assert listed == found

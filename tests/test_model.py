@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from conftest import write
 
-from calico_sglint.model.build import (
+from calico_sglint.model.build import attributes_read, build_model
+from calico_sglint.model.resources import (
     ALL_PORTS,
-    build_model,
     normalize_protocol,
     port_range,
     resource_type,
@@ -273,3 +273,13 @@ resource "aws_instance" "subnet" {
             "aws_instance.fixed": ("10.0.3.88/32",),
             "aws_instance.subnet": ("10.0.3.0/24",),
         }
+
+
+def test_each_node_group_builder_declares_what_it_reads() -> None:
+    """Only the declared attributes of compute resources are evaluated; security groups and
+    their rules are read whole."""
+    assert attributes_read("aws_security_group_rule") is None
+    assert "vpc_zone_identifier" in attributes_read("aws_autoscaling_group")
+    assert "vpc_zone_identifier" not in attributes_read("aws_instance")
+    assert attributes_read("aws_subnet") == frozenset({"cidr_block"})
+    assert "user_data" not in attributes_read("aws_launch_template")

@@ -45,7 +45,7 @@ DETECTED = "calico/installation.yaml:12"
     ("name", "flag", "config", "detected", "expected"),
     [
         # flags > config > detected > default, per setting
-        ("typha", False, Setting(True, CONFIG), Setting(True, DETECTED), (False, "--typha")),
+        ("typha", False, Setting(True, CONFIG), Setting(True, DETECTED), (False, "--no-typha")),
         ("typha", None, Setting(False, CONFIG), Setting(True, DETECTED), (False, CONFIG)),
         ("typha", None, None, Setting(False, DETECTED), (False, DETECTED)),
         ("typha", None, None, None, (True, "default")),
@@ -94,7 +94,7 @@ def test_each_setting_comes_from_its_own_source() -> None:
 def test_a_false_flag_still_wins() -> None:
     # False is a value, only None means "flag not given".
     profile = resolve_profile({"typha": False, "bgp": None}, {"typha": Setting(True, CONFIG)})
-    assert table(profile)["typha"] == (False, "--typha")
+    assert table(profile)["typha"] == (False, "--no-typha")
     assert table(profile)["bgp"] == (False, "default")
 
 
@@ -111,7 +111,7 @@ def test_a_false_flag_still_wins() -> None:
         ({"encapsulation": "VXLANCrossSubnet"}, {}, {}, (False, "default")),
         ({}, {}, {}, (False, "default")),
         # an explicit BGP setting from any source is kept
-        ({"encapsulation": "IPIP", "bgp": False}, {}, {}, (False, "--bgp")),
+        ({"encapsulation": "IPIP", "bgp": False}, {}, {}, (False, "--no-bgp")),
         ({"encapsulation": "IPIP"}, {"bgp": Setting(False, CONFIG)}, {}, (False, CONFIG)),
         ({"encapsulation": "None"}, {}, {"bgp": Setting(False, DETECTED)}, (False, DETECTED)),
         ({}, {"encapsulation": Setting("IPIP", CONFIG)}, {"bgp": Setting(False, DETECTED)}, (False, DETECTED)),

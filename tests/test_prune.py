@@ -10,8 +10,8 @@ from pathlib import Path
 from conftest import write
 
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
+from calico_sglint.render.jsonreport import report_json
 from calico_sglint.render.show import show_json, show_text
-from calico_sglint.render.text import report_json
 from calico_sglint.terraform.parse import parse_text
 from calico_sglint.terraform.prune import prune_body
 from calico_sglint.terraform.syntax import Body

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import write
 
-from calico_sglint.profile.rulepack import ExposedPort, PackRule, RulePack, load_packs
+from calico_sglint.profile.rulepack import PackRule, RulePack, load_packs
 from calico_sglint.source import InputError
 
 BUILT_IN_IDS = [
@@ -48,62 +48,6 @@ def test_built_in_ids_in_pack_order(builtins: RulePack) -> None:
     assert [r.id for r in builtins.enabled()] == BUILT_IN_IDS
 
 
-@pytest.mark.parametrize(
-    ("rule_id", "kind", "protocol", "ports", "from_role", "to_role", "when", "family", "severity", "defined_in"),
-    [
-        ("calico-typha", "path", "tcp", ((5473, 5473),), "any", "any", {"typha": (True,)}, "ipv4", "error", "calico.yaml"),
-        ("calico-vxlan", "path", "udp", ("vxlan_port",), "any", "any",
-         {"encapsulation": ("VXLAN", "VXLANCrossSubnet")}, "ipv4", "error", "calico.yaml"),
-        ("calico-bgp", "path", "tcp", ((179, 179),), "any", "any", {"bgp": (True,)}, "ipv4", "error", "calico.yaml"),
-        ("calico-ipip", "path", "4", ((0, 65535),), "any", "any",
-         {"encapsulation": ("IPIP", "IPIPCrossSubnet")}, "ipv4", "error", "calico.yaml"),
-        ("calico-native-routing", "path", "all", ((0, 65535),), "any", "any",
-         {"encapsulation": ("None", "IPIPCrossSubnet", "VXLANCrossSubnet")}, "ipv4", "error", "calico.yaml"),
-        ("calico-src-dst-check", "structural", "", (), "any", "any", {}, "ipv4", "error", "calico.yaml"),
-        ("calico-wireguard", "path", "udp", ((51820, 51820),), "any", "any", {"wireguard": (True,)}, "ipv4", "error",
-         "calico.yaml"),
-        ("calico-wireguard-v6", "path", "udp", ((51821, 51821),), "any", "any", {"wireguard_v6": (True,)}, "ipv6",
-         "error", "calico.yaml"),
-        ("k8s-apiserver", "path", "tcp", ("apiserver_port",), "any", "control-plane", {}, "ipv4", "error",
-         "kubernetes.yaml"),
-        ("k8s-kubelet", "path", "tcp", ((10250, 10250),), "control-plane", "any", {}, "ipv4", "error",
-         "kubernetes.yaml"),
-        ("sg-cycle", "structural", "", (), "any", "any", {}, "ipv4", "error", "security-groups.yaml"),
-        ("sg-cross-reference", "structural", "", (), "any", "any", {}, "ipv4", "warning", "security-groups.yaml"),
-        ("sg-exposed", "structural", "", (), "any", "any", {}, "ipv4", "error", "security-groups.yaml"),
-    ],
-)
-def test_built_in_rule_fields(
-    builtins: RulePack, rule_id: str, kind: str, protocol: str, ports: tuple[object, ...], from_role: str,
-    to_role: str, when: dict[str, tuple[object, ...]], family: str, severity: str, defined_in: str,
-) -> None:
-    rule = builtins.get(rule_id)
-    assert rule is not None
-    assert (rule.kind, rule.protocol, rule.ports, rule.from_role, rule.to_role, dict(rule.when), rule.family) == (
-        kind, protocol, ports, from_role, to_role, when, family,
-    )
-    assert (rule.severity, rule.enabled, rule.defined_in) == (severity, True, f"rules/{defined_in}")
-
-
-def test_sg_exposed_watches_calico_kubelet_and_etcd_ports(builtins: RulePack) -> None:
-    rule = builtins.get("sg-exposed")
-    assert rule is not None
-    assert rule.exposed == (
-        ExposedPort("tcp", ((179, 179),), "BGP"),
-        ExposedPort("udp", ((4789, 4789),), "VXLAN"),
-        ExposedPort("tcp", ((5473, 5473),), "Typha"),
-        ExposedPort("4", ((0, 65535),), "IP-in-IP"),
-        ExposedPort("udp", ((51820, 51821),), "WireGuard"),
-        ExposedPort("tcp", ((9091, 9091),), "Felix metrics"),
-        ExposedPort("tcp", ((9093, 9093),), "Typha metrics"),
-        ExposedPort("tcp", ((10250, 10250),), "kubelet"),
-        ExposedPort("tcp", ((2379, 2380),), "etcd"),
-        ExposedPort("all", ((0, 65535),), "all traffic"),
-    )
-    # Only sg-exposed carries an exposed list.
-    assert [r.id for r in builtins.rules if r.exposed] == ["sg-exposed"]
-
-
 @pytest.mark.parametrize("rule_id", BUILT_IN_IDS)
 def test_every_built_in_rule_is_documented(builtins: RulePack, rule_id: str) -> None:
     rule = builtins.get(rule_id)
@@ -124,8 +68,8 @@ def test_get_unknown_rule_is_none(builtins: RulePack) -> None:
 BROKEN = [
     pytest.param(
         "rules:\n  - id: calico-typha\n    colour: red\n",
-        "bad.yaml:3: rules[0].colour: unknown key (expected one of description, enabled, example, exposed, "
-        "family, fix, from, id, kind, ports, protocol, severity, source, title, to, when, why)",
+        "bad.yaml:3: rules[0].colour: unknown key (expected one of description, enabled, example, example_fixed, "
+        "exposed, family, fix, from, id, kind, ports, protocol, severity, source, title, to, when, why)",
         id="unknown-rule-key",
     ),
     pytest.param(
@@ -167,7 +111,7 @@ BROKEN = [
     pytest.param(
         "rules:\n  - id: calico-typha\n    when: {calico: true}\n",
         "bad.yaml:3: rules[0].when: unknown profile setting 'calico' (expected one of encapsulation, bgp, typha, "
-        "wireguard, wireguard_v6)",
+        "wireguard, wireguard_v6, aws_src_dst_check)",
         id="unknown-when-key",
     ),
     pytest.param(

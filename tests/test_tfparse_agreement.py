@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 import pytest
 from conftest import EXAMPLES, FIXTURES, REPO
 
-from calico_sglint.model.build import normalize_protocol, port_range
+from calico_sglint.model.resources import normalize_protocol, port_range
 
 tfparse = pytest.importorskip("tfparse")
 pytestmark = pytest.mark.slow

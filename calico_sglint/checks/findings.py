@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from calico_sglint.checks.reachability import PathState
 from calico_sglint.model.roles import ClusterNode
@@ -83,3 +85,29 @@ class RequiredPath:
     target: ClusterNode
     ports: tuple[int, int]
     state: PathState
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def fails(findings: Iterable[Finding], fail_on: str) -> bool:
+    """True when any finding is at or above the fail level (`never` never fails)."""
+    return any(at_or_above(f.severity, fail_on) for f in findings)
+
+
+def at_or_above(severity: str, fail_on: str) -> bool:
+    return fail_on != "never" and SEVERITY_RANK[severity] >= SEVERITY_RANK[fail_on]
+
+
+def summary(findings: list[Finding], suppressed: int = 0, baselined: int = 0) -> dict[str, int]:
+    """How many findings of each severity, how many are unverified, and how many were left
+    out by suppressions and the baseline."""
+    counts = Counter(f.severity for f in findings)
+    return {
+        "error": counts.get("error", 0),
+        "warning": counts.get("warning", 0),
+        "info": counts.get("info", 0),
+        "unverified": sum(1 for f in findings if f.status == UNVERIFIED),
+        "suppressed": suppressed,
+        "baselined": baselined,
+    }

@@ -238,3 +238,32 @@ def _unknowns_of(rule: Rule, peer: Peer) -> list[Unknown]:
         if isinstance(value, Unknown):
             found.append(value)
     return found
+
+
+def carries(rule: Rule, protocol: str, ports: tuple[int, int]) -> bool:
+    """Whether `rule` certainly carries some of `protocol` on `ports` (unknowns: no)."""
+    if isinstance(rule.protocol, Unknown):
+        return False
+    if rule.protocol == "all":
+        return True
+    if rule.protocol != protocol:
+        return False
+    if protocol not in ("tcp", "udp"):
+        return True
+    low, high = rule.from_port, rule.to_port
+    return isinstance(low, int) and isinstance(high, int) and low <= ports[1] and ports[0] <= high
+
+
+def inline_references(groups: Iterable[SecurityGroup]) -> nx.DiGraph:
+    """SG -> SG edges for inline rules naming an SG (self-references included), each edge with
+    the `rule` that makes it: the dependencies that make Terraform report Error: Cycle."""
+    graph = nx.DiGraph()
+    for sg in groups:
+        graph.add_node(sg.address)
+        for rule in sg.rules:
+            if rule.style != "inline":
+                continue
+            for peer in rule.peers:
+                if peer.kind == "sg":
+                    graph.add_edge(sg.address, peer.value, rule=rule)
+    return graph

@@ -18,18 +18,17 @@ import re
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 import networkx as nx
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
+from calico_sglint.checks.reachability import inline_references
 from calico_sglint.model.types import SecurityGroup
 from calico_sglint.render.wording import traffic_text
 from calico_sglint.result import CheckResult
 from calico_sglint.source import InputError
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
-STYLES = ("auto", "rule", "vpc-rule", "inline")
 DEFAULT_FILE = "calico_sglint.tf"
 _RESOURCE_TYPE = {
     ("rule", "ingress"): "aws_security_group_rule",
@@ -99,7 +98,7 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     unverified: list[Finding] = []
     for root in result.roots:
         groups = {sg.address: sg for sg in root.model.security_groups}
-        dependencies = _inline_dependencies(root.model.security_groups)
+        dependencies = inline_references(root.model.security_groups)
         for finding in root.findings:
             if finding.path is None:
                 continue
@@ -169,19 +168,6 @@ def _decide(
                 "aws_security_group_rule resources"
             )
     return module, chosen
-
-
-def _inline_dependencies(groups: Iterable[SecurityGroup]) -> nx.DiGraph:
-    """SG -> SG edges for inline rules that name another SG (what makes Terraform cycles)."""
-    graph = nx.DiGraph()
-    for sg in groups:
-        graph.add_node(sg.address)
-        for rule in sg.rules:
-            if rule.style == "inline":
-                for peer in rule.peers:
-                    if peer.kind == "sg" and peer.value != sg.address:
-                        graph.add_edge(sg.address, peer.value)
-    return graph
 
 
 def _local(sg: SecurityGroup) -> str:

@@ -13,22 +13,16 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from calico_sglint.profile.rulepack import SEVERITIES, RulePack
-from calico_sglint.profile.settings import (
-    DEFAULTS,
-    SRC_DST_CHECK_VALUES,
-    Setting,
-    normalize_encapsulation,
-    normalize_src_dst_check,
-)
+from calico_sglint.fix import STYLES
+from calico_sglint.options import FAIL_LEVELS, OPTION_DEFAULTS, SEVERITIES
+from calico_sglint.profile.rulepack import RulePack
+from calico_sglint.profile.settings import SPECS, Setting
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
+from calico_sglint.render.formats import CHECK_FORMATS
 from calico_sglint.source import InputError
 
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
-FAIL_LEVELS = ("error", "warning", "info", "never")
-FIX_STYLES = ("auto", "rule", "vpc-rule", "inline")
-FORMATS = ("text", "json", "sarif", "github", "junit", "markdown")
 _TOP_LEVEL = ("profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output")
 
 
@@ -48,6 +42,13 @@ class Config:
     format: str | None = None
     output: str | None = None
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
+
+    def resolve(self, name: str, flag: Any) -> Any:
+        """An option's value: the flag when given, else this file's value, else the default."""
+        if flag is not None:
+            return flag
+        configured = getattr(self, name)
+        return configured if configured is not None else OPTION_DEFAULTS[name]
 
 
 def find_config(start: str) -> str | None:
@@ -151,7 +152,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
         raise fail("disable", "must be a list of rule ids", "disable")
     fail_on = _optional_choice(data, "fail_on", FAIL_LEVELS, fail)
-    output_format = _optional_choice(data, "format", FORMATS, fail)
+    output_format = _optional_choice(data, "format", CHECK_FORMATS, fail)
     output = data.get("output")
     if output is not None and not isinstance(output, str):
         raise fail("output", "must be a file path", "output")
@@ -162,8 +163,8 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         if key not in ("style", "file"):
             raise fail(f"fix.{key}", "unknown key (expected style, file)", "fix", key)
     style = fix.get("style")
-    if style is not None and style not in FIX_STYLES:
-        raise fail("fix.style", f"must be one of {', '.join(FIX_STYLES)} (got {style!r})", "fix", "style")
+    if style is not None and style not in STYLES:
+        raise fail("fix.style", f"must be one of {', '.join(STYLES)} (got {style!r})", "fix", "style")
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
@@ -202,26 +203,13 @@ def _profile(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> di
     for key, value in data.items():
         where = f"{file}:{line_of('profile', key)}" if line_of("profile", key) else file
         name = f"profile.{key}"
-        if key not in DEFAULTS:
-            raise fail(name, f"unknown setting (expected one of {', '.join(DEFAULTS)})", "profile", key)
-        if key == "encapsulation":
-            canonical = normalize_encapsulation(value)
-            if canonical is None:
-                raise fail(name, "must be IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None", "profile", key)
-            result[key] = Setting(canonical, where)
-        elif key in ("vxlan_port", "apiserver_port"):
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
-                raise fail(name, f"must be a port number (got {value!r})", "profile", key)
-            result[key] = Setting(value, where)
-        elif key == "aws_src_dst_check":
-            canonical = normalize_src_dst_check(value)
-            if canonical is None:
-                raise fail(name, f"must be one of {', '.join(SRC_DST_CHECK_VALUES)} (got {value!r})", "profile", key)
-            result[key] = Setting(canonical, where)
-        else:
-            if not isinstance(value, bool):
-                raise fail(name, f"must be true or false (got {value!r})", "profile", key)
-            result[key] = Setting(value, where)
+        spec = SPECS.get(key)
+        if spec is None:
+            raise fail(name, f"unknown setting (expected one of {', '.join(SPECS)})", "profile", key)
+        canonical = spec.parse(value)
+        if canonical is None:
+            raise fail(name, f"must be {spec.expected()} (got {value!r})", "profile", key)
+        result[key] = Setting(canonical, where)
     return result
 
 

@@ -14,30 +14,18 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Iterable, Mapping
 
+from calico_sglint.options import SEVERITIES
+from calico_sglint.profile.settings import CONDITIONS, PORT_SETTINGS
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
-SEVERITIES = ("error", "warning", "info")
 ROLES = ("any", "control-plane", "worker")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")
-ENCAPSULATIONS = ("IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None")
-PORT_SETTINGS = ("vxlan_port", "apiserver_port")
-CONDITIONS: Mapping[str, tuple[Any, ...]] = {
-    "encapsulation": ENCAPSULATIONS,
-    "bgp": (True, False),
-    "typha": (True, False),
-    "wireguard": (True, False),
-    "wireguard_v6": (True, False),
-}
-BUILT_IN_STRUCTURAL = (
-    "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule",
-    "sg-mixed-rule-styles", "sg-unknown-reference", "calico-src-dst-check", "sglint-ignore",
-)
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {
     "id", "title", "severity", "kind", "protocol", "ports", "family", "from", "to", "when",
-    "description", "why", "example", "fix", "source", "exposed", "enabled",
+    "description", "why", "example", "example_fixed", "fix", "source", "exposed", "enabled",
 }
 _REQUIRED = ("id", "title", "severity", "kind", "description", "why", "fix", "source")
 _REQUIRED_PATH = ("protocol", "ports", "from", "to", "when")
@@ -63,7 +51,8 @@ class PackRule:
     why: str
     fix: str
     source: str
-    example: str = ""
+    example: str = ""  # HCL that triggers the rule (path rules: with rules/examples/base.tf)
+    example_fixed: str = ""  # the same, fixed: the rule no longer fires
     protocol: str = ""
     ports: tuple[tuple[int, int] | str, ...] = ()
     family: str = "ipv4"
@@ -174,18 +163,19 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
         raise fail("kind", f"must be one of {', '.join(KINDS)}")
     if base is not None and kind != base.kind:
         raise fail("kind", f"cannot change the kind of {rule_id} ({base.kind})")
-    if kind == "structural" and rule_id not in BUILT_IN_STRUCTURAL:
+    if kind == "structural" and base is None and not builtin:
         raise fail("kind", "structural checks are built in; a pack can only add path rules")
     if base is None and kind == "path":
         for key in _REQUIRED_PATH:
             if key not in entry:
                 raise fail(key, "missing (required for a path rule)")
     values: dict[str, Any] = {"id": rule_id, "kind": kind, "defined_in": doc.file}
-    for key in ("title", "description", "why", "fix", "source", "example"):
+    for key in ("title", "description", "why", "fix", "source", "example", "example_fixed"):
         if key in entry:
-            if not isinstance(entry[key], str) or (key != "example" and not entry[key].strip()):
+            verbatim = key.startswith("example")
+            if not isinstance(entry[key], str) or (not verbatim and not entry[key].strip()):
                 raise fail(key, "must be a non-empty string")
-            values[key] = entry[key].strip() if key != "example" else entry[key]
+            values[key] = entry[key] if verbatim else entry[key].strip()
     if "severity" in entry:
         values["severity"] = _choice(entry["severity"], SEVERITIES, fail, "severity")
     if "enabled" in entry:

@@ -9,27 +9,74 @@ Felix's awsSrcDstCheck (default DoNothing): whether calico-node turns the EC2 ch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from calico_sglint.profile.rulepack import ENCAPSULATIONS, PackRule
+if TYPE_CHECKING:
+    from calico_sglint.profile.rulepack import PackRule
 
-SETTINGS = (
-    "encapsulation", "bgp", "typha", "wireguard", "wireguard_v6", "vxlan_port", "apiserver_port",
-    "aws_src_dst_check",
-)
-DEFAULTS: Mapping[str, Any] = {
-    "encapsulation": "VXLAN",
-    "bgp": False,
-    "typha": True,
-    "wireguard": False,
-    "wireguard_v6": False,
-    "vxlan_port": 4789,
-    "apiserver_port": 6443,
-    "aws_src_dst_check": "DoNothing",
-}
+ENCAPSULATIONS = ("IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet", "None")
+SRC_DST_CHECK_VALUES = ("Disable", "DoNothing", "Enable")
 NEEDS_BGP = ("IPIP", "IPIPCrossSubnet", "None")
 UNENCAPSULATED = ("None", "IPIPCrossSubnet", "VXLANCrossSubnet")
-SRC_DST_CHECK_VALUES = ("Disable", "DoNothing", "Enable")
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One profile setting: its type, default and help. The config file's `profile:` keys,
+    the CLI flags of check/fix/graph, the Action's inputs and the rule packs' `when:` and
+    `ports:` vocabularies all derive from SETTING_SPECS."""
+
+    name: str
+    kind: str  # "choice", "switch" (on/off) or "port"
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        """`--vxlan-port`; a switch also has its `--no-` form."""
+        return "--" + self.name.replace("_", "-")
+
+    def parse(self, value: Any) -> Any | None:
+        """The canonical value of a config or flag value, or None when it is not valid
+        (choices are case-insensitive; YAML null is a missing value, not "None")."""
+        if self.kind == "choice":
+            text = value.strip().lower() if isinstance(value, str) else None
+            return next((c for c in self.choices if c.lower() == text), None)
+        if self.kind == "port":
+            valid = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+            return value if valid else None
+        return value if isinstance(value, bool) else None
+
+    def expected(self) -> str:
+        """What a valid value looks like, for error messages."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        return "a port number from 1 to 65535" if self.kind == "port" else "true or false"
+
+
+SETTING_SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("encapsulation", "choice", "VXLAN", "Calico encapsulation (default: detected, else VXLAN).",
+                ENCAPSULATIONS),
+    SettingSpec("bgp", "switch", False, "Calico BGP networking (default: detected, else off; on with IPIP or None)."),
+    SettingSpec("typha", "switch", True, "Typha (default: detected, else on: the operator always runs it)."),
+    SettingSpec("wireguard", "switch", False, "WireGuard over IPv4 (UDP 51820)."),
+    SettingSpec("wireguard_v6", "switch", False, "WireGuard over IPv6 (UDP 51821)."),
+    SettingSpec("vxlan_port", "port", 4789, "VXLAN port (default 4789)."),
+    SettingSpec("apiserver_port", "port", 6443, "API server port (default 6443)."),
+    SettingSpec("aws_src_dst_check", "choice", "DoNothing",
+                "Felix awsSrcDstCheck (default: detected, else DoNothing); Disable turns the EC2 check off for you.",
+                SRC_DST_CHECK_VALUES),
+)
+SPECS: Mapping[str, SettingSpec] = {spec.name: spec for spec in SETTING_SPECS}
+SETTINGS = tuple(SPECS)
+DEFAULTS: Mapping[str, Any] = {spec.name: spec.default for spec in SETTING_SPECS}
+# What a rule pack may say: `when:` conditions on choices and switches, `ports:` from port settings.
+CONDITIONS: Mapping[str, tuple[Any, ...]] = {
+    spec.name: spec.choices if spec.kind == "choice" else (True, False)
+    for spec in SETTING_SPECS if spec.kind in ("choice", "switch")
+}
+PORT_SETTINGS = tuple(spec.name for spec in SETTING_SPECS if spec.kind == "port")
 
 
 @dataclass(frozen=True)
@@ -76,18 +123,12 @@ def _setting_json(setting: Setting) -> dict[str, Any]:
 
 def normalize_encapsulation(value: Any) -> str | None:
     """The canonical spelling of an encapsulation (case-insensitive), or None if invalid."""
-    if not isinstance(value, str):
-        return None  # YAML null is a missing value, not the "None" encapsulation
-    text = value.strip().lower()
-    return next((e for e in ENCAPSULATIONS if e.lower() == text), None)
+    return SPECS["encapsulation"].parse(value)
 
 
 def normalize_src_dst_check(value: Any) -> str | None:
     """The canonical spelling of a Felix awsSrcDstCheck value (case-insensitive), or None."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    return next((v for v in SRC_DST_CHECK_VALUES if v.lower() == text), None)
+    return SPECS["aws_src_dst_check"].parse(value)
 
 
 def resolve_profile(
@@ -99,7 +140,7 @@ def resolve_profile(
     settings: dict[str, Setting] = {}
     for name in SETTINGS:
         if flags and flags.get(name) is not None:
-            settings[name] = Setting(flags[name], flag_name(name))
+            settings[name] = Setting(flags[name], flag_name(name, flags[name]))
         elif config and name in config:
             settings[name] = config[name]
         elif detected and name in detected:
@@ -112,8 +153,8 @@ def resolve_profile(
     return Profile(settings)
 
 
-def flag_name(name: str) -> str:
-    """The `sglint check` flag that sets a profile setting: `--vxlan-port`, `--bgp`."""
-    if name in ("bgp", "typha"):
-        return f"--{name}"
-    return "--" + name.replace("_", "-")
+def flag_name(name: str, value: Any = True) -> str:
+    """The `sglint check` flag that sets a profile setting to `value`: `--vxlan-port`,
+    `--bgp`, `--no-typha`."""
+    spec = SPECS[name]
+    return f"--no-{spec.flag[2:]}" if spec.kind == "switch" and value is False else spec.flag

@@ -1,148 +1,17 @@
-"""Report stage: findings -> text for people, JSON for tools.
-
-The JSON document is versioned (`schema_version`) and described in docs/json-output.md and
-docs/report.schema.json. The text report groups findings by file, each with `file:line`,
-the message and the fix hint, then states the profile (and where each setting came from),
-the requirements it switched on and the nodes it checked.
-"""
+"""The text report for people: findings grouped by file, each with `file:line`, the message
+and the fix hint, then per root module the profile (and where each setting came from), the
+requirements it switched on and the nodes it checked."""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any, Iterable
-
-from calico_sglint import __version__
-from calico_sglint.checks.findings import UNVERIFIED, Finding, fingerprint
-from calico_sglint.render.wording import maybe
+from calico_sglint.checks.findings import UNVERIFIED, Finding, summary
+from calico_sglint.render.context import ReportContext
+from calico_sglint.render.wording import summary_text
 from calico_sglint.result import CheckResult, RootResult
 
-REPORT_SCHEMA_VERSION = 1
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
-
-def fails(findings: Iterable[Finding], fail_on: str) -> bool:
-    """True when any finding is at or above the fail level (`never` never fails)."""
-    if fail_on == "never":
-        return False
-    threshold = SEVERITY_RANK[fail_on]
-    return any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
-
-
-def summary(findings: list[Finding], suppressed: int = 0, baselined: int = 0) -> dict[str, int]:
-    """How many findings of each severity, how many are unverified, and how many were left
-    out by suppressions and the baseline."""
-    counts = Counter(f.severity for f in findings)
-    return {
-        "error": counts.get("error", 0),
-        "warning": counts.get("warning", 0),
-        "info": counts.get("info", 0),
-        "unverified": sum(1 for f in findings if f.status == UNVERIFIED),
-        "suppressed": suppressed,
-        "baselined": baselined,
-    }
-
-
-# --- JSON --------------------------------------------------------------------------------
-
-
-def finding_json(finding: Finding) -> dict[str, Any]:
-    path = finding.path
-    return {
-        "rule_id": finding.rule_id,
-        "fingerprint": fingerprint(finding),
-        "severity": finding.severity,
-        "status": finding.status,
-        "message": finding.message,
-        "root": finding.root,
-        "location": finding.location.to_json() if finding.location else None,
-        "path": None if path is None else {
-            "protocol": path.protocol,
-            "from_port": path.from_port,
-            "to_port": path.to_port,
-            "source_sg": path.source_sg,
-            "target_sg": path.target_sg,
-            "missing": path.missing,
-            "source_node_groups": list(path.source_groups),
-            "target_node_groups": list(path.target_groups),
-        },
-        "hint": finding.hint,
-        "related": [{**r.location.to_json(), "message": r.message} for r in finding.related],
-        "unknowns": [maybe(u) for u in finding.unknowns],
-        "fix": [
-            {
-                "security_group": f.security_group,
-                "direction": f.direction,
-                "protocol": f.protocol,
-                "from_port": f.from_port,
-                "to_port": f.to_port,
-                "peer": f.peer,
-            }
-            for f in finding.fix
-        ],
-    }
-
-
-def root_json(root: RootResult, enabled: list[str]) -> dict[str, Any]:
-    cluster = root.cluster
-    return {
-        "root": root.model.root,
-        "profile": root.profile.to_json(),
-        "requirements": enabled,
-        "nodes": {
-            "origin": cluster.origin,
-            "note": cluster.note,
-            "groups": [
-                {
-                    "address": node.group.address,
-                    "roles": sorted(node.roles),
-                    "reason": node.reason,
-                    "security_groups": [maybe(s) for s in node.group.security_groups],
-                    "size": {"min": node.group.size_min, "max": node.group.size_max},
-                }
-                for node in cluster.nodes
-            ],
-            "excluded": [{"address": g.address, "reason": why} for g, why in cluster.excluded],
-        },
-    }
-
-
-def report_json(result: CheckResult) -> dict[str, Any]:
-    """The whole `sglint check --format json` document."""
-    findings = result.findings
-    return {
-        "schema_version": REPORT_SCHEMA_VERSION,
-        "tool": {"name": "calico-sglint", "version": __version__},
-        "summary": summary(findings, len(result.suppressed), result.baselined),
-        "roots": [root_json(root, requirements_on(result, root)) for root in result.roots],
-        "findings": [finding_json(f) for f in findings],
-        "suppressed": [
-            {
-                "rule_id": s.finding.rule_id,
-                "fingerprint": fingerprint(s.finding),
-                "message": s.finding.message,
-                "location": s.finding.location.to_json() if s.finding.location else None,
-                "reason": s.suppression.reason,
-                "suppression": s.suppression.comment.to_json(),
-            }
-            for s in result.suppressed
-        ],
-        "diagnostics": [d.to_json() for d in result.diagnostics],
-    }
-
-
-def requirements_on(result: CheckResult, root: RootResult) -> list[str]:
-    """Ids of the requirements the root's profile switched on: path requirements, and the EC2
-    source/destination check when pod traffic travels unencapsulated."""
-    profile = root.profile
-    pack = root.pack or result.pack
-    return [
-        r.id for r in pack.enabled()
-        if (r.kind == "path" and profile.matches(r.when))
-        or (r.id == "calico-src-dst-check" and profile.routes_unencapsulated())
-    ]
-
-
-# --- text --------------------------------------------------------------------------------
+def render(result: CheckResult, context: ReportContext) -> str:
+    return "\n".join(text for text, _ in report_lines(result)) + "\n"
 
 
 def report_lines(result: CheckResult) -> list[tuple[str, str]]:
@@ -161,16 +30,16 @@ def report_lines(result: CheckResult) -> list[tuple[str, str]]:
                 lines.append((f"      fix: {finding.hint}", "dim"))
         lines.append(("", ""))
     for root in result.roots:
-        lines.extend(_root_lines(result, root))
+        lines.extend(_root_lines(root))
     counts = summary(result.findings, len(result.suppressed), result.baselined)
-    lines.append((_summary_text(counts), "bold red" if counts["error"] else "bold"))
+    lines.append((summary_text(counts), "bold red" if counts["error"] else "bold"))
     return lines
 
 
 _STYLES = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
-def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
+def _root_lines(root: RootResult) -> list[tuple[str, str]]:
     shown = [f"{name}={_value_text(s.value)}" for name, s in root.profile.settings.items()]
     width = max(len(text) for text in shown)
     nodes = [
@@ -182,7 +51,7 @@ def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
         *((f"    {text:<{width}}  {s.source}" + (f"  {s.detail}" if s.detail else ""),
            "dim" if s.source == "default" else "")
           for text, s in zip(shown, root.profile.settings.values())),
-        ("  checked: " + (", ".join(requirements_on(result, root)) or "no path requirements"), ""),
+        ("  checked: " + (", ".join(root.requirements) or "no path requirements"), ""),
         ("  nodes: " + "; ".join(nodes), ""),
     ]
     for group, why in root.cluster.excluded:
@@ -193,15 +62,3 @@ def _root_lines(result: CheckResult, root: RootResult) -> list[tuple[str, str]]:
 
 def _value_text(value: object) -> str:
     return ("on" if value else "off") if isinstance(value, bool) else str(value)
-
-
-def _summary_text(counts: dict[str, int]) -> str:
-    parts = [f"{counts['error']} error{'s' if counts['error'] != 1 else ''}",
-             f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}"]
-    if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
-    if counts["info"]:
-        parts.append(f"{counts['info']} info")
-    left_out = [f"{counts['suppressed']} suppressed"] if counts["suppressed"] else []
-    left_out += [f"{counts['baselined']} in the baseline"] if counts["baselined"] else []
-    return ", ".join(parts) + (f" ({', '.join(left_out)})" if left_out else "")

@@ -54,3 +54,27 @@ def describe_peer(peer: Peer) -> str:
     if peer.kind == "unknown":
         return f"<unknown: {peer.value}>"
     return peer.value
+
+
+def unknown_text(unknown: Unknown) -> str:
+    """An unknown value as findings name it: the expression, where it is, and why."""
+    where = f" ({unknown.location})" if unknown.location else ""
+    return f"{unknown.expr}{where}: {unknown.reason}"
+
+
+def count_text(number: int, noun: str) -> str:
+    """`1 error`, `2 errors`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def summary_text(counts: dict[str, int]) -> str:
+    """`2 errors, 1 warning` (and unverified, info, suppressed and baselined counts when there
+    are any), from `checks.findings.summary`."""
+    parts = [count_text(counts["error"], "error"), count_text(counts["warning"], "warning")]
+    if counts["unverified"]:
+        parts.append(f"{counts['unverified']} unverified")
+    if counts["info"]:
+        parts.append(f"{counts['info']} info")
+    left_out = [f"{counts['suppressed']} suppressed"] if counts.get("suppressed") else []
+    left_out += [f"{counts['baselined']} in the baseline"] if counts.get("baselined") else []
+    return ", ".join(parts) + (f" ({', '.join(left_out)})" if left_out else "")

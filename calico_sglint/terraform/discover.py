@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from calico_sglint.source import InputError
 
@@ -69,7 +70,7 @@ def discover(paths: list[str], cwd: str | None = None) -> Discovery:
             errors.append(InputError("no such file or directory", raw))
             continue
         if os.path.isdir(raw):
-            for directory in _walk(raw):
+            for directory, _ in walk_directories(raw):
                 module = module_at(directory, cwd)
                 if module is not None:
                     found.setdefault(module.path, module)
@@ -87,10 +88,15 @@ def discover(paths: list[str], cwd: str | None = None) -> Discovery:
     return Discovery(tuple(found.values()), tuple(errors))
 
 
-def _walk(top: str) -> list[str]:
-    """Every directory under `top` (inclusive), skipping hidden ones and symlink loops."""
-    seen: set[str] = set()
-    result: list[str] = []
+def walk_directories(
+    top: str, seen: set[str] | None = None, stop: Callable[[list[os.DirEntry[str]]], bool] | None = None,
+) -> Iterator[tuple[str, list[os.DirEntry[str]]]]:
+    """Each directory under `top` (inclusive) with its entries sorted by name, depth first in
+    name order: hidden and vendored directories (`is_walked_dir`), symlink loops and the
+    directories already in `seen` (shared between walks) are skipped, and so is a directory,
+    with everything below it, whose entries make `stop` true. Module discovery and profile
+    detection both walk with it."""
+    seen = set() if seen is None else seen
     stack = [os.path.abspath(top)]
     while stack:
         directory = stack.pop()
@@ -98,14 +104,14 @@ def _walk(top: str) -> list[str]:
         if real in seen:
             continue
         seen.add(real)
-        result.append(directory)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError:
+            entries = []
+        if stop is not None and stop(entries):
             continue
-        children = [e.path for e in entries if is_walked_dir(e)]
-        stack.extend(reversed(children))
-    return result
+        yield directory, entries
+        stack.extend(reversed([e.path for e in entries if is_walked_dir(e)]))
 
 
 def is_walked_dir(entry: os.DirEntry[str]) -> bool:
