@@ -164,7 +164,7 @@ def _old_parser(files: list[tuple[str, str]]) -> list[object]:
 def _outputs(paths: tuple[str, ...]) -> tuple[object, ...]:
     from calico_sglint.pipeline import CheckOptions, ReadOptions, check, read
     from calico_sglint.render.show import show_json, show_text
-    from calico_sglint.render.text import report_json
+    from calico_sglint.render.jsonreport import report_json
 
     options = ReadOptions(paths=paths)
     result = read(options)
