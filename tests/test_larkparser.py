@@ -116,7 +116,7 @@ def test_the_real_world_corpus() -> None:
 
 
 def test_stored_tables_make_the_same_parser() -> None:
-    blob = larkparser.tables_blob()
+    blob = larkparser.derive()
     assert larkparser.parser_from_blob(blob)
     text = _text(EXAMPLES / "typha-blocked" / "main.tf")
     new, old = _both(text, "main.tf")
@@ -142,7 +142,7 @@ def test_tables_are_plain_data() -> None:
         def find_class(self, module: str, name: str) -> object:
             raise AssertionError(f"{module}.{name}")
 
-    data, memo = Strict(io.BytesIO(larkparser.tables_blob())).load()
+    data, memo = Strict(io.BytesIO(larkparser.derive())).load()
     assert data["options"]["parser"] == "lalr" and "postlex" not in data["options"]
 
 

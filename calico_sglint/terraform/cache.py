@@ -366,8 +366,7 @@ def prepare_parser(cache: ParseCache | None) -> None:
             return
     elif os.path.lexists(cache.path(TABLES_KEY)):
         return
-    larkparser.parser()
-    cache.put(TABLES_KEY, larkparser.tables_blob(), MAX_TABLES_BYTES)
+    cache.put(TABLES_KEY, larkparser.derive(), MAX_TABLES_BYTES)
 
 
 def open_cache(directory: str | None, keep: Iterable[str] | None = None) -> ParseCache | None:

@@ -10,7 +10,7 @@ the same plain (transformer-free) Lark tree.
 Building LALR tables from the grammar takes seconds, so the tables are never built here:
 they are taken from python-hcl2's own parser (which loads them from its own table cache)
 and serialized into ours in memory, or, with a cache directory, loaded from the copy kept
-there (`tables_blob`/`parser_from_blob`, stored by `cache.py` like any entry). The loaded
+there (`derive`/`parser_from_blob`, stored by `cache.py` like any entry). The loaded
 copy holds only plain data (no class is unpickled); Lark checks its shape as it loads it.
 """
 
@@ -26,7 +26,7 @@ _PARSER: list[Any] = []  # the process's parser, once built (a Lark parser is re
 def parser() -> Any:
     """The parser (a `lark.Lark`), built on first use from python-hcl2's."""
     if not _PARSER:
-        _PARSER.append(_from_tables(*_hcl2_tables()))
+        derive(keep=False)
     return _PARSER[0]
 
 
@@ -35,14 +35,17 @@ def has_parser() -> bool:
     return bool(_PARSER)
 
 
-def tables_blob() -> bytes:
-    """The parser's tables as plain data, pickled: what the cache keeps (`parser_from_blob`)."""
+def derive(keep: bool = True) -> bytes:
+    """Make the parser from python-hcl2's tables; return the tables pickled as plain data
+    (what the cache keeps, for `parser_from_blob`), or b"" without `keep`."""
     data, memo = _hcl2_tables()
-    return pickle.dumps((data, memo), protocol=pickle.HIGHEST_PROTOCOL)
+    blob = pickle.dumps((data, memo), protocol=pickle.HIGHEST_PROTOCOL) if keep else b""
+    _PARSER[:] = [_from_tables(data, memo)]
+    return blob
 
 
 def parser_from_blob(blob: bytes) -> bool:
-    """Make the parser from tables `tables_blob` wrote; False (and no parser) when `blob`
+    """Make the parser from tables `derive` returned; False (and no parser) when `blob`
     is not such tables. Only plain values are unpickled: a class in the stream is refused."""
     try:
         data, memo = _PlainUnpickler(io.BytesIO(blob)).load()
