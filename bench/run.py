@@ -61,6 +61,7 @@ class Sample:
     max_rss_kb: int
     code: int
     output_hash: str
+    cpu_seconds: float = 0.0  # user + system, the process and the workers it waited for
 
 
 @dataclass
@@ -73,6 +74,10 @@ class Series:
     @property
     def median(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
 
     @property
     def peak_rss_mb(self) -> float:
@@ -89,7 +94,7 @@ def run_once(command: list[str], env: dict[str, str], cwd: str) -> Sample:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         digest = hashlib.sha256(out.read()).hexdigest()[:12]
-    return Sample(seconds, int(usage.ru_maxrss), process.returncode, digest)
+    return Sample(seconds, int(usage.ru_maxrss), process.returncode, digest, usage.ru_utime + usage.ru_stime)
 
 
 def sglint_command(args: argparse.Namespace, target: str, *extra: str) -> list[str]:
@@ -262,6 +267,20 @@ def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) ->
         cells.append(f"{ratio:.1f}x" if ratio else "n/a")
         cells.append(f"{series['cold'].peak_rss_mb:.0f} MB")
         lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "CPU seconds (user + system, with worker processes; medians): on a shared machine the",
+        "steadier measure of the work each tool does.",
+        "",
+        "| tree (modules) | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, series in results.items():
+        cells = [size] + [
+            f"{series[name].median_cpu:.2f} s" if name in series else "n/a"
+            for name in ("cold", "warm", "no-cache", "checkov", "terraform fmt")
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -275,8 +294,10 @@ def as_json(results: dict[str, dict[str, Series]], args: argparse.Namespace) -> 
             size: {
                 name: {
                     "median_s": s.median,
+                    "median_cpu_s": s.median_cpu,
                     "peak_rss_mb": s.peak_rss_mb,
                     "seconds": [x.seconds for x in s.samples],
+                    "cpu_seconds": [x.cpu_seconds for x in s.samples],
                     "exit_codes": sorted({x.code for x in s.samples}),
                 }
                 for name, s in series.items()
