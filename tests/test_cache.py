@@ -434,3 +434,61 @@ def test_the_parser_sources_in_the_fingerprint_exist_and_cover_the_parser() -> N
     assert all(os.path.isfile(path) for path in sources)
     for module in (cache, larkparser, parse, prune, syntax):
         assert os.path.abspath(module.__file__) in sources
+
+
+def test_only_a_regular_file_under_the_cap_is_read(tmp_path: Path) -> None:
+    regular = tmp_path / "regular"
+    regular.write_bytes(b"x" * 10)
+    assert cache.read_regular_file(str(regular), 10) == b"x" * 10
+    assert cache.read_regular_file(str(regular), 9) is None
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link").symlink_to(regular)
+    (tmp_path / "device").symlink_to("/dev/zero")
+    (tmp_path / "directory").mkdir()
+    for name in ("fifo", "link", "device", "directory", "missing"):
+        assert cache.read_regular_file(str(tmp_path / name), 1 << 20) is None, name
+
+
+def _fresh_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's parser forgotten for the test (restored after it)."""
+    from calico_sglint.terraform import larkparser
+
+    monkeypatch.setattr(larkparser, "_PARSER", [])
+
+
+def test_the_parser_tables_come_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from calico_sglint.terraform import larkparser
+
+    store = open_cache(str(tmp_path / "cache"))
+    assert store is not None
+    _fresh_parser(monkeypatch)
+    cache.prepare_parser(store)
+    tables = Path(store.path(cache.TABLES_KEY))
+    assert tables.read_bytes().startswith(store.header(cache.TABLES_KEY))
+    _fresh_parser(monkeypatch)
+
+    def no_deriving() -> None:
+        raise AssertionError("the tables should have come from the cache")
+
+    monkeypatch.setattr(larkparser, "_hcl2_tables", no_deriving)
+    cache.prepare_parser(store)
+    (file,) = batch.parse_batch(module(tmp_path / "m", **{"main.tf": SG}), store, 1)
+    assert file.body.blocks[0].labels == ("aws_security_group", "a")
+
+
+@pytest.mark.parametrize("damage", [b"garbage", b""])
+def test_damaged_parser_tables_are_derived_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes) -> None:
+    from calico_sglint.terraform import larkparser
+
+    store = open_cache(str(tmp_path / "cache"))
+    assert store is not None
+    _fresh_parser(monkeypatch)
+    cache.prepare_parser(store)
+    tables = Path(store.path(cache.TABLES_KEY))
+    good = tables.read_bytes()
+    tables.write_bytes(store.header(cache.TABLES_KEY) + damage)
+    _fresh_parser(monkeypatch)
+    cache.prepare_parser(store)
+    assert larkparser.has_parser() and tables.read_bytes() == good
+    (file,) = batch.parse_batch(module(tmp_path / "m", **{"main.tf": SG}), store, 1)
+    assert file.body.blocks[0].labels == ("aws_security_group", "a")
