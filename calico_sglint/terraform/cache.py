@@ -332,6 +332,25 @@ class ParseCache:
 def read_regular_file(path: str, cap: int) -> bytes | None:
     """The bytes of `path` when it is a regular file of at most `cap` bytes, else None.
     Never follows a symlink at `path` and never blocks: a FIFO or a device is None."""
+    opened = _open_regular(path)
+    if opened is None:
+        return None
+    handle, size = opened
+    try:
+        if size > cap:
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as reader:
+            data = reader.read(size + 1)  # + 1: a file that grew since fstat
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return data if len(data) <= cap else None
+
+
+def _open_regular(path: str) -> tuple[int, int] | None:
+    """An open descriptor of `path` and its size, when it is a regular file: checked with
+    `lstat` before opening (a FIFO is never opened) and `fstat` after (no race)."""
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return None
@@ -340,15 +359,12 @@ def read_regular_file(path: str, cap: int) -> bytes | None:
         return None
     try:
         info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        with os.fdopen(handle, "rb", closefd=False) as reader:
-            data = reader.read(info.st_size + 1)  # + 1: a file that grew since fstat
     except OSError:
-        return None
-    finally:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
         os.close(handle)
-    return data if len(data) <= cap else None
+        return None
+    return handle, info.st_size
 
 
 def prepare_parser(cache: ParseCache | None) -> None:
@@ -406,20 +422,17 @@ def clear_cache(directory: str) -> tuple[int, int]:
 
 def _written_by_sglint(path: str, start: bytes) -> int | None:
     """The size of `path` when it is a regular file starting with `start`, else None."""
-    try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        handle = os.open(path, _READ_FLAGS)
-    except OSError:
+    opened = _open_regular(path)
+    if opened is None:
         return None
+    handle, size = opened
     try:
-        info = os.fstat(handle)
-        head = os.read(handle, len(start)) if stat.S_ISREG(info.st_mode) else b""
+        head = os.read(handle, len(start))
     except OSError:
         return None
     finally:
         os.close(handle)
-    return info.st_size if head == start else None
+    return size if head == start else None
 
 
 def _remove(path: str) -> bool:
