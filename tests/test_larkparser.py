@@ -173,9 +173,11 @@ def _outputs(paths: tuple[str, ...]) -> tuple[object, ...]:
 
 
 TREES = sorted(str(p.relative_to(REPO)) for p in [*FIXTURES.iterdir(), *EXAMPLES.iterdir()] if p.is_dir())
+# A few in the quick suite (templates, dynamic blocks, a syntax error, the incident); all when slow.
+QUICK = {"examples/typha-blocked", "fixtures/detect-helm-templatefile", "fixtures/dynamic-blocks", "fixtures/syntax-error"}
 
 
-@pytest.mark.parametrize("tree", TREES)
+@pytest.mark.parametrize("tree", [t if t in QUICK else pytest.param(t, marks=pytest.mark.slow) for t in TREES])
 def test_the_same_findings_with_the_old_parser(tree: str, in_repo, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from calico_sglint import pipeline
 
