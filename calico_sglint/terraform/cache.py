@@ -26,7 +26,9 @@ Safety:
   with `O_NOFOLLOW | O_NONBLOCK`, so a symlink, FIFO or device is a miss, never a hang)
   no larger than its cap (`entry_cap`, from the size of the sources it stands for); and
   it has the shape the parser gives trees (built with `wellformed`'s checked
-  constructors). Anything else is a miss, and is rewritten.
+  constructors). Anything else is a miss, and is rewritten. (What no check without a
+  secret can refuse is an entry forged, not copied, for the right key: the cache is as
+  trustworthy as whoever may write its directory.)
 - Unpickling only ever builds `syntax` nodes and plain values (a restricted unpickler), so
   a cache directory shared through CI caches or artifacts cannot run code.
 - `cache clear` removes only files that carry sglint's header (and its own cache tag):
