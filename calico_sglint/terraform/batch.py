@@ -40,8 +40,13 @@ _Module = tuple[str, list[tuple[str, bytes, str]]]  # (pack key, [(content key, 
 
 # Worker processes pay off only for a large batch: a pool costs ~30 ms to start plus loading
 # every result back. Measured on 2 cores, --no-cache, whole process (bench/generate.py
-# modules of 12 files): 5 modules 0.55 s serial / 0.55 s with 2 workers, 10 modules
-# 0.75 / 0.74, 30 modules 1.48 / 1.48, 100 modules 4.03 / 2.51.
+# modules of 13 files): 5 modules 0.55 s serial / 0.55 s with 2 workers, 10 modules
+# 0.75 / 0.74, 30 modules 1.48 / 1.48, 100 modules 4.03 / 2.51. Measured again with the
+# parser without position propagation (bench/pool.py, pool / serial wall time, medians,
+# on a 2-core machine shared with seven other jobs, load average ~10): 10 modules 1.93,
+# 20 1.05, 30 0.94, 40 0.90, 50 1.48, 60 1.48, 100 1.07; CPU time equal within noise
+# in-process at 60 modules. Where a pool starts to win did not move measurably (the
+# contention hides the pool's gain above it), so the threshold stays at ~30 modules.
 PARALLEL_MIN_FILES = 400
 PARALLEL_MIN_BYTES = 600 * 1024
 FILES_PER_WORKER = 100
