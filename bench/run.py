@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--corpus", default=DEFAULT_CORPUS if os.path.isdir(DEFAULT_CORPUS) else "",
                         help="the real-world corpus; '' to leave its trees out (default: ../shared/corpus)")
+    parser.add_argument("--no-example", action="store_true", help="leave out the one-module example")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
     args = parser.parse_args(argv)
@@ -160,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(package, quiet=1)  # what pip does at install time
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results: dict[str, dict[str, Series]] = {}
-    example = measure_example(args)
-    results["1 (example)"] = example
+    if not args.no_example:
+        results["1 (example)"] = measure_example(args)
     for size in sizes:
         tree = os.path.join(args.workdir, f"mono-{size}")
         marker = os.path.join(tree, ".generated")
