@@ -488,7 +488,7 @@ cache_app = typer.Typer(
         "simply parsed again; --no-cache on check, fix, show and graph bypasses the cache.\n"
         "An entry is used only when it proves it was written for that content by this\n"
         "sglint (a regular file, under a size cap, of the right shape): anything else is\n"
-        "parsed again, so a stale or tampered cache cannot change an answer.\n\n"
+        "parsed again, so a stale, copied or damaged entry cannot change an answer.\n\n"
         "Examples:\n\n"
         "  sglint cache dir\n\n"
         "  sglint cache clear"
