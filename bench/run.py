@@ -106,9 +106,11 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
     """Alternate every tool on `tree` for --rounds rounds."""
     base_env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     base_env.pop("SGLINT_JOBS", None)
-    series = {name: Series(name) for name in ("cold", "warm", "no-cache")}
+    modes = [m for m in ("cold", "warm", "no-cache") if m in args.modes.split(",")]
+    series = {name: Series(name) for name in modes}
     warm_dir = tempfile.mkdtemp(prefix="sglint-warm-", dir=args.workdir)
-    run_once(sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir), tree)  # fill
+    if "warm" in modes:
+        run_once(sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir), tree)  # fill
     if with_checkov:
         series["checkov"] = Series("checkov")
     if args.terraform:
@@ -120,6 +122,7 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
             ("warm", sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir)),
             ("no-cache", sglint_command(args, ".", "--no-cache"), base_env),
         ]
+        plan = [step for step in plan if step[0] in modes]
         if with_checkov:
             plan.append(("checkov", [args.checkov, "-d", ".", "--framework", "terraform", "--quiet",
                                      "--compact", "--skip-download"], base_env))
@@ -132,7 +135,7 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
             print(f"  {label} {name:<14} {series[name].samples[-1].seconds:7.3f} s", file=sys.stderr)
         shutil.rmtree(cold_dir, ignore_errors=True)
     shutil.rmtree(warm_dir, ignore_errors=True)
-    outputs = {s.output_hash for name in ("cold", "warm", "no-cache") for s in series[name].samples}
+    outputs = {s.output_hash for name in modes for s in series[name].samples}
     if len(outputs) != 1:
         raise SystemExit(f"sglint's output on {label} differs between cold, warm and --no-cache runs")
     return series
@@ -153,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=DEFAULT_CORPUS if os.path.isdir(DEFAULT_CORPUS) else "",
                         help="the real-world corpus; '' to leave its trees out (default: ../shared/corpus)")
     parser.add_argument("--no-example", action="store_true", help="leave out the one-module example")
+    parser.add_argument("--modes", default="cold,warm,no-cache",
+                        help="the sglint runs to time (default cold,warm,no-cache)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
     args = parser.parse_args(argv)
@@ -211,7 +216,7 @@ def targets(results: dict[str, dict[str, Series]]) -> str:
     warm_fmt = ratio(median("100", "warm"), median("100", "terraform fmt"))
     eks = ratio(median("EKS module root", "checkov"), median("EKS module root", "cold"))
     scale = ratio(median("1000", "cold"), median("100", "cold"))
-    rss = results["1000"]["cold"].peak_rss_mb if "1000" in results else None
+    rss = results["1000"]["cold"].peak_rss_mb if "cold" in results.get("1000", {}) else None
     rows = [
         "| target | value | goal | |",
         "|---|---:|---|---|",
@@ -264,9 +269,9 @@ def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) ->
         cells = [size]
         for name in ("cold", "warm", "no-cache", "checkov", "terraform fmt"):
             cells.append(f"{series[name].median:.2f} s" if name in series else "n/a")
-        ratio = series["checkov"].median / series["cold"].median if "checkov" in series else None
+        ratio = series["checkov"].median / series["cold"].median if "checkov" in series and "cold" in series else None
         cells.append(f"{ratio:.1f}x" if ratio else "n/a")
-        cells.append(f"{series['cold'].peak_rss_mb:.0f} MB")
+        cells.append(f"{series['cold'].peak_rss_mb:.0f} MB" if "cold" in series else "n/a")
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
