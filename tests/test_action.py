@@ -33,6 +33,8 @@ from conftest import EXAMPLES, REPO
 from test_diagram import TYPHA_MERMAID
 from test_formats import SARIF_VALIDATOR
 
+pytestmark = pytest.mark.slow  # each test runs the Action's steps in real shells, one installs a venv
+
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 OFFLINE_PIP = "--no-deps --no-build-isolation --no-index"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")

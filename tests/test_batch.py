@@ -59,6 +59,7 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch, "FILES_PER_WORKER", 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tree", TREES)
 def test_every_way_of_parsing_gives_the_same_results(tree: str, tmp_path: Path, in_repo, always_parallel) -> None:  # type: ignore[no-untyped-def]
     reference = ReadOptions(paths=(tree,))
@@ -89,6 +90,7 @@ def test_fork_and_spawn_workers_agree(tmp_path: Path, monkeypatch: pytest.Monkey
         assert outputs(ReadOptions(paths=(".",), jobs=2, prune=True)) == expected, method
 
 
+@pytest.mark.slow
 def test_the_cli_gives_the_same_report_every_way(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, always_parallel) -> None:  # type: ignore[no-untyped-def]
     generate(str(tmp_path / "mono"), 5)
     monkeypatch.chdir(tmp_path / "mono")

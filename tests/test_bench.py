@@ -31,6 +31,7 @@ def test_the_generator_is_deterministic_and_prefix_stable(tmp_path: Path) -> Non
     assert len({v for k, v in a.items() if k.endswith("versions.tf")}) == 5  # no shared bytes
 
 
+@pytest.mark.slow
 def test_each_module_misses_exactly_the_requirement_it_announces(sglint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     generate(str(tmp_path / "mono"), 8)
     monkeypatch.chdir(tmp_path / "mono")

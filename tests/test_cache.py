@@ -218,6 +218,7 @@ def _writer(args: tuple[str, list[tuple[str, str]]]) -> list[str]:
     return results
 
 
+@pytest.mark.slow
 def test_concurrent_writers_leave_whole_entries(tmp_path: Path) -> None:
     requests = []
     for index in range(12):

@@ -81,6 +81,7 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     [b'resource "a" "b" {\n', b"\x00\x00", b"\xff\xfe\x00", b'x = "${' * 200],
     ids=["unclosed", "nul", "utf16-bom", "open-interpolations"],
 )
+@pytest.mark.slow
 def test_a_real_process_never_prints_a_traceback(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "main.tf").write_bytes(content)
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -46,6 +46,7 @@ def test_help_loads_nothing_heavy(tmp_path: Path) -> None:
         assert loaded_after(args, tmp_path) <= {"rich"}  # typer formats help with rich
 
 
+@pytest.mark.slow
 def test_a_warm_one_module_check_does_not_parse(tmp_path: Path) -> None:
     example = str(EXAMPLES / "typha-blocked")
     cold = loaded_after(["check", example, "--no-cache"], tmp_path)
@@ -55,6 +56,7 @@ def test_a_warm_one_module_check_does_not_parse(tmp_path: Path) -> None:
     assert warm == {"networkx", "yaml", "calico_sglint.pipeline"}
 
 
+@pytest.mark.slow
 def test_rich_styles_a_terminal_and_only_a_terminal(tmp_path: Path) -> None:
     example = str(EXAMPLES / "typha-blocked")
     assert "rich" in loaded_after(["check", example], tmp_path, terminal=True)

@@ -55,3 +55,9 @@ def test_the_base_of_the_path_examples_is_quiet(sglint: Any, tmp_path: Path) -> 
     (tmp_path / "base.tf").write_text(BASE)
     findings = sglint("check", str(tmp_path), "--format", "json").json()["findings"]
     assert {f["rule_id"] for f in findings} == {"calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"}
+
+
+def test_every_rule_has_a_table_test() -> None:
+    """One module per rule under tests/rules/, named after it (tflint-ruleset-aws's layout)."""
+    tables = {p.stem.removeprefix("test_").replace("_", "-") for p in (REPO / "tests" / "rules").glob("test_*.py")}
+    assert tables == {rule.id for rule in RULES}

@@ -39,5 +39,4 @@ def attributes_read(resource_type: str) -> frozenset[str] | None:
 
 def build_model(config: Configuration) -> Model:
     """The security groups and node groups of one evaluated root module."""
-    resources = Resources(config)
-    return resources.model(build_node_groups(resources))
+    return Resources(config).model(build_node_groups)

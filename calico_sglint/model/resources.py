@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from calico_sglint.model.types import (
     Model,
@@ -88,7 +88,8 @@ class Resources:
         self.external: dict[str, Location] = {}
         self.unknowns: list[UnknownUse] = []
 
-    def model(self, node_groups: list[NodeGroup]) -> Model:
+    def model(self, node_groups_of: Callable[[Resources], list[NodeGroup]]) -> Model:
+        """The model: rules first, then node groups (`node_groups_of`), so unknowns are noted in that order."""
         rules: dict[str, list[Rule]] = defaultdict(list)
         unattached: list[Rule] = []
         for rule in self._all_rules():
@@ -96,6 +97,7 @@ class Resources:
                 unattached.append(rule)
             else:
                 rules[rule.security_group].append(rule)
+        node_groups = node_groups_of(self)
         groups = [self._managed_sg(r, rules.pop(r.address, [])) for r in self.by_type[SECURITY_GROUP]]
         for address in sorted(set(self.external) | set(rules)):
             groups.append(
