@@ -10,10 +10,11 @@ alike:
   checkov          `checkov -d TREE --framework terraform --quiet --compact`, when installed
   terraform fmt    `terraform fmt -check -recursive TREE`, when installed
 
-and the one-module check of the README's incident example (examples/typha-blocked), and the
-same comparison on real public Terraform from the corpus beside the clone (`../shared/corpus`,
-or --corpus): the terraform-aws-eks module root and kops' Calico cluster. Every run is a
-whole process; the report gives the median wall time, the ratios, and the peak RSS
+and the one-module check of the README's incident example (examples/typha-blocked). With the
+corpus beside the clone (`../shared/corpus`, or --corpus DIR), also the terraform-aws-eks module
+root and its self-managed-node-group example with `.terraform/modules` laid out as `terraform
+init` would (bench/installed.py), and kops' Calico cluster: real public code, with the same
+tools. Every run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
 (the largest process of the run's tree, as `/usr/bin/time -f %M` reports it, from
 `wait4`). sglint's bytecode is compiled first, as pip does when it installs a package.
 sglint's output must be the same cold, warm and without the cache, or the run fails.
@@ -22,6 +23,7 @@ sglint's output must be the same cold, warm and without the cache, or the run fa
     python bench/run.py --sizes 10,100 --rounds 3 --checkov /opt/checkov/bin/checkov
     python bench/run.py --json results.json --markdown results.md
     python bench/run.py --sizes 100 --corpus ''          # without the corpus trees
+    python bench/run.py --sizes "" --checkov /work/ckv/bin/checkov   # the example and the corpus only
 
 The report ends with the targets of issue #18, checked on this run's medians.
 """
@@ -46,11 +48,11 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from generate import generate  # noqa: E402  (bench/ is not a package)
+from installed import eks_example, eks_module_copy  # noqa: E402
 
 EXAMPLE = os.path.join(REPO, "examples", "typha-blocked")
-DEFAULT_CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
-# Corpus directory -> the label of its row: real modules nobody on the project wrote.
-CORPUS_TREES = {"terraform-aws-eks": "EKS module root", "kops-privatecalico": "kops-privatecalico"}
+CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
+EKS_ROOT = "terraform-aws-eks root"  # the row issue #18's target names
 
 
 @dataclass
@@ -153,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkov-max", type=int, default=100, help="largest N to run checkov on (default 100)")
     parser.add_argument("--terraform", default=shutil.which("terraform"), help="terraform executable (default: on PATH)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    parser.add_argument("--corpus", default=DEFAULT_CORPUS if os.path.isdir(DEFAULT_CORPUS) else "",
-                        help="the real-world corpus; '' to leave its trees out (default: ../shared/corpus)")
+    parser.add_argument("--corpus", default=CORPUS, help="the real-world corpus (default ../shared/corpus; "
+                        "skipped when absent; '' to leave it out)")
     parser.add_argument("--no-example", action="store_true", help="leave out the one-module example")
     parser.add_argument("--modes", default="cold,warm,no-cache",
                         help="the sglint runs to time (default cold,warm,no-cache)")
@@ -178,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                 handle.write(f"{size} {args.seed}")
         with_checkov = bool(args.checkov) and size <= args.checkov_max
         results[str(size)] = measure_tree(args, tree, f"N={size}", with_checkov)
-    for directory, label in corpus_trees(args.corpus).items():
-        results[label] = measure_tree(args, directory, label, bool(args.checkov))
+    for label, tree in corpus_trees(args):
+        results[label] = measure_tree(args, tree, label, bool(args.checkov))
     table = markdown(results, args) + "\n\n" + targets(results)
     print(table)
     if args.markdown:
@@ -191,12 +193,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def corpus_trees(corpus: str) -> dict[str, str]:
-    """The corpus trees present under `corpus` (directory -> row label)."""
-    if not corpus:
-        return {}
-    found = {os.path.join(corpus, name): label for name, label in CORPUS_TREES.items()}
-    return {path: label for path, label in found.items() if os.path.isdir(path)}
+def corpus_trees(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The terraform-aws-eks module root and its example with modules installed, built once
+    under --workdir from the corpus, and kops' Calico cluster as published; none when the
+    corpus is absent."""
+    if not args.corpus or not os.path.isdir(os.path.join(args.corpus, "terraform-aws-eks")):
+        return []
+    base = os.path.join(args.workdir, "corpus")
+    if not os.path.isdir(base):
+        eks_module_copy(args.corpus, os.path.join(base, "terraform-aws-eks"))
+        eks_example(args.corpus, base)
+    trees = [
+        (EKS_ROOT, os.path.join(base, "terraform-aws-eks")),
+        ("eks example, modules installed", os.path.join(base, "self-managed-node-group")),
+    ]
+    kops = os.path.join(args.corpus, "kops-privatecalico")
+    return trees + ([("kops-privatecalico", kops)] if os.path.isdir(kops) else [])
 
 
 def targets(results: dict[str, dict[str, Series]]) -> str:
@@ -214,7 +226,7 @@ def targets(results: dict[str, dict[str, Series]]) -> str:
 
     cold_100 = ratio(median("100", "checkov"), median("100", "cold"))
     warm_fmt = ratio(median("100", "warm"), median("100", "terraform fmt"))
-    eks = ratio(median("EKS module root", "checkov"), median("EKS module root", "cold"))
+    eks = ratio(median(EKS_ROOT, "checkov"), median(EKS_ROOT, "cold"))
     scale = ratio(median("1000", "cold"), median("100", "cold"))
     rss = results["1000"]["cold"].peak_rss_mb if "cold" in results.get("1000", {}) else None
     rows = [
@@ -222,7 +234,7 @@ def targets(results: dict[str, dict[str, Series]]) -> str:
         "|---|---:|---|---|",
         line("100 modules cold: checkov / sglint", cold_100, ">= 10x", None if cold_100 is None else cold_100 >= 10),
         line("100 modules warm: sglint / terraform fmt -check", warm_fmt, "<= 1.0", None if warm_fmt is None else warm_fmt <= 1),
-        line("EKS module root cold: checkov / sglint", eks, ">= 15x", None if eks is None else eks >= 15),
+        line(f"{EKS_ROOT} cold: checkov / sglint", eks, ">= 15x", None if eks is None else eks >= 15),
         line("1000 modules cold / 100 modules cold", scale, "<= 10x", None if scale is None else scale <= 10),
         line("1000 modules cold: peak RSS (MB)", rss, "<= 300", None if rss is None else rss <= 300),
     ]

@@ -11,7 +11,7 @@ import inspect
 import json
 import os
 import sys
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, NamedTuple, Optional
 
 import click
 import typer
@@ -20,7 +20,17 @@ from calico_sglint import __version__
 from calico_sglint.fix import STYLES
 from calico_sglint.options import FAIL_LEVELS
 from calico_sglint.profile.settings import SETTING_SPECS, SettingSpec
+from calico_sglint.render.diffformats import DIFF_FORMAT_NAMES
 from calico_sglint.render.formats import CHECK_FORMATS
+from calico_sglint.terminal import (
+    GRAPH_EXTENSIONS,
+    HelpCommand,
+    HelpGroup,
+    TextOptions,
+    output_warning,
+    print_text,
+    progress,
+)
 
 GRAPH_FORMATS = ("mermaid", "dot", "json")
 
@@ -28,16 +38,20 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 app = typer.Typer(
     name="sglint",
+    cls=HelpGroup,
     help=(
         "Prove that every node of a Calico Kubernetes cluster can reach every other node on\n"
         "the ports Calico needs, in Terraform AWS security groups, before terraform apply.\n\n"
         "Examples:\n\n"
-        "  sglint check examples/typha-blocked\n\n"
-        "  sglint check infra/ --encapsulation IPIP --format json\n\n"
-        "  sglint fix examples/typha-blocked --diff\n\n"
-        "  sglint graph examples/typha-blocked --format mermaid\n\n"
-        "  sglint show infra/prod --var-file prod.tfvars\n\n"
-        "  sglint explain calico-typha"
+        "\b\n"
+        "  sglint check examples/typha-blocked\n"
+        "  sglint check infra/ --encapsulation IPIP --format json\n"
+        "  sglint fix examples/typha-blocked --diff\n"
+        "  sglint diff origin/main --format markdown\n"
+        "  sglint graph examples/typha-blocked --format mermaid\n"
+        "  sglint show infra/prod --var-file prod.tfvars\n"
+        "  sglint check infra/prod --plan tfplan.json\n"
+        "  sglint explain calico-typha\n"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -52,17 +66,35 @@ def _choice(values: Any) -> Any:
     return click.Choice(list(values), case_sensitive=False)
 
 
-PATHS_HELP = "Directories (walked recursively) or files (their module is read). Default: ."
+PATHS_HELP = "Directories (walked recursively) or files (their module is read); default: . (the working directory)."
+RULE_HELP = "A rule id, e.g. calico-typha (`sglint rules` lists them)."
+BASE_HELP = "The git revision to compare with: a branch, tag or commit (e.g. origin/main)."
+ARGUMENT_HELP = {"paths": PATHS_HELP, "rule_id": RULE_HELP, "base": BASE_HELP}
+
+
+class Command(HelpCommand):
+    argument_help = ARGUMENT_HELP
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
 VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
 
 # Options shared by `check` and `fix`: one definition, so both commands read the same profile.
 PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
-ConfigOpt = typer.Option(None, "--config", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
+ConfigOpt = typer.Option(None, "--config", "-c", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
+ModuleDirOpt = typer.Option(
+    None, "--module-dir", metavar="DIR", show_default=False,
+    help="A directory of modules already installed, laid out like .terraform/modules (a modules.json, "
+    "or one directory per module call key such as eks or eks.kms); searched after each root's "
+    ".terraform/modules ($TF_DATA_DIR/modules). Repeatable.",
+)
 NoCacheOpt = typer.Option(False, "--no-cache", help="Parse every file again, neither reading nor writing the cache (see `sglint cache`).")
+SkipPathOpt = typer.Option(None, "--skip-path", metavar="GLOB", show_default=False, help="Do not scan modules whose path (from the working directory) or a directory above it matches GLOB, e.g. 'legacy/*' (repeatable; also skip_paths: in the config).")
+EnableRuleOpt = typer.Option(None, "--enable-rule", metavar="RULE", show_default=False, help="Turn a rule on, whatever packs and config say (repeatable).")
+DisableRuleOpt = typer.Option(None, "--disable-rule", metavar="RULE", show_default=False, help="Turn a rule off, whatever packs and config say (repeatable).")
+RequireTrackedOpt = typer.Option(False, "--require-tracked", help="Exit 1 while a file `sglint fix` created is not added to git (the pre-commit hooks use it: a commit cannot leave the fix out).")
+PlanOpt = typer.Option(None, "--plan", metavar="PLAN.json", help="Read `terraform show -json PLANFILE` output instead of evaluating the Terraform; the .tf files under PATHS still give locations, suppressions and fix targets.")
 FailOnOpt = typer.Option(None, "--fail-on", click_type=_choice(FAIL_LEVELS), help="Exit 1 when a finding is at or above this level (default error).")
 
 
@@ -108,7 +140,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        False, "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """Lint Terraform AWS security groups for the paths a Calico cluster needs."""
@@ -116,15 +148,22 @@ def _root(
 
 def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
-    no_cache: bool = False,
+    no_cache: bool = False, plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
+    skip_path: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
     kept as declarations only."""
     from calico_sglint.pipeline import ReadOptions
+    from calico_sglint.source import InputError
     from calico_sglint.terraform.batch import jobs_from_env
     from calico_sglint.terraform.cache import default_cache_dir
 
+    for path in paths or ():
+        if not os.path.exists(path):  # only the error, no empty report after it (exit 2)
+            raise InputError("no such file or directory", path)
+    if paths:
+        paths = _affected(paths)
     return ReadOptions(
         paths=tuple(paths or ["."]),
         var_files=tuple(var_files or ()),
@@ -133,7 +172,22 @@ def _read_options(
         cache_dir=None if no_cache else default_cache_dir(os.environ),
         jobs=jobs_from_env(os.environ),
         prune=True,
+        skip_paths=tuple((os.getcwd(), glob) for glob in skip_path or ()),
+        plan=plan,
+        module_dirs=tuple(module_dirs or ()),
     )
+
+
+def _affected(paths: List[str]) -> List[str]:
+    """Changed files (pre-commit) as the paths whose modules they affect: a Calico YAML,
+    `.sglint.yaml` or tfvars file means the modules under its directory (`changes`)."""
+    from calico_sglint.changes import affected_paths
+
+    affected = affected_paths(paths)
+    if not affected.paths:
+        typer.echo(f"sglint: nothing to check: no Terraform module is affected by {', '.join(affected.unaffecting)}", err=True)
+        raise typer.Exit(EXIT_OK)
+    return list(affected.paths)
 
 
 def _print_diagnostics(diagnostics: Any) -> None:
@@ -146,9 +200,10 @@ def _print_diagnostics(diagnostics: Any) -> None:
 def _emit(text: str, output: Optional[str]) -> None:
     """Print `text`, or write it to `output` (a file) when given."""
     if output:
+        from calico_sglint.files import write_atomically
+
         try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text if text.endswith("\n") else text + "\n")
+            write_atomically(output, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
         except OSError as err:
             from calico_sglint.source import InputError
 
@@ -163,17 +218,21 @@ ALSO_HELP = (
 )
 
 
-def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tuple[str, str]]:
-    """Parse `--also FORMAT=FILE` pairs; a usage error (exit 2) when one is malformed."""
+def _also_reports(
+    also: Optional[List[str]], output: Optional[str], formats: tuple[str, ...] | None = None
+) -> list[tuple[str, str]]:
+    """Parse `--also FORMAT=FILE` pairs (FORMAT one of `formats`, default check's); a usage
+    error (exit 2) when one is malformed."""
     from calico_sglint.render.formats import CHECK_FORMATS
 
+    formats = formats or CHECK_FORMATS
     pairs: list[tuple[str, str]] = []
     for item in also or ():
         name, sep, file = item.partition("=")
         name = name.strip().lower()
-        if not sep or name not in CHECK_FORMATS or not file:
+        if not sep or name not in formats or not file:
             raise typer.BadParameter(
-                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(CHECK_FORMATS)}", param_hint="--also"
+                f"{item!r}: expected FORMAT=FILE with FORMAT one of {', '.join(formats)}", param_hint="--also"
             )
         if file in [f for _, f in pairs] or file == output:
             raise typer.BadParameter(f"{file!r} is named twice", param_hint="--also")
@@ -182,21 +241,28 @@ def _also_reports(also: Optional[List[str]], output: Optional[str]) -> list[tupl
 
 
 def _write_reports(
-    result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any
+    result: Any, chosen: str, output: Optional[str], also: list[tuple[str, str]], context: Any,
+    text: TextOptions = TextOptions(),
 ) -> None:
     """Write the `--also` reports, then the main one to `output` or stdout."""
     from calico_sglint.render.formats import render
     from calico_sglint.render.text import report_lines
 
+    for name, file in [*also, *([(chosen, output)] if output else [])]:
+        warning = output_warning(name, file)
+        if warning:
+            typer.echo(warning, err=True)
     for name, file in also:
         _emit(render(name, result, context), file)
-    if chosen == "text" and not output:
-        _print_text(report_lines(result), None)
+    if chosen == "text" and output:
+        _emit("\n".join(line.text for line in report_lines(result, text.verbose, text.quiet)), output)
+    elif chosen == "text":
+        print_text(report_lines(result, text.verbose, text.quiet), text.color)
     else:
         _emit(render(chosen, result, context), output)
 
 
-@app.command()
+@app.command(cls=Command)
 @with_profile_options
 def check(
     paths: Optional[List[str]] = PathsArg,
@@ -207,11 +273,20 @@ def check(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
+    plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
     no_ignore: bool = typer.Option(False, "--no-ignore", help="Report findings that `# sglint:ignore=...` comments suppress."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings not recorded in this baseline file."),
     write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record today's findings in this file (to adopt sglint on an old repo) and exit 0."),
     also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help=ALSO_HELP, show_default=False),
+    require_tracked: bool = RequireTrackedOpt,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text report: the profile and node groups of every root module, not once per distinct profile."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Text report: the findings and the summary only (no fix hints, profiles or node groups)."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours on a terminal (as with the NO_COLOR environment variable)."),
     profile_flags: Any = None,
 ) -> None:
     """Check that every Calico path between node groups is open, and nothing is exposed.
@@ -220,24 +295,29 @@ def check(
     values, helm_release, calico.yaml manifests, IPPool, FelixConfiguration, kubespray);
     flags and the config file override it. The report says where each setting came from.
 
-    Formats: text (default), json, sarif (SARIF 2.1.0 for code scanning), github (workflow
-    command annotations), junit (JUnit XML), markdown (findings table and mermaid graph, for
-    job summaries). --output writes the report to a file; --also writes more reports from
-    the same run.
+    Formats: text (default), compact (one line per finding), json, sarif (SARIF 2.1.0 for
+    code scanning), github (workflow command annotations), junit (JUnit XML), markdown
+    (findings table and mermaid graph, for job summaries). --output writes the report to a
+    file; --also writes more reports from the same run.
 
     Examples:
 
+    \b
       sglint check examples/typha-blocked
-
       sglint check infra/ --encapsulation IPIP --bgp --format json
-
       sglint check modules/security-groups --config .sglint.yaml --fail-on warning
-
       sglint check infra/ --format sarif -o sglint.sarif
-
       sglint check . -f github --also sarif=out.sarif --also markdown=out.md
+      sglint check infra/ -q --skip-path 'legacy/*' --disable-rule sg-cross-reference
+      sglint check infra/ --write-baseline .sglint-baseline.json
+      sglint check infra/ --baseline .sglint-baseline.json
+      sglint check infra/prod --plan tfplan.json   (terraform show -json tfplan > tfplan.json)
 
-      sglint check infra/ --write-baseline .sglint-baseline.json   (then: --baseline .sglint-baseline.json)
+    Registry, git, S3 and HTTP modules are read from where `terraform init` installed them
+    (.terraform/modules, $TF_DATA_DIR); run `terraform init -backend=false` first, or give
+    --module-dir. A module call sglint cannot read is a module-unreadable warning.
+
+      terraform -chdir=infra/prod init -backend=false && sglint check infra/prod --fail-on warning
     """
     from dataclasses import replace
 
@@ -248,8 +328,10 @@ def check(
     if baseline and write_baseline:
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache), no_ignore=no_ignore, baseline=baseline)
-    result = run_check(options)
+    selection = Selection(skip_path, enable_rule, disable_rule)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs, selection), no_ignore=no_ignore, baseline=baseline)
+    with progress(output_format in (None, "text") and not quiet, options.read.paths):
+        result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if write_baseline:
         from calico_sglint.checks.suppress import baseline_json
@@ -262,29 +344,59 @@ def check(
     chosen = result.config.resolve("format", output_format)
     level = result.config.resolve("fail_on", fail_on)
     context = report_context(paths or ["."], level)
-    _write_reports(result, chosen, output or result.config.output, extra, context)
+    _write_reports(result, chosen, output or result.config.output, extra, context,
+                   text=TextOptions(verbose, quiet, not no_color and not os.environ.get("NO_COLOR")))
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)
-    raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) else EXIT_OK)
+    untracked = require_tracked and _untracked_fixes(result)
+    raise typer.Exit(EXIT_FINDINGS if fails(result.findings, level) or untracked else EXIT_OK)
+
+
+def _untracked_fixes(result: Any) -> bool:
+    """Say which files `sglint fix` created are not added to git; whether there are any."""
+    from calico_sglint.changes import untracked_fixes
+    from calico_sglint.terraform.discover import display_path
+
+    files = [f.path for module in result.workspace.modules.values() for f in module.files]
+    untracked = untracked_fixes(files, os.getcwd())
+    if untracked is None:
+        typer.echo("sglint: --require-tracked: git cannot tell which files are tracked here; not checked", err=True)
+        return False
+    for path in untracked:
+        shown = display_path(path)
+        typer.echo(f"{shown}: written by `sglint fix` and not added to git: run `git add {shown}`, "
+                   "or the commit leaves these rules out", err=True)
+    return bool(untracked)
+
+
+class Selection(NamedTuple):
+    """What to leave out or add: --skip-path globs, --enable-rule and --disable-rule ids."""
+
+    skip_path: Optional[List[str]] = None
+    enable_rule: Optional[List[str]] = None
+    disable_rule: Optional[List[str]] = None
 
 
 def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
+    plan: Optional[str] = None, module_dirs: Optional[List[str]] = None, selection: Selection = Selection(),
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    return CheckOptions(_read_options(paths, var_files, variables, no_cache), flags, config, tuple(rules or ()))
+    read = _read_options(paths, var_files, variables, no_cache, plan, module_dirs, selection.skip_path)
+    return CheckOptions(read, flags, config, tuple(rules or ()), enable_rules=tuple(selection.enable_rule or ()),
+                        disable_rules=tuple(selection.disable_rule or ()))
 
 
-@app.command()
+@app.command(cls=Command)
 @with_profile_options
 def fix(
     paths: Optional[List[str]] = PathsArg,
     style: Optional[str] = typer.Option(None, "--style", click_type=_choice(STYLES), help="Rule style for groups without rules yet (default auto: aws_security_group_rule). Groups with rules keep their style."),
     file_name: Optional[str] = typer.Option(None, "--file", help="Name of the generated file in each module (default calico_sglint.tf)."),
-    diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing."),
-    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a fix would change something."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff and write nothing; exit 1 if a required path is missing."),
+    check_only: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if a required path is missing (whether or not sglint can add its rule)."),
     exit_on_fix: bool = typer.Option(False, "--exit-non-zero-on-fix", help="Exit 1 when rules were written (pre-commit: new files are not 'modified' files)."),
     fail_on: Optional[str] = FailOnOpt,
     config: Optional[str] = ConfigOpt,
@@ -292,33 +404,51 @@ def fix(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
+    require_tracked: bool = RequireTrackedOpt,
+    plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Write the missing security-group rules, in the style each group already uses.
 
     New rules go to calico_sglint.tf in the module of the security group they belong to;
-    inline rules are added inside the group's resource. Nothing else in your files changes.
+    inline rules are added inside the group's resource. A group inside a module you do not
+    edit (registry, git, or outside the scanned paths) gets its rule through the module
+    call: the module's input for extra rules, or a rule on its id output. Nothing else in
+    your files changes; all files are written or none.
 
     Examples:
 
+    \b
       sglint fix examples/typha-blocked
-
       sglint fix infra/ --diff
-
       sglint fix infra/ --check    (for CI and pre-commit: exit 1 if rules are missing)
+      sglint fix infra/prod --plan tfplan.json --diff
+
+    --check and --diff write nothing and exit 1 whenever a required path is missing:
+    when sglint would add a rule, and when it cannot (it then says why, per finding).
     """
+    from dataclasses import replace
+
     from calico_sglint.checks.findings import fails, summary
     from calico_sglint.fix.patches import (
+        paths_stay_missing,
         plan_fixes,
         render_patches,
+        still_missing_lines,
         summary_lines,
         unified_diff,
-        write_patches,
     )
+    from calico_sglint.fix.write import allowed_roots, write_patches
     from calico_sglint.pipeline import check as run_check
 
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
-    result = run_check(options)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs,
+                             Selection(skip_path, enable_rule, disable_rule))
+    with progress(True, options.read.paths):
+        result = run_check(options)
     _print_diagnostics(result.diagnostics)
     if result.has_errors:
         typer.echo("sglint fix: nothing written because the input has errors", err=True)
@@ -335,54 +465,113 @@ def fix(
             typer.echo(unified_diff(patches), nl=False)
         for line in summary_lines(plan, patches, written=False):
             typer.echo(line, err=diff)
-        raise typer.Exit(EXIT_FINDINGS if check_only and patches else EXIT_OK)
-    write_patches(patches)
+        raise typer.Exit(EXIT_FINDINGS if paths_stay_missing(plan, patches) else EXIT_OK)
+    write_patches(patches, allowed_roots(options.read.paths))
     for line in summary_lines(plan, patches, written=True):
         typer.echo(line)
-    after = run_check(options) if patches else result
+    # The plan does not hold the rules just written: check the .tf files again instead.
+    recheck = replace(options, read=replace(options.read, plan=None)) if plan_file else options
+    after = run_check(recheck) if patches else result
+    for line in still_missing_lines(after, plan) if patches else []:
+        typer.echo(line)
     counts = summary(after.findings)
-    typer.echo(f"after fix: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
+    source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
+    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
                f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
-    raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or fails(after.findings, level) else EXIT_OK)
+    untracked = require_tracked and not patches and _untracked_fixes(after)
+    raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
 
 
-def _print_text(lines: list[tuple[str, str]], output: Optional[str]) -> None:
-    """Styled with rich on a terminal; plain text otherwise, without importing rich."""
-    if output:
-        _emit("\n".join(text for text, _ in lines), output)
-        return
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join(text + "\n" for text, _ in lines))
-        return
-    from rich.console import Console
-    from rich.text import Text
+@app.command(cls=Command)
+@with_profile_options
+def diff(
+    base: str = typer.Argument(..., metavar="BASE", help=BASE_HELP),
+    paths: Optional[List[str]] = PathsArg,
+    head: Optional[str] = typer.Option(None, "--head", metavar="REF", help="Compare with this revision instead of the working tree."),
+    merge_base: bool = typer.Option(False, "--merge-base", help="Compare with where HEAD (or --head) forked from BASE, as a pull request does: changes made on BASE since are not counted."),
+    output_format: Optional[str] = typer.Option(None, "--format", "-f", click_type=_choice(DIFF_FORMAT_NAMES), help="text (default), json, markdown or github."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
+    also: Optional[List[str]] = typer.Option(None, "--also", metavar="FORMAT=FILE", help="Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. --also markdown=diff.md.", show_default=False),
+    config: Optional[str] = ConfigOpt,
+    rules: Optional[List[str]] = RulesOpt,
+    var_files: Optional[List[str]] = VarFileOpt,
+    variables: Optional[List[str]] = VarOpt,
+    no_cache: bool = NoCacheOpt,
+    profile_flags: Any = None,
+) -> None:
+    """Say what a change does to the paths Calico needs: closed, opened, still missing.
 
-    console = Console(highlight=False, soft_wrap=True)
-    for text, style in lines:
-        console.print(Text(text, style=style or ""))
+    Checks BASE (read from git objects, nothing is checked out) and the working tree (or
+    --head REF), with the profile detected on each side, and compares every required path,
+    exposure and cycle. Node groups and security groups are matched by Terraform address
+    (a rename is a removal and an addition unless a `moved` block says where it went).
+    Only root modules that read a changed directory are evaluated.
+
+    Exit 1 when the change closes a required path or adds an error-level finding; 0
+    otherwise, whatever was already broken on BASE (see `check` and --baseline for that);
+    2 on usage or input errors.
+
+    Formats: text (default), json (docs/diff.schema.json), markdown (a table and a mermaid
+    graph for a pull-request comment or job summary), github (annotations on the lines that
+    closed a path).
+
+    Examples:
+
+    \b
+      sglint diff origin/main --merge-base     (on a branch: what the branch changes)
+      sglint diff main infra/ --format markdown -o diff.md
+      sglint diff HEAD~1 --head HEAD --format json
+      sglint diff "origin/$GITHUB_BASE_REF" --format github --also markdown=diff.md
+    """
+    from calico_sglint.diff.run import DiffOptions, run_diff
+    from calico_sglint.render.context import report_context
+    from calico_sglint.render.diffformats import render_diff
+
+    extra = _also_reports(also, output, DIFF_FORMAT_NAMES)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
+    result = run_diff(DiffOptions(options, base, head, merge_base))
+    _print_diagnostics(result.head.diagnostics)
+    if result.head.has_errors:
+        raise typer.Exit(EXIT_ERROR)
+    context = report_context(paths or ["."])
+    for name, file in extra:
+        _emit(render_diff(name, result, context), file)
+    chosen = output_format or "text"
+    text = render_diff(chosen, result, context)
+    if chosen == "text" and not output:
+        from calico_sglint.render.difftext import styled
+
+        print_text(styled(text))
+    else:
+        _emit(text, output)
+    raise typer.Exit(EXIT_FINDINGS if result.comparison.fails else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=Command)
 def show(
     paths: Optional[List[str]] = PathsArg,
     output_format: str = typer.Option("text", "--format", "-f", click_type=_choice(("text", "json")), help="text or json."),
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
     """Print what sglint understood: security groups, rules, node groups, unknowns.
 
     Examples:
 
+    \b
       sglint show examples/typha-blocked
-
       sglint show infra/prod --var-file prod.tfvars --format json
+      sglint show infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs, skip_path))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -391,7 +580,7 @@ def show(
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command()
+@app.command(cls=Command)
 @with_profile_options
 def graph(
     paths: Optional[List[str]] = PathsArg,
@@ -402,6 +591,11 @@ def graph(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    skip_path: Optional[List[str]] = SkipPathOpt,
+    enable_rule: Optional[List[str]] = EnableRuleOpt,
+    disable_rule: Optional[List[str]] = DisableRuleOpt,
+    plan_file: Optional[str] = PlanOpt,
+    module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
 ) -> None:
     """Draw the node groups and the paths Calico needs between them.
@@ -413,33 +607,37 @@ def graph(
 
     Examples:
 
+    \b
       sglint graph examples/typha-blocked
-
       sglint graph infra/ --format dot | dot -Tsvg > sg.svg
-
       sglint graph infra/ --encapsulation IPIP --format json -o graph.json
+      sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
     from calico_sglint.render.diagram import build_graphs, render_graph
 
-    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache))
+    result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file,
+                                      module_dirs, Selection(skip_path, enable_rule, disable_rule)))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
+        warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None
+        if warning:
+            typer.echo(warning, err=True)
         _emit(render_graph(build_graphs(result), output_format), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
-@app.command("rules")
+@app.command("rules", cls=Command)
 def list_rules(
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
-    config: Optional[str] = typer.Option(None, "--config", help="Config file whose severities and packs apply."),
+    config: Optional[str] = typer.Option(None, "--config", "-c", help="Config file whose severities and packs apply."),
 ) -> None:
     """List every rule: path requirements and structural checks.
 
     Examples:
 
+    \b
       sglint rules
-
       sglint rules --rules my-packs/
     """
     from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
@@ -453,17 +651,17 @@ def list_rules(
         typer.echo(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
 
 
-@app.command()
+@app.command(cls=Command)
 def explain(
-    rule_id: str = typer.Argument(..., metavar="RULE", help="A rule id, e.g. calico-typha."),
+    rule_id: str = typer.Argument(..., metavar="RULE", help=RULE_HELP),
     rules: Optional[List[str]] = typer.Option(None, "--rules", help="Include a rule pack file or directory."),
 ) -> None:
     """Explain one rule: what it checks, why it matters, an example, how to fix it.
 
     Examples:
 
+    \b
       sglint explain calico-typha
-
       sglint explain sg-cycle
     """
     from calico_sglint.pipeline import CheckOptions, ReadOptions, settings
@@ -481,6 +679,7 @@ def explain(
 
 cache_app = typer.Typer(
     name="cache",
+    cls=HelpGroup,
     help=(
         "The cache of parsed Terraform files, which makes repeated runs fast.\n\n"
         "Files are cached by content in $SGLINT_CACHE_DIR, else $XDG_CACHE_HOME/calico-sglint,\n"
@@ -490,22 +689,23 @@ cache_app = typer.Typer(
         "sglint (a regular file, under a size cap, of the right shape): anything else is\n"
         "parsed again, so a stale, copied or damaged entry cannot change an answer.\n\n"
         "Examples:\n\n"
-        "  sglint cache dir\n\n"
-        "  sglint cache clear"
+        "\b\n"
+        "  sglint cache dir\n"
+        "  sglint cache clear\n"
     ),
     no_args_is_help=True,
 )
 app.add_typer(cache_app)
 
 
-@cache_app.command("dir")
+@cache_app.command("dir", cls=Command)
 def cache_dir() -> None:
     """Print the cache directory.
 
     Examples:
 
+    \b
       sglint cache dir
-
       SGLINT_CACHE_DIR=/tmp/sglint-cache sglint cache dir
     """
     from calico_sglint.terraform.cache import default_cache_dir
@@ -513,13 +713,14 @@ def cache_dir() -> None:
     typer.echo(default_cache_dir(os.environ))
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", cls=Command)
 def cache_clear() -> None:
     """Delete what sglint wrote in the cache directory (files that start with its header,
     and its cache tag); anything else there is kept.
 
     Examples:
 
+    \b
       sglint cache clear
     """
     from calico_sglint.terraform.cache import clear_cache, default_cache_dir

@@ -32,13 +32,14 @@ from calico_sglint.profile.config import (
     load_config,
 )
 from calico_sglint.profile.detect import detect_profile
+from calico_sglint.profile.eks import eks_observations
 from calico_sglint.profile.helm import helm_observations
 from calico_sglint.profile.observations import Scan
 from calico_sglint.profile.rulepack import RulePack, load_packs
 from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
-from calico_sglint.source import Diagnostic, InputError
+from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
@@ -48,6 +49,7 @@ from calico_sglint.terraform.workspace import (
     Workspace,
     load_workspace,
     parse_serially,
+    roots_using,
 )
 
 
@@ -63,6 +65,16 @@ class ReadOptions:
     cache_dir: str | None = None  # parsed-file cache (the CLI's default dir); None: no cache
     jobs: int | None = 1  # parse worker processes; None: one per core when it pays; 1: serial
     prune: bool = False  # keep only declarations of blocks that cannot matter (prune.py)
+    skip_paths: tuple[tuple[str, str], ...] = ()  # (base directory, glob): modules not to scan
+    module_dirs: tuple[str, ...] = ()  # --module-dir: directories of installed modules
+    # (a copy's top, the working tree's top): roots in the copy use the working tree's
+    # .terraform/modules (`sglint diff`'s side written from git has none)
+    installed_mirror: tuple[str, str] | None = None
+    plan: str | None = None  # `terraform show -json` of a plan: read it, the paths for locations
+    # Read and evaluate only the root modules that read a module in one of these directories
+    # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
+    # change cannot touch. None: every root.
+    touched: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,11 @@ class ReadResult:
     models: tuple[Model, ...]
     diagnostics: tuple[Diagnostic, ...]
     configurations: tuple[Configuration, ...] = ()  # one per root, like `models`
+    roots: tuple[str, ...] | None = None  # root module paths, like `models` (None: workspace.roots)
+
+    @property
+    def root_paths(self) -> tuple[str, ...]:
+        return self.workspace.roots if self.roots is None else self.roots
 
     @property
     def has_errors(self) -> bool:
@@ -78,11 +95,23 @@ class ReadResult:
 
 
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
-    """Discover, parse, evaluate and model every root module under `options.paths`."""
+    """Discover, parse, evaluate and model every root module under `options.paths` (or, with
+    `options.plan`, the plan, with the paths' `.tf` files for locations)."""
+    if options.plan is not None:
+        return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    for directory in options.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError("no such directory (--module-dir)", directory)
+    workspace = load_workspace(
+        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
+        module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
+        installed_mirror=options.installed_mirror, skip=options.skip_paths,
+    )
+    if options.touched is not None:
+        workspace = replace(workspace, roots=roots_using(workspace, options.touched))
     diagnostics = list(workspace.diagnostics)
-    if not workspace.modules and not any(d.severity == "error" for d in diagnostics):
+    if not workspace.modules and options.touched is None and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
@@ -93,6 +122,37 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
     return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
+
+
+def read_plan_file(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
+    """Model the plan `options.plan`; the `.tf` files under the paths (when there are any)
+    give locations, suppression comments and the modules `fix` writes to."""
+    from calico_sglint.terraform.discover import display_path
+    from calico_sglint.terraform.plan import read_plan
+    from calico_sglint.terraform.planfile import load_plan
+    from calico_sglint.terraform.plansource import SourceMap, choose_root
+
+    if options.var_files or options.vars:
+        raise InputError("--var and --var-file do not apply to --plan: the plan holds every variable's value")
+    plan = load_plan(options.plan)  # type: ignore[arg-type]
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    root = choose_root(plan, workspace)
+    shown = display_path(os.path.abspath(plan.path))
+    sources = SourceMap(plan, workspace, root, shown)
+    root_display = workspace.modules[root].display if root is not None else shown
+    wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
+    try:
+        config = read_plan(plan, sources, root_display, wanted)
+    except RecursionError:
+        raise InputError("values nested too deeply to read", plan.path) from None
+    diagnostics = [*workspace.diagnostics, *config.diagnostics]
+    if root is None and workspace.modules:
+        diagnostics.append(Diagnostic(
+            "warning", "no root module under the given paths declares this plan's resources: findings point at the plan file",
+            Location(shown, 1, 1),
+        ))
+    root_path = root if root is not None else os.path.abspath(options.paths[0] if options.paths else ".")
+    return ReadResult(workspace, (build_model(config),), tuple(dict.fromkeys(diagnostics)), (config,), (root_path,))
 
 
 def parser_for(options: ReadOptions) -> ParseMany:
@@ -132,6 +192,8 @@ class CheckOptions:
     rule_paths: tuple[str, ...] = ()  # --rules
     no_ignore: bool = False  # --no-ignore: report suppressed findings too
     baseline: str | None = None  # --baseline FILE: report only findings not in it
+    enable_rules: tuple[str, ...] = ()  # --enable-rule: on, whatever packs and config say
+    disable_rules: tuple[str, ...] = ()  # --disable-rule: off, whatever packs and config say
 
 
 def settings(
@@ -147,7 +209,12 @@ def settings(
     config = load_config(path, path if options.config_path else (path and _shown(path)))
     pack = load_packs([*config.rule_paths, *options.rule_paths])
     check_rule_ids(config, pack)
-    found = (config, pack.with_overrides(config.severity, config.disable))
+    for rule_id in (*options.enable_rules, *options.disable_rules):
+        if pack.get(rule_id) is None:
+            known = ", ".join(r.id for r in pack.rules)
+            raise InputError(f"--enable-rule/--disable-rule: no rule {rule_id!r}; known rules: {known}")
+    found = (config, pack.with_overrides(config.severity, config.disable)
+             .with_selection(options.enable_rules, options.disable_rules))
     if memo is not None:
         memo[path] = found
     return found
@@ -163,22 +230,31 @@ def check(options: CheckOptions) -> CheckResult:
     memo: dict[str | None, tuple[Config, RulePack]] = {}
     config, pack = settings(options, memo=memo)
     baseline = load_baseline(options.baseline) if options.baseline else None
-    result = read(replace(options.read, extra_types=options.read.extra_types | {"helm_release"}))
-    found = scan(options.read.paths) if result.workspace.roots else Scan()
+    for directory in config.module_dirs:
+        if not os.path.isdir(directory):
+            raise InputError(f"module_dirs: no such directory: {_shown(directory)}", config.file)
+    result = read(replace(
+        options.read,
+        extra_types=options.read.extra_types | {"helm_release"},
+        module_dirs=(*options.read.module_dirs, *config.module_dirs),
+        skip_paths=(*options.read.skip_paths, *config.skip_paths),
+    ))
+    found = scan(options.read.paths) if result.root_paths else Scan()
     diagnostics = [*result.diagnostics, *found.diagnostics]
     roots = []
-    for root_path, model, configuration in zip(result.workspace.roots, result.models, result.configurations):
+    for root_path, model, configuration in zip(result.root_paths, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect_profile(
-            root_path, result.workspace.roots, found.files, helm_observations(configuration), decided
+            root_path, result.root_paths, found.files,
+            helm_observations(configuration) + eks_observations(configuration), decided,
         )
         diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
-        cluster = assign_roles(model, root_config.roles)
+        cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
         roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
-                                checked.requirements))
+                                checked.requirements, checked.not_checked, configuration.id_outputs))
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, result.workspace)

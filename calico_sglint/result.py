@@ -23,7 +23,11 @@ class RootResult:
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
     paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
-    requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on
+    requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on that checked something
+    not_checked: tuple[tuple[str, str], ...] = ()  # (rule id, why) of requirements switched on that checked nothing
+    # (module instance, output, resource address): ids that called modules expose, so `fix`
+    # can refer to a group in a module from the calling module
+    id_outputs: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

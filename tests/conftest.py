@@ -80,3 +80,24 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+@pytest.fixture
+def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`run(cwd, *args)`: the real `sglint` entry point, run from `cwd`."""
+
+    def go(cwd: Path, *args: str) -> CliResult:
+        monkeypatch.chdir(cwd)
+        return sglint(*args)
+
+    return go
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under `root` (relative path) with the sha256 of its bytes."""
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }

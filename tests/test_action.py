@@ -14,6 +14,7 @@ in the source tree (build/, *.egg-info) and the checkout must stay clean.
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import site
 import subprocess
 import sys
 import sysconfig
+import threading
 import venv
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +31,10 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, REPO
+from conftest import EXAMPLES, FIXTURES, REPO
+from plan_scenarios import typha_incident
 from test_diagram import TYPHA_MERMAID
+from test_diff import TYPHA_ALL_NODES, TYPHA_WORKERS_ONLY, Repo, cluster_tf
 from test_formats import SARIF_VALIDATOR
 
 pytestmark = pytest.mark.slow  # each test runs the Action's steps in real shells, one installs a venv
@@ -88,9 +92,9 @@ def offline_venv(path: Path) -> None:
 def action_copy(target: Path) -> Path:
     """What `actions/checkout` of the action's repository gives: the files pip needs."""
     target.mkdir()
-    for name in ("action.yml", "pyproject.toml", "README.md"):
+    for name in ("action.yml", "pyproject.toml", "README.md", "constraints.txt"):
         shutil.copy(REPO / name, target / name)
-    for package in ("calico_sglint", "rules"):
+    for package in ("calico_sglint", "rules", "action"):
         shutil.copytree(REPO / package, target / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target
 
@@ -147,22 +151,27 @@ def run_step(
                           cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
 
 
-def run_action(runner: dict[str, str], workspace: Path, **given: str) -> ActionRun:
-    """Every step after the install, in the workspace, with the install step's outputs."""
+def run_action(runner: dict[str, str], workspace: Path, event: dict[str, str] | None = None, **given: str) -> ActionRun:
+    """Every step after the install, in the workspace, with the install step's outputs and
+    the runner's `event` variables (GITHUB_EVENT_NAME, ...). A failed step skips the next
+    ones unless they run `if: always() && ...` (the install step succeeded); the run fails
+    with the first failure."""
     summary = workspace.parent / f"{workspace.name}-summary.md"
     summary.write_text(given.pop("earlier_summary", ""))
-    env = {**runner, "GITHUB_WORKSPACE": str(workspace), "GITHUB_STEP_SUMMARY": str(summary)}
+    env = {**runner, **(event or {}), "GITHUB_WORKSPACE": str(workspace), "GITHUB_STEP_SUMMARY": str(summary)}
     env.pop("SGLINT_INSTALLED")
     steps = {"install": {"sglint": runner["SGLINT_INSTALLED"]}}
     values = inputs(**given)
     stdout = stderr = ""
     code = 0
     for step in ACTION["runs"]["steps"][1:]:
-        done = run_step(step, values, steps, env, workspace)
-        stdout, stderr, code = stdout + done.stdout, stderr + done.stderr, done.returncode
-        steps[step["id"]] = read_outputs(workspace / f"output-{step['id']}")
-        if code:
+        if "uses" in step:  # actions/cache: the runner restores and saves; nothing to run here
+            continue
+        if code and not str(step.get("if", "")).startswith("always() &&"):
             break
+        done = run_step(step, values, steps, env, workspace)
+        stdout, stderr, code = stdout + done.stdout, stderr + done.stderr, code or done.returncode
+        steps[step["id"]] = read_outputs(workspace / f"output-{step['id']}")
     outputs = {name: substitute(spec["value"], values, steps, env) for name, spec in ACTION["outputs"].items()}
     return ActionRun(code, stdout, stderr, outputs, summary.read_text(), workspace)
 
@@ -206,7 +215,7 @@ def test_the_action_annotates_summarises_writes_sarif_and_fails(runner, workspac
     run = run_action(runner, workspace, path="examples/typha-blocked", earlier_summary="# Earlier step\n")
     assert run.code == 1
     assert run.stdout.splitlines() == TYPHA_ANNOTATIONS
-    assert run.outputs == {"exit-code": "1", "sarif-file": "sglint.sarif"}
+    assert run.outputs == {"exit-code": "1", "sarif-file": "sglint.sarif", "diff-exit-code": ""}
     summary = run.summary
     assert summary.startswith(
         "# Earlier step\n## calico-sglint\n\n**2 errors, 1 warning** in 1 root module (`examples/typha-blocked`).")
@@ -250,7 +259,7 @@ def test_annotations_summary_and_sarif_can_be_switched_off(runner, workspace: Pa
     assert "examples/typha-blocked/main.tf:21: error [calico-typha]" in run.stdout
     assert run.summary == ""
     assert not (workspace / "sglint.sarif").exists()
-    assert run.outputs == {"exit-code": "1", "sarif-file": ""}
+    assert run.outputs == {"exit-code": "1", "sarif-file": "", "diff-exit-code": ""}
 
 
 def test_profile_inputs_become_flags(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
@@ -260,6 +269,13 @@ def test_profile_inputs_become_flags(runner, workspace: Path) -> None:  # type: 
     ipip = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="IPIP", typha="false")
     rules = {r["ruleId"] for r in json.loads((workspace / "sglint.sarif").read_text())["runs"][0]["results"]}
     assert (ipip.code, rules) == (1, {"calico-bgp", "calico-ipip", "sg-cross-reference"})
+
+
+def test_a_plan_input_checks_the_plan(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    typha_incident().write(workspace / "tfplan.json")
+    run = run_action(runner, workspace, path="examples/typha-blocked", plan="tfplan.json", **{"sarif-file": ""})
+    assert run.code == 1
+    assert run.stdout.splitlines() == TYPHA_ANNOTATIONS
 
 
 def test_inputs_are_data_never_shell_code(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
@@ -282,6 +298,9 @@ def test_bad_inputs_exit_2(runner, workspace: Path) -> None:  # type: ignore[no-
 
 def test_no_script_inlines_an_expression() -> None:
     for step in ACTION["runs"]["steps"]:
+        if "uses" in step:
+            assert step["uses"] == "actions/cache@v4"
+            continue
         assert "${{" not in step["run"]
         assert step["shell"] == "bash"
     assert ACTION["runs"]["using"] == "composite"
@@ -295,7 +314,7 @@ def test_the_documented_workflow_is_complete_and_pinned() -> None:
     assert block is not None
     workflow = yaml.safe_load(block.group(1))
     assert workflow[True]["pull_request"]["paths"][:2] == ["**/*.tf", "**/*.tfvars"]  # YAML 1.1: `on` is True
-    assert workflow["permissions"] == {"contents": "read", "security-events": "write"}
+    assert workflow["permissions"] == {"contents": "read", "actions": "read", "security-events": "write"}
     steps = workflow["jobs"]["sglint"]["steps"]
     assert steps[0]["uses"].startswith("actions/checkout@")
     ours = steps[1]
@@ -312,22 +331,199 @@ def test_the_readme_links_the_actions_guide() -> None:
     assert "(docs/github-actions.md)" in (REPO / "README.md").read_text()
 
 
+def test_vars_baseline_and_extra_args_inputs(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    sized = run_action(runner, workspace, path="examples/typha-blocked", vars="worker_count=1\nami_id=ami 1")
+    assert "aws_instance.worker<br/>worker, 1 node<br/>" in sized.summary
+    wrote = run_action(runner, workspace, path="examples/typha-blocked", annotations="false", summary="false",
+                       **{"sarif-file": "", "extra-args": "--write-baseline .sglint-baseline.json"})
+    assert (wrote.code, wrote.stdout) == (0, "sglint: wrote 3 findings to the baseline .sglint-baseline.json\n")
+    known = run_action(runner, workspace, path="examples/typha-blocked", baseline=".sglint-baseline.json")
+    assert (known.code, known.stdout) == (0, "sglint: 0 errors, 0 warnings\n")
+    assert "**0 errors, 0 warnings** in 1 root module" in known.summary
+    injected = run_action(runner, workspace, path="examples/typha-blocked", **{"extra-args": "--fail-on $(id)"})
+    assert injected.code == 2 and "'$(id)' is not one of" in injected.stderr
+
+
+def test_the_install_is_pinned_and_cached() -> None:
+    install, cache = ACTION["runs"]["steps"][:2]
+    assert '--constraint "$GITHUB_ACTION_PATH/constraints.txt"' in install["run"]
+    assert install["env"]["PIP_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-pip-cache"
+    assert cache["if"] == "inputs.cache == 'true'"
+    assert cache["with"]["path"].splitlines() == ["${{ runner.temp }}/calico-sglint-pip-cache",
+                                             "${{ runner.temp }}/calico-sglint-cache"]
+    assert cache["with"]["key"] == ("calico-sglint-${{ runner.os }}-${{ steps.install.outputs.lock }}-"
+                                    "${{ hashFiles('**/*.tf', '**/*.tfvars') }}")
+    check = ACTION["runs"]["steps"][2]
+    assert check["env"]["SGLINT_CACHE_DIR"] == "${{ runner.temp }}/calico-sglint-cache"
+    pinned = dict(line.split("==", 1) for line in (REPO / "constraints.txt").read_text().splitlines()
+                  if line and not line.startswith("#") and ";" not in line)
+    from importlib.metadata import version
+
+    assert {name: version(name) for name in pinned} == pinned  # the versions the tests ran with
+
+
+def test_the_lock_output_names_the_pins(runner) -> None:  # type: ignore[no-untyped-def]
+    lock = read_outputs(Path(runner["RUNNER_TEMP"]).parent / "output-install")["lock"]
+    assert re.fullmatch(r"[0-9a-f]{16}", lock)
+
+
 def test_every_profile_setting_is_an_input_passed_as_its_flag() -> None:
     """The Action exposes each setting of the profile registry, under the flag's name, and
     its script hands it to sglint with that flag (switches as --name/--no-name)."""
     from calico_sglint.profile.settings import SETTING_SPECS
 
-    script = next(step for step in ACTION["runs"]["steps"] if step.get("id") == "check")
-    for spec in SETTING_SPECS:
-        name = spec.flag[2:]
-        variable = "SGLINT_" + spec.name.upper()
-        assert name in ACTION["inputs"], name
-        assert script["env"][variable] == f"${{{{ inputs.{name} }}}}"
-        passed = f'switch {name} "${variable}"' if spec.kind == "switch" else f'args+=({spec.flag} "${variable}")'
-        assert passed in script["run"], name
+    for step in ("check", "diff"):
+        script = next(s for s in ACTION["runs"]["steps"] if s.get("id") == step)
+        for spec in SETTING_SPECS:
+            name = spec.flag[2:]
+            variable = "SGLINT_" + spec.name.upper()
+            assert name in ACTION["inputs"], name
+            assert script["env"][variable] == f"${{{{ inputs.{name} }}}}", (step, name)
+            passed = f'switch {name} "${variable}"' if spec.kind == "switch" else f'args+=({spec.flag} "${variable}")'
+            assert passed in script["run"], (step, name)
 
 
 def test_the_src_dst_check_input_reaches_the_check(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
     run = run_action(runner, workspace, path="examples/typha-blocked", encapsulation="None", typha="false",
                      **{"aws-src-dst-check": "Enable", "sarif-file": ""})
     assert "calico-src-dst-check" in run.stdout and "Felix's awsSrcDstCheck is Enable (from --aws-src-dst-check)" in run.stdout
+
+
+def test_the_documented_workflow_runs_in_a_consumer_repository(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The `with:` of docs/github-actions.md's workflow, run by the faked runner in a consumer
+    repository whose infra/ holds the Typha incident."""
+    block = re.search(r"```yaml\n(.*?)```", (REPO / "docs" / "github-actions.md").read_text(), re.S)
+    assert block is not None
+    ours = yaml.safe_load(block.group(1))["jobs"]["sglint"]["steps"][1]
+    consumer = tmp_path / "consumer"
+    shutil.copytree(EXAMPLES / "typha-blocked", consumer / "infra")
+    (consumer / ".git").mkdir()
+    run = run_action(runner, consumer, **{name: str(value) for name, value in ours["with"].items()})
+    assert (run.code, run.outputs["exit-code"], run.outputs["sarif-file"]) == (1, "1", ours["with"]["sarif-file"])
+    assert run.stdout.splitlines()[-1] == "sglint: 2 errors, 1 warning"
+    assert run.stdout.startswith("::error file=infra/main.tf,line=21,endLine=25,title=calico-typha")
+    assert json.loads((consumer / ours["with"]["sarif-file"]).read_text())["runs"][0]["results"][0]["ruleId"] == "calico-typha"
+    assert "**2 errors, 1 warning** in 1 root module (`infra`)." in run.summary
+
+
+# --- sglint diff on pull requests ----------------------------------------------------------
+
+
+def pull_request(tmp_path: Path, base: str, number: int = 7) -> dict[str, str]:
+    """The runner's variables for a pull_request event whose base commit is `base`."""
+    payload = tmp_path / "event.json"
+    payload.write_text(json.dumps({"pull_request": {"number": number, "base": {"sha": base}}}))
+    return {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(payload), "GITHUB_REPOSITORY": "acme/infra"}
+
+
+@pytest.fixture
+def incident_pr(tmp_path: Path) -> tuple[Path, str]:
+    """A checkout of a pull request that moves Typha to the workers only: its base commit,
+    and the change in the working tree (as a merge checkout has it)."""
+    repo = Repo(tmp_path / "pr")
+    base = repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES)}, "cluster")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY)})
+    return repo.root, base
+
+
+def test_on_a_pull_request_the_diff_fails_the_job_and_goes_to_the_summary(  # type: ignore[no-untyped-def]
+    runner, incident_pr: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, base = incident_pr
+    run = run_action(runner, root, event=pull_request(tmp_path, base), path="infra", **{"fail-on": "never", "sarif-file": ""})
+    assert (run.code, run.outputs["exit-code"], run.outputs["diff-exit-code"]) == (1, "0", "1")
+    assert run.summary.count("## calico-sglint diff") == 1
+    assert "**FAIL: this change closes 2 required paths and adds 2 error-level findings**" in run.summary
+    closing = [line for line in run.stdout.splitlines() if "title=calico-typha%3A required path closed" in line]
+    assert len(closing) == 2 and all(line.startswith("::error file=infra/main.tf,line=") for line in closing)
+    assert run.stdout.splitlines()[-1] == "sglint diff: FAIL: this change closes 2 required paths and adds 2 error-level findings"
+
+
+class FakeGitHub(http.server.ThreadingHTTPServer):
+    """The issue-comment endpoints of the GitHub REST API, in memory."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _CommentHandler)
+        self.comments: dict[int, dict[str, Any]] = {
+            1: {"id": 1, "body": "<!-- calico-sglint diff -->\nforged by a person", "user": {"type": "User"}},
+        }
+        self.requests: list[tuple[str, str, str]] = []
+
+
+class _CommentHandler(http.server.BaseHTTPRequestHandler):
+    server: FakeGitHub
+
+    def _answer(self, status: int, value: Any) -> None:
+        data = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> str:
+        self.server.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length))["body"] if length else ""
+
+    def do_GET(self) -> None:
+        self._body()
+        self._answer(200, list(self.server.comments.values()))
+
+    def do_POST(self) -> None:
+        body = self._body()
+        number = max(self.server.comments) + 1
+        self.server.comments[number] = {"id": number, "body": body, "user": {"type": "Bot"}}
+        self._answer(201, self.server.comments[number])
+
+    def do_PATCH(self) -> None:
+        body = self._body()
+        number = int(self.path.rsplit("/", 1)[1])
+        self.server.comments[number]["body"] = body
+        self._answer(200, self.server.comments[number])
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_pull_request_comment_is_written_once_then_updated(  # type: ignore[no-untyped-def]
+    runner, incident_pr: tuple[Path, str], tmp_path: Path
+) -> None:
+    root, base = incident_pr
+    server = FakeGitHub()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        event = {**pull_request(tmp_path, base), "GITHUB_API_URL": f"http://127.0.0.1:{server.server_port}"}
+        given = {"path": "infra", "sarif-file": "", "diff-comment": "true", "github-token": "t0ken", "annotations": "false"}
+        first = run_action(runner, root, event=event, **given)
+        (root / "infra" / "main.tf").write_text(cluster_tf(TYPHA_ALL_NODES))  # the author fixes it
+        second = run_action(runner, root, event=event, **given)
+    finally:
+        server.shutdown()
+    assert (first.outputs["diff-exit-code"], second.outputs["diff-exit-code"]) == ("1", "0")
+    assert [(method, path) for method, path, _ in server.requests] == [
+        ("GET", "/repos/acme/infra/issues/7/comments?per_page=100&page=1"),
+        ("POST", "/repos/acme/infra/issues/7/comments"),
+        ("GET", "/repos/acme/infra/issues/7/comments?per_page=100&page=1"),
+        ("PATCH", "/repos/acme/infra/issues/comments/2"),
+    ]
+    assert {auth for _, _, auth in server.requests} == {"Bearer t0ken"}
+    assert sorted(server.comments) == [1, 2]  # one comment of ours; the forged one untouched
+    assert server.comments[1]["body"].endswith("forged by a person")
+    body = server.comments[2]["body"]
+    assert body.startswith("<!-- calico-sglint diff -->\n## calico-sglint diff\n\n**OK: nothing sglint checks changed**")
+    assert "calico-sglint: updated the comment on pull request #7" in second.stdout
+
+
+def test_the_module_dirs_input_reads_installed_modules(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    """Registry, git and S3 modules cached outside .terraform/modules, one directory per call key."""
+    scenario = FIXTURES / "installed-modules"
+    shutil.copytree(scenario / "root", workspace / "infra")
+    for key, package in (("nodes", "k8s-nodes"), ("nodes.vxlan", "sg-rule"), ("bastion", "bastion-sg"), ("dns", "dns")):
+        shutil.copytree(scenario / "modules" / package, workspace / "module-cache" / key)
+    unread = run_action(runner, workspace, path="infra", **{"fail-on": "warning", "sarif-file": ""})
+    assert unread.code == 1 and "module-unreadable" in unread.stdout
+    read = run_action(runner, workspace, path="infra", **{"fail-on": "warning", "sarif-file": "",
+                                                          "module-dirs": "module-cache"})
+    assert (read.code, "module-unreadable" in read.stdout) == (0, False)

@@ -141,6 +141,17 @@ def test_identical_files_are_parsed_once(tmp_path: Path) -> None:
     assert a.body is b.body and (a.path, b.path) == ("a/versions.tf", "b/versions.tf")
 
 
+def test_identical_modules_are_parsed_once_by_workers_too(tmp_path: Path, always_parallel) -> None:
+    """Two installs of one registry module (.terraform/modules/a and .../b) parse once."""
+    module = {"main.tf": 'resource "aws_security_group" "node" {}\n', "variables.tf": 'variable "name" {}\n'}
+    write(tmp_path, {f"{d}/{name}": text for d in ("a", "b") for name, text in module.items()})
+    requests = [(str(tmp_path / d / name), f"{d}/{name}") for d in ("a", "b") for name in module]
+    store = open_cache(str(tmp_path / "cache"))
+    results = batch.parse_batch(requests, store, 2)
+    assert [r.path for r in results] == [d for _, d in requests]  # type: ignore[union-attr]
+    assert results[0].body is results[2].body and results[1].body is results[3].body  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("jobs", "files", "size", "cpus", "expected"),
     [

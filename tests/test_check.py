@@ -151,13 +151,13 @@ def test_a_broken_config_is_one_line_and_exit_2(tmp_path: Path, sglint, in_repo)
     )
 
 
-def test_text_report_groups_by_file_with_hints_and_profile(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+def test_text_report_groups_by_root_with_hints_and_profile(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     result = sglint("check", "examples/typha-blocked")
     lines = result.stdout.splitlines()
-    assert lines[0] == "examples/typha-blocked/main.tf"
+    assert lines[0] == "examples/typha-blocked"
     assert lines[1].startswith("  examples/typha-blocked/main.tf:21: error [calico-typha] aws_instance.worker")
     assert lines[2].startswith("      fix: Add an ingress rule on aws_security_group.master for tcp/5473")
-    assert "  checked: calico-typha, calico-vxlan, k8s-apiserver, k8s-kubelet" in lines
+    assert "  requirements: calico-typha, calico-vxlan, k8s-apiserver, k8s-kubelet" in lines
     assert lines[-1] == "2 errors, 1 warning"
     assert "\x1b[" not in result.stdout  # plain when not a terminal
 
@@ -174,7 +174,9 @@ def test_rules_lists_every_rule(sglint) -> None:  # type: ignore[no-untyped-def]
     ids = [line.split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")]
     assert ids == [
         "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
-        "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet", "sg-cycle",
+        "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks",
+        "module-unreadable", "no-node-groups", "no-security-groups",
+        "k8s-apiserver", "k8s-kubelet", "sg-cycle",
         "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
         "sg-unknown-reference", "sglint-ignore",
     ]
@@ -203,3 +205,97 @@ def test_changed_files_of_one_module_check_the_module_once(tmp_path: Path, sglin
     report = sglint("check", "m/sgs.tf", "m/instances.tf", "m/terraform.tfvars", "--format", "json").json()
     assert [r["root"] for r in report["roots"]] == ["m"]
     assert [f["rule_id"] for f in report["findings"]] == ["calico-typha", "sg-cross-reference", "calico-typha"]
+
+
+def test_the_summary_line_counts_an_unverified_finding_once(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    text = sglint("check", "fixtures/unverified-external-groups").stdout
+    assert text.rstrip().splitlines()[-1] == "0 errors, 8 warnings (8 unverified)"
+    one = sglint("check", "fixtures/check-unverified").stdout
+    assert one.rstrip().splitlines()[-1] == "0 errors, 1 warning (1 unverified)"
+
+
+def test_a_setting_turned_off_by_a_flag_is_reported_in_its_no_form(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    report = sglint("check", "fixtures/profile-vxlan", "--no-typha", "--no-wireguard", "--format", "json").json()
+    profile = report["roots"][0]["profile"]
+    assert (profile["typha"], profile["wireguard"]) == (
+        {"value": False, "source": "--no-typha"}, {"value": False, "source": "--no-wireguard"})
+    text = sglint("check", "fixtures/profile-vxlan", "--no-typha").stdout
+    assert "typha=off" in text and "--no-typha" in text
+
+
+def test_a_roots_profile_does_not_depend_on_what_else_is_checked(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    # team-b/ippool.yaml (IP-in-IP) is beside root `a`, not above it: `a` keeps the defaults
+    # whether it is checked alone, with team-b/prod, or as part of the whole tree.
+    def root_a(*paths: str) -> tuple[object, list[object]]:
+        report = sglint("check", *paths, "--format", "json").json()
+        root = next(r for r in report["roots"] if r["root"] == "fixtures/profile-scope/a")
+        return root["profile"]["encapsulation"], [f for f in report["findings"] if f["root"] == root["root"]]
+
+    alone = root_a("fixtures/profile-scope/a/main.tf")
+    assert alone == ({"value": "VXLAN", "source": "default"}, [])
+    assert root_a("fixtures/profile-scope/a/main.tf", "fixtures/profile-scope/team-b/prod/main.tf") == alone
+    assert root_a("fixtures/profile-scope") == alone
+
+
+def test_an_ipv6_only_cluster_needs_no_source_destination_check(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    # Detected from the Installation's IPv6-only pool; the IPv6-only subnets say so as well.
+    report = sglint("check", "fixtures/ipv6-only", "--format", "json").json()
+    assert report["roots"][0]["profile"]["ipv6_only"]["value"] is True
+    assert "calico-src-dst-check" not in report["roots"][0]["requirements"]
+    assert report["findings"] == []
+    by_subnets = sglint("check", "fixtures/ipv6-only", "--no-ipv6-only", "--format", "json").json()
+    assert [f["rule_id"] for f in by_subnets["findings"]] == []
+    # The same CrossSubnet profile on IPv4 nodes wants the check off.
+    ipv4 = sglint("check", "fixtures/profile-crosssubnet", "--format", "json").json()
+    assert "calico-src-dst-check" in [f["rule_id"] for f in ipv4["findings"]]
+    flagged = sglint("check", "fixtures/profile-crosssubnet", "--ipv6-only", "--format", "json").json()
+    assert "calico-src-dst-check" not in [f["rule_id"] for f in flagged["findings"]]
+
+
+def test_a_control_plane_target_may_keep_etcd_but_not_a_whole_protocol_closed(
+    sglint, copy_tree  # type: ignore[no-untyped-def]
+) -> None:
+    tree = copy_tree(FIXTURES / "native-routing-control-plane")
+    main = tree / "main.tf"
+    main.write_text(main.read_text().replace('    "udp-1to65535"    = { protocol = "udp", from = 1, to = 65535 }\n', ""))
+    report = sglint("check", tree.name, "--format", "json").json()
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert [(f["rule_id"], f["path"]["protocol"], f["path"]["from_port"], f["path"]["to_port"], f["path"]["missing"],
+             f["fix"]) for f in errors] == [
+        ("calico-native-routing", "udp", 1, 65535, "ingress", [{
+            "security_group": "aws_security_group.masters", "direction": "ingress", "protocol": "udp",
+            "from_port": 1, "to_port": 65535, "peer": "aws_security_group.nodes"}]),
+    ]
+    # The fix reopens UDP, never etcd.
+    diff = sglint("fix", tree.name, "--diff").stdout
+    assert 'protocol                 = "udp"' in diff and "2380" not in diff and "4001" not in diff
+
+
+def test_a_requirement_that_checks_nothing_in_one_cluster_says_so(tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path, {"main.tf": """
+resource "aws_security_group" "a" {}
+resource "aws_security_group" "b" {}
+resource "aws_instance" "a_master" {
+  vpc_security_group_ids = [aws_security_group.a.id]
+  tags                   = { KubernetesCluster = "a" }
+}
+resource "aws_instance" "a_worker" {
+  count                  = 2
+  vpc_security_group_ids = [aws_security_group.a.id]
+  tags                   = { KubernetesCluster = "a" }
+}
+resource "aws_instance" "b_node" {
+  count                  = 2
+  vpc_security_group_ids = [aws_security_group.b.id]
+  tags                   = { KubernetesCluster = "b" }
+}
+"""})
+    root = sglint("check", str(tmp_path), "--format", "json").json()["roots"][0]
+    assert root["requirements"] == ["calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"]
+    assert root["not_checked"] == [
+        {"rule_id": "k8s-apiserver", "reason": "no control-plane node group to check paths to in cluster b"},
+        {"rule_id": "k8s-kubelet", "reason": "no control-plane node group to check paths from in cluster b"},
+    ]
+    assert [(c["name"], c["node_groups"]) for c in root["clusters"]] == [
+        ("a", ["aws_instance.a_master", "aws_instance.a_worker"]), ("b", ["aws_instance.b_node"]),
+    ]

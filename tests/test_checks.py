@@ -152,7 +152,7 @@ resource "aws_security_group" "{sg}" {{
 
     def test_standalone_rules_in_both_directions_are_no_cycle(self, check) -> None:  # type: ignore[no-untyped-def]
         source = MUTUAL_SSH
-        assert ids(check(source)) == ["sg-cross-reference"]
+        assert ids(check(source)) == ["no-node-groups", "sg-cross-reference"]
 
     def test_one_direction_is_no_cross_reference(self, check) -> None:  # type: ignore[no-untyped-def]
         source = '''
@@ -167,7 +167,7 @@ resource "aws_security_group_rule" "a_from_b" {
   source_security_group_id = aws_security_group.b.id
 }
 '''
-        assert check(source) == []
+        assert ids(check(source)) == ["no-node-groups"]  # and no sg-cross-reference
 
     def test_exposure_only_counts_node_groups_and_calico_ports(self, check) -> None:  # type: ignore[no-untyped-def]
         source = '''
@@ -260,8 +260,8 @@ resource "aws_vpc_security_group_ingress_rule" "new" {
   cidr_ipv4         = "10.0.0.0/8"
 }
 '''
-        (finding,) = check(source)
-        assert finding["rule_id"] == "sg-mixed-rule-styles"
+        no_nodes, finding = check(source)
+        assert (no_nodes["rule_id"], finding["rule_id"]) == ("no-node-groups", "sg-mixed-rule-styles")
         assert "aws_security_group_rule resources and aws_vpc_security_group_*_rule resources" in finding["message"]
 
     def test_a_typo_in_the_rules_own_security_group(self, check) -> None:  # type: ignore[no-untyped-def]
@@ -276,15 +276,15 @@ resource "aws_security_group_rule" "r" {
   cidr_blocks       = ["10.0.0.0/8"]
 }
 '''
-        (finding,) = check(source)
-        assert finding["rule_id"] == "sg-unknown-reference"
+        no_nodes, finding = check(source)
+        assert (no_nodes["rule_id"], finding["rule_id"]) == ("no-node-groups", "sg-unknown-reference")
         assert finding["message"] == (
             "aws_security_group_rule.r names aws_security_group.bastoin, which is not declared in this module"
         )
         assert finding["location"]["line"] == 8
 
     def test_disabled_in_config(self, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-        write(tmp_path, {".sglint.yaml": "disable:\n  - sg-cross-reference\nseverity:\n  calico-typha: info\n"})
+        write(tmp_path, {".sglint.yaml": "disable:\n  - sg-cross-reference\n  - no-node-groups\nseverity:\n  calico-typha: info\n"})
         source = MUTUAL_SSH
         assert check(source) == []
 
@@ -403,3 +403,21 @@ def test_a_user_pack_cannot_add_a_structural_check(tmp_path) -> None:  # type: i
     )
     with pytest.raises(InputError, match=r"rules\[0\]\.kind: structural checks are built in"):
         load_packs([str(pack)])
+
+
+class TestCoverage:
+    def test_security_groups_without_any_node_group(self, check) -> None:  # type: ignore[no-untyped-def]
+        (finding,) = check('resource "aws_security_group" "lb" {}\nresource "aws_security_group" "db" {}\n')
+        assert (finding["rule_id"], finding["severity"], finding["location"]["line"]) == ("no-node-groups", "warning", 2)
+        assert finding["message"] == (
+            "root module . has 2 security groups but no node group sglint can see: no Calico path was checked"
+        )
+
+    def test_nothing_at_all(self, check) -> None:  # type: ignore[no-untyped-def]
+        (finding,) = check('resource "aws_s3_bucket" "logs" {}\n')
+        assert (finding["rule_id"], finding["location"]["file"], finding["location"]["line"]) == (
+            "no-security-groups", "main.tf", 1,
+        )
+
+    def test_a_group_named_for_a_role_is_enough(self, check) -> None:  # type: ignore[no-untyped-def]
+        assert [f["rule_id"] for f in check('resource "aws_security_group" "workers" {}\n')] == ["calico-typha", "calico-vxlan"]

@@ -166,11 +166,11 @@ def test_a_missing_config_file(tmp_path: Path) -> None:
 
 INVALID = [
     pytest.param("fail_on: error\nprofil:\n  bgp: true\n",
-                 ".sglint.yaml:2: profil: unknown key (expected one of profile, roles, rules, severity, disable, "
-                 "fail_on, fix, format, output)", id="unknown-top-level-key"),
+                 ".sglint.yaml:2: profil: unknown key (expected one of profile, roles, clusters, rules, severity, disable, "
+                 "fail_on, fix, format, output, module_dirs, skip_paths)", id="unknown-top-level-key"),
     pytest.param("profile:\n  typha: true\n  mtu: 1450\n",
                  ".sglint.yaml:3: profile.mtu: unknown setting (expected one of encapsulation, bgp, typha, "
-                 "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check)", id="unknown-profile-setting"),
+                 "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check, ipv6_only)", id="unknown-profile-setting"),
     pytest.param("profile:\n  encapsulation: geneve\n",
                  ".sglint.yaml:2: profile.encapsulation: must be one of IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet, "
                  "None (got 'geneve')", id="bad-encapsulation"),
@@ -193,6 +193,11 @@ INVALID = [
     pytest.param("roles: [aws_instance.a]\n",
                  ".sglint.yaml:1: roles: must map node-group or security-group addresses to a role",
                  id="roles-list"),
+    pytest.param("clusters: [module.blue]\n",
+                 ".sglint.yaml:1: clusters: must map cluster names to lists of addresses", id="clusters-list"),
+    pytest.param("clusters:\n  blue: [module.blue]\n  green: []\n",
+                 ".sglint.yaml:3: clusters.green: must be a list of addresses (node groups, resources, security groups "
+                 "or module instances like module.blue)", id="cluster-without-members"),
     pytest.param("severity:\n  calico-typha: fatal\n",
                  ".sglint.yaml:2: severity.calico-typha: must be one of error, warning, info (got 'fatal')",
                  id="bad-severity-level"),
@@ -206,7 +211,7 @@ INVALID = [
                  ".sglint.yaml:1: fail_on: must be one of error, warning, info, never (got 'always')",
                  id="bad-fail-on"),
     pytest.param("format: xml\n",
-                 ".sglint.yaml:1: format: must be one of text, json, sarif, github, junit, markdown (got 'xml')",
+                 ".sglint.yaml:1: format: must be one of text, compact, json, sarif, github, junit, markdown (got 'xml')",
                  id="bad-format"),
     pytest.param("output: 3\n", ".sglint.yaml:1: output: must be a file path", id="output-number"),
     pytest.param("fix:\n  file: calico.hcl\n",
@@ -307,8 +312,8 @@ def test_pyproject_without_the_table_is_an_empty_config(tmp_path: Path) -> None:
         pytest.param('[tool.calico-sglint.profile]\nbgp = "on"\n',
                      "pyproject.toml: profile.bgp: must be true or false (got 'on')", id="bad-profile-value"),
         pytest.param("[tool.calico-sglint]\ncolour = 1\n",
-                     "pyproject.toml: colour: unknown key (expected one of profile, roles, rules, severity, disable, "
-                     "fail_on, fix, format, output)", id="unknown-key"),
+                     "pyproject.toml: colour: unknown key (expected one of profile, roles, clusters, rules, severity, disable, "
+                     "fail_on, fix, format, output, module_dirs, skip_paths)", id="unknown-key"),
         pytest.param("[tool]\ncalico-sglint = 3\n", "pyproject.toml: [tool.calico-sglint] must be a table",
                      id="not-a-table"),
         pytest.param("[tool.calico-sglint\n",
@@ -406,3 +411,12 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
     toml_config = load_config(str(tmp_path / "pyproject.toml"))
     assert (toml_config.fail_on, toml_config.profile["encapsulation"].value) == ("warning", "IPIP")
     check_rule_ids(toml_config, pack)
+
+
+def test_clusters_map_names_to_addresses(tmp_path: Path) -> None:
+    write(tmp_path, {".sglint.yaml": "clusters:\n  blue: [module.blue, aws_instance.extra]\n  green: module.green\n"})
+    config = load_config(str(tmp_path / ".sglint.yaml"), ".sglint.yaml")
+    assert config.clusters == {
+        "blue": (("module.blue", "aws_instance.extra"), ".sglint.yaml:2"),
+        "green": (("module.green",), ".sglint.yaml:3"),
+    }

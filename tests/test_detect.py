@@ -480,7 +480,10 @@ def source(path: str, *observations: Observation) -> SourceFile:
     ("directory", "expected"),
     [
         ("/repo/envs/prod", 0), ("/repo/envs/prod/calico/x", 0), ("/repo/envs", 1), ("/repo", 2),
-        ("/repo/k8s/calico", 2), ("/repo/envs/dev", None), ("/repo/envs/dev/calico", None), ("/elsewhere", 3),
+        ("/repo/group_vars/all", 2), ("/repo/envs/host_vars", 1), ("/repo/inventory/prod/group_vars/k8s_cluster", 2),
+        # neither inside the root nor above it: another root's, a sibling's, elsewhere
+        ("/repo/k8s/calico", None), ("/repo/k8s/group_vars", None), ("/repo/inventory/prod", None),
+        ("/repo/envs/dev", None), ("/repo/envs/dev/calico", None), ("/elsewhere", None),
     ],
 )
 def test_distance(directory: str, expected: int | None) -> None:

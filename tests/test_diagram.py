@@ -21,17 +21,19 @@ GRAPH_SCHEMA = json.loads((REPO / "docs" / "graph.schema.json").read_text())
 CHECKED = sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()) + ["../examples/typha-blocked", "../examples/cluster-sg"]
 
 TYPHA_MERMAID = """\
-flowchart LR
-  %% green: open; red dashed: missing; orange dotted: unverified (unknown values might open it); thick red from internet: exposed
+%%{init: {"flowchart": {"rankSpacing": 58}}}%%
+flowchart TB
   aws_instance_master["aws_instance.master<br/>control-plane, 1 node<br/>aws_security_group.master"]
   aws_instance_worker["aws_instance.worker<br/>worker, 13 nodes<br/>aws_security_group.worker"]
-  aws_instance_master -->|"tcp/10250, udp/4789"| aws_instance_worker
+  aws_instance_master -->|"tcp/10250<br/>udp/4789"| aws_instance_worker
   aws_instance_master -.->|"missing: tcp/5473"| aws_instance_worker
-  aws_instance_worker -->|"tcp/6443, udp/4789"| aws_instance_master
+  aws_instance_worker -->|"tcp/6443<br/>udp/4789"| aws_instance_master
   aws_instance_worker -.->|"missing: tcp/5473"| aws_instance_master
-  aws_instance_worker -->|"tcp/5473, udp/4789"| aws_instance_worker
-  linkStyle 0,2,4 stroke:#2a2,stroke-width:2px
-  linkStyle 1,3 stroke:#d00,stroke-width:2px,stroke-dasharray:5 5
+  aws_instance_worker -->|"tcp/5473<br/>udp/4789"| aws_instance_worker
+  legend["legend<br/>green solid: open<br/>red dashed: missing"]:::legend
+  linkStyle 0,2,4 stroke:#22aa22,stroke-width:2px
+  linkStyle 1,3 stroke:#dd0000,stroke-width:2px,stroke-dasharray:5 5
+  classDef legend fill:#ffffff,stroke:#999999,color:#333333,text-align:left
 """
 
 
@@ -47,15 +49,17 @@ def test_the_readme_shows_the_graph_of_typha_blocked() -> None:
 
 def test_exposure_is_an_edge_from_the_internet(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     assert sglint("graph", "fixtures/check-exposed").stdout == """\
-flowchart LR
-  %% green: open; red dashed: missing; orange dotted: unverified (unknown values might open it); thick red from internet: exposed
+%%{init: {"flowchart": {"rankSpacing": 58}}}%%
+flowchart TB
   aws_instance_node["aws_instance.node<br/>worker, 3 nodes<br/>aws_security_group.nodes"]
   internet(("internet<br/>0.0.0.0/0, ::/0")):::internet
-  aws_instance_node -->|"tcp/5473, udp/4789"| aws_instance_node
-  internet ==>|"all traffic, tcp/179"| aws_instance_node
-  linkStyle 0 stroke:#2a2,stroke-width:2px
-  linkStyle 1 stroke:#d00,stroke-width:4px
-  classDef internet fill:#fee,stroke:#d00,color:#900
+  aws_instance_node -->|"tcp/5473<br/>udp/4789"| aws_instance_node
+  internet ==>|"all traffic<br/>tcp/179"| aws_instance_node
+  legend["legend<br/>green solid: open<br/>thick red from the internet: exposed"]:::legend
+  linkStyle 0 stroke:#22aa22,stroke-width:2px
+  linkStyle 1 stroke:#dd0000,stroke-width:4px
+  classDef internet fill:#ffeeee,stroke:#dd0000,color:#990000
+  classDef legend fill:#ffffff,stroke:#999999,color:#333333,text-align:left
 """
 
 
@@ -86,12 +90,12 @@ def test_security_group_nodes_and_a_missing_kubelet_path(sglint, in_repo) -> Non
 
 def test_all_traffic_requirement_is_labelled_all_traffic(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = sglint("graph", "fixtures/profile-crosssubnet").stdout
-    assert '  aws_instance_node -.->|"missing: all traffic"| aws_instance_node\n' in out
+    assert '  aws_instance_node -.->|"missing: all traffic<br/>open: tcp/5473<br/>udp/4789"| aws_instance_node\n' in out
 
 
 def test_the_graph_follows_the_profile_flags(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = sglint("graph", "examples/typha-blocked", "--no-typha").stdout
-    assert "missing" not in out.replace("red dashed: missing", "")
+    assert "missing" not in out
     assert '  aws_instance_worker -->|"udp/4789"| aws_instance_worker\n' in out
 
 
@@ -134,9 +138,9 @@ def test_several_roots_are_subgraphs_with_their_own_ids(sglint, in_repo) -> None
     out = sglint("graph", "examples/typha-blocked", "fixtures/check-exposed").stdout
     assert '  subgraph r1["examples/typha-blocked"]\n' in out
     assert '  subgraph r2["fixtures/check-exposed"]\n' in out
-    assert '    r2_internet ==>|"all traffic, tcp/179"| r2_aws_instance_node\n' in out
-    assert "  linkStyle 0,2,4,5 stroke:#2a2,stroke-width:2px\n" in out
-    assert "  linkStyle 6 stroke:#d00,stroke-width:4px\n" in out
+    assert '    r2_internet ==>|"all traffic<br/>tcp/179"| r2_aws_instance_node\n' in out
+    assert "  linkStyle 0,2,4,5 stroke:#22aa22,stroke-width:2px\n" in out
+    assert "  linkStyle 6 stroke:#dd0000,stroke-width:4px\n" in out
     dot = sglint("graph", "examples/typha-blocked", "fixtures/check-exposed", "--format", "dot").stdout
     parsed = pydot.graph_from_dot_data(dot)[0]
     assert [s.get_name() for s in parsed.get_subgraphs()] == ["cluster_r1", "cluster_r2"]
@@ -169,8 +173,10 @@ resource "aws_security_group" "public" {
         '  aws_security_group_public["aws_security_group.public<br/>security group, no node group"]',
         '  internet(("internet<br/>0.0.0.0/0")):::internet',
         '  internet ==>|"tcp/10250"| aws_security_group_public',
-        "  linkStyle 0 stroke:#d00,stroke-width:4px",
-        "  classDef internet fill:#fee,stroke:#d00,color:#900",
+        '  legend["legend<br/>thick red from the internet: exposed"]:::legend',
+        "  linkStyle 0 stroke:#dd0000,stroke-width:4px",
+        "  classDef internet fill:#ffeeee,stroke:#dd0000,color:#990000",
+        "  classDef legend fill:#ffffff,stroke:#999999,color:#333333,text-align:left",
     ]
 
 

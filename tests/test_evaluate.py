@@ -11,7 +11,7 @@ from conftest import write
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
-from calico_sglint.terraform.values import Ref, TfSet, Unknown
+from calico_sglint.terraform.values import Ref, TfSet, Unknown, UnknownMembers
 from calico_sglint.terraform.workspace import load_workspace
 
 
@@ -90,6 +90,31 @@ class TestUnknowns:
     def test_known_parts_of_a_collection_stay_known(self, tmp_path: Path) -> None:
         assert probe(tmp_path, "length([var.x, 1])", 'variable "x" {}') == 2
 
+    @pytest.mark.parametrize(
+        ("expression", "expected"),
+        [
+            ("local.ids", [UnknownMembers, Ref]),
+            ("[for id in local.ids : id]", [UnknownMembers, Ref]),
+            ("[for id in local.ids : 1]", [UnknownMembers, int]),
+            ("[{id = var.x}, {id = 1}][*].id", [Unknown, int]),
+            ("local.ids[1]", Unknown),
+            ("length(local.ids)", Unknown),
+        ],
+    )
+    def test_unknown_members_keep_the_known_elements_but_no_count(
+        self, tmp_path: Path, expression: str, expected: Any
+    ) -> None:
+        preamble = (
+            'variable "x" {}\nresource "aws_security_group" "a" {}\n'
+            "locals {\n  ids = compact(concat([var.x], [aws_security_group.a.id]))\n}"
+        )
+        value = probe(tmp_path, expression, preamble)
+        if isinstance(expected, list):
+            assert [type(v) for v in value] == expected
+            assert value[0].expr == "var.x"
+        else:
+            assert type(value) is expected
+
     def test_a_conditional_with_unknown_condition_but_equal_branches_is_known(self, tmp_path: Path) -> None:
         assert probe(tmp_path, "var.x ? 5473 : 5473", 'variable "x" {}') == 5473
 
@@ -103,7 +128,8 @@ class TestUnknowns:
         assert (data.expr, data.reason) == ("data.aws_vpc.main.cidr_block", "data source: sglint does not read AWS")
         remote = probe(tmp_path / "m", "module.vpc.private_subnets[0]", preamble)
         assert (remote.expr, remote.reason) == (
-            "module.vpc.private_subnets", "remote module: sglint evaluates local modules only",
+            "module.vpc.private_subnets",
+            "module not read: not installed (no .terraform/modules/modules.json: `terraform init` has not run)",
         )
 
     def test_unsupported_function_is_unknown_not_an_error(self, tmp_path: Path) -> None:
@@ -310,3 +336,36 @@ resource "aws_instance" "node" {
     assert config.diagnostics == ()  # the broken `ami` was never evaluated
     everything = evaluate_root(workspace, workspace.roots[0])
     assert "ami" in everything.resources[0].body.attrs and len(everything.diagnostics) == 1
+
+
+KNOWN_AFTER_APPLY = '''
+resource "aws_security_group" "a" {}
+resource "aws_security_group" "b" {}
+locals {
+  groups = { default = { sgs = [aws_security_group.a.id] } }
+}
+'''
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("local.groups != null", True),
+        ("local.groups == null", False),
+        ('local.groups == { other = {} }', False),
+        ("[aws_security_group.a.id] == [aws_security_group.a.id, aws_security_group.b.id]", False),
+        ("aws_security_group.a.id == aws_security_group.a.id", True),
+        ("aws_security_group.a.id == aws_security_group.b.id", False),
+        ("local.groups != null ? keys(local.groups) : []", ["default"]),
+    ],
+)
+def test_equality_is_known_when_unknown_parts_cannot_change_it(tmp_path: Path, expression: str, expected: Any) -> None:
+    """Terraform knows `var.node_groups != null` for a map whose values hold ids known only
+    after apply (terraform-aws-eks: `for_each = var.eks_managed_node_groups != null ? ...`)."""
+    assert probe(tmp_path, expression, KNOWN_AFTER_APPLY) == expected
+
+
+def test_equality_with_an_unknown_value_stays_unknown(tmp_path: Path) -> None:
+    value = probe(tmp_path, 'aws_security_group.a.id == "sg-123"', KNOWN_AFTER_APPLY)
+    assert isinstance(value, Unknown)
+    assert (value.expr, value.reason) == ("aws_security_group.a.id", "known only after apply")

@@ -8,7 +8,6 @@ no new sg-cycle; the generated HCL parses with python-hcl2 and passes `terraform
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import shutil
 import subprocess
@@ -17,26 +16,19 @@ from typing import Any
 
 import hcl2
 import pytest
-from conftest import EXAMPLES, FIXTURES, write
+from conftest import EXAMPLES, FIXTURES, tree_digest, write
 
 from calico_sglint.fix.patches import (
     hcl_string,
     plan_fixes,
     render_patches,
-    write_patches,
 )
+from calico_sglint.fix.write import write_patches
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.source import InputError
 
 TERRAFORM = shutil.which("terraform")
 STYLES = ("rule", "vpc-rule", "inline")
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def texts(root: Path) -> dict[str, str]:
@@ -55,15 +47,6 @@ def fixable_trees() -> list[Path]:
     candidates = [p for p in sorted(FIXTURES.iterdir()) if p.is_dir() and p.name != "syntax-error"]
     candidates += [p for p in sorted(EXAMPLES.iterdir()) if p.is_dir()]
     return [p for p in candidates if any(p.rglob("*.tf"))]
-
-
-@pytest.fixture
-def run(sglint, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def go(cwd: Path, *args: str):  # type: ignore[no-untyped-def]
-        monkeypatch.chdir(cwd)
-        return sglint(*args)
-
-    return go
 
 
 def test_the_typha_incident_gets_exactly_two_rule_resources(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
@@ -128,7 +111,7 @@ def test_diff_and_check_leave_the_tree_byte_identical(tmp_path: Path, run) -> No
     shutil.copytree(EXAMPLES / "typha-blocked", tree)
     snapshot = tree_digest(tree)
     diff = run(tmp_path, "fix", "typha-blocked", "--diff")
-    assert diff.code == 0
+    assert diff.code == 1
     assert diff.stdout.startswith("--- /dev/null\n+++ b/typha-blocked/calico_sglint.tf\n")
     assert diff.stdout.count('\n+resource "aws_security_group_rule"') == 2
     checked = run(tmp_path, "fix", "typha-blocked", "--check")
@@ -224,16 +207,17 @@ def test_refusals_say_why_and_the_finding_stays(tmp_path: Path, run) -> None:  #
 
 
 def test_modules_outside_the_scanned_paths_are_not_touched(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
-    shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
-    live = tmp_path / "repo" / "live"
-    live.mkdir()
-    (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
-    (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
-    snapshot = tree_digest(tmp_path / "repo")
-    result = run(tmp_path / "repo", "fix", "live")
-    assert result.code == 1
-    assert "is defined in modules/security-groups, outside the scanned paths" in result.stdout
-    assert tree_digest(tmp_path / "repo") == snapshot
+    """The groups' module is not edited: the rules go to the calling module, on its outputs."""
+    repo = _outside_the_scanned_paths(tmp_path)
+    module = tree_digest(repo / "modules")
+    result = run(repo, "fix", "live")
+    assert result.code == 0, result.stdout
+    assert tree_digest(repo / "modules") == module
+    generated = (repo / "live" / "calico_sglint.tf").read_text()
+    assert generated.count("  security_group_id        = module.security_groups.master_id\n") == 2
+    assert generated.count("  source_security_group_id = module.security_groups.worker_id\n") == 2
+    assert '"calico_typha_security_groups_master_from_security_groups_worker"' in generated
+    assert run(repo, "check", "live").code == 0
 
 
 def test_config_chooses_style_and_file_name(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
@@ -288,3 +272,102 @@ def test_exit_non_zero_on_fix_only_when_something_was_written(tmp_path: Path, ru
     shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "t")
     assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 1
     assert run(tmp_path, "fix", "t", "--exit-non-zero-on-fix").code == 0
+
+
+def _outside_the_scanned_paths(tmp_path: Path) -> Path:
+    """fix-in-module with the root moved to live/: the groups' module is not scanned."""
+    shutil.copytree(FIXTURES / "fix-in-module", tmp_path / "repo", ignore=shutil.ignore_patterns("expected"))
+    live = tmp_path / "repo" / "live"
+    live.mkdir()
+    (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
+    (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
+    return tmp_path / "repo"
+
+
+@pytest.mark.parametrize("mode", ["--check", "--diff"])
+def test_check_and_diff_exit_1_whenever_a_path_stays_missing(tmp_path: Path, run, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Nothing missing: 0. Missing and writable: 1. Missing and not writable by sglint: 1."""
+    shutil.copytree(EXAMPLES / "typha-blocked", tmp_path / "t")
+    assert run(tmp_path, "fix", "t", mode).code == 1
+    assert run(tmp_path, "fix", "t").code == 0
+    clean = run(tmp_path, "fix", "t", mode)
+    assert (clean.code, clean.stdout + clean.stderr) == (0, "sglint fix: no missing rule to add\n")
+    shutil.copytree(FIXTURES / "fix-inline-cycle", tmp_path / "c", ignore=shutil.ignore_patterns("expected"))
+    snapshot = tree_digest(tmp_path / "c")
+    refused = run(tmp_path, "fix", "c", mode)
+    assert refused.code == 1
+    report = refused.stderr if mode == "--diff" else refused.stdout
+    assert report.startswith("sglint fix: no missing rule to add\nnot fixed (3):\n")
+    assert tree_digest(tmp_path / "c") == snapshot
+
+
+def test_unverified_findings_are_each_named_with_what_could_not_be_evaluated(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    write(tmp_path / "m", {"main.tf": (
+        'variable "port" {}\n\nresource "aws_security_group" "worker" {\n  name = "worker"\n}\n\n'
+        'resource "aws_security_group_rule" "open" {\n  type              = "ingress"\n'
+        "  from_port         = var.port\n  to_port           = var.port\n  protocol          = \"udp\"\n"
+        "  security_group_id = aws_security_group.worker.id\n  self              = true\n}\n\n"
+        'resource "aws_security_group_rule" "out" {\n  type              = "egress"\n  from_port         = 0\n'
+        '  to_port           = 0\n  protocol          = "-1"\n  security_group_id = aws_security_group.worker.id\n'
+        '  self              = true\n}\n'
+    )})
+    result = run(tmp_path, "fix", "m", "--check")
+    assert result.code == 1
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("unverified, not fixed (1)"))
+    assert lines[start + 1] == "  m/main.tf:3: [calico-vxlan] var.port could not be evaluated"
+
+
+def test_a_rule_across_modules_is_written_where_both_ids_can_be_named(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIXTURES / "fix-cross-module", tmp_path / "x", ignore=shutil.ignore_patterns("expected"))
+    module = tree_digest(tmp_path / "x" / "modules")
+    assert run(tmp_path, "fix", "x").code == 0
+    assert tree_digest(tmp_path / "x" / "modules") == module
+    generated = hcl2.loads((tmp_path / "x" / "calico_sglint.tf").read_text())
+    rules = {name: body for resource in generated["resource"] for named in resource.values() for name, body in named.items()}
+    assert sorted(rules) == ['"calico_typha_workers_worker_from_master"', '"calico_vxlan_workers_worker_from_master"',
+                             '"k8s_kubelet_workers_worker_from_master"']
+    assert {(b["security_group_id"], b["source_security_group_id"]) for b in rules.values()} == {
+        ("${module.workers.sg_id}", "${aws_security_group.master.id}")}
+    assert run(tmp_path, "check", "x").code == 0
+
+
+def test_findings_fix_does_not_handle_are_named_with_why(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    shutil.copytree(FIXTURES / "check-exposed", tmp_path / "e", ignore=shutil.ignore_patterns("expected"))
+    result = run(tmp_path, "fix", "e", "--check")
+    assert result.code == 0  # no required path is missing
+    assert result.stdout.splitlines() == [
+        "sglint fix: no missing rule to add",
+        "not a missing rule, not fixed (2): sglint fix only adds rules; these need a change to what is there "
+        "(`sglint explain RULE`):",
+        "  e/main.tf:15: [sg-exposed] aws_security_group.nodes admits tcp/179 from 0.0.0.0/0, exposing BGP to the internet",
+        "  e/main.tf:23: [sg-exposed] aws_security_group.nodes admits all traffic from ::/0, exposing every Calico, "
+        "kubelet and etcd port to the internet",
+    ]
+
+
+def test_fix_opens_a_control_plane_to_pods_but_never_its_etcd(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # Unencapsulated pods need every TCP and UDP port of a control-plane node except its
+    # host-network control-plane services (etcd and kops' etcd-manager may stay closed).
+    write(tmp_path, {
+        "base.tf": (Path(__file__).parents[1] / "rules" / "examples" / "base.tf").read_text(),
+        "main.tf": 'resource "aws_security_group_rule" "worker_self" {\n  type = "ingress"\n  from_port = 0\n'
+                   '  to_port = 0\n  protocol = "-1"\n  security_group_id = aws_security_group.worker.id\n'
+                   '  self = true\n}\n',
+    })
+    flags = ("--encapsulation", "None", "--no-typha", "--aws-src-dst-check", "Disable")
+    assert run(tmp_path, "fix", ".", *flags).code == 0
+    model = run(tmp_path, "show", ".", "--format", "json").json()["roots"][0]
+    master = next(g for g in model["security_groups"] if g["address"] == "aws_security_group.master")
+    to_master = sorted(
+        (rule["protocol"], rule["from_port"], rule["to_port"]) for rule in master["rules"]
+        if rule["direction"] == "ingress" and rule["location"]["file"].endswith("calico_sglint.tf")
+        and rule["protocol"] in ("tcp", "udp") and rule["to_port"] - rule["from_port"] > 1
+    )
+    assert ("tcp", 1, 2378) in to_master and ("udp", 1, 65535) in to_master
+    assert all(not (low <= 2380 <= high or low <= 4001 <= high) for protocol, low, high in to_master if protocol == "tcp")
+    report = run(tmp_path, "check", ".", *flags, "--format", "json").json()
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []
+    before = tree_digest(tmp_path)
+    assert run(tmp_path, "fix", ".", *flags).code == 0
+    assert tree_digest(tmp_path) == before

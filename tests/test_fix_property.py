@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calico_sglint.checks.findings import FAILED
-from calico_sglint.fix.patches import plan_fixes, render_patches, write_patches
+from calico_sglint.fix.patches import plan_fixes, render_patches
+from calico_sglint.fix.write import write_patches
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 
 NAMES = ("master", "worker", "nodes")

@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from conftest import EXAMPLES, FIXTURES, REPO
 
+from calico_sglint import __version__
 from calico_sglint.pipeline import CheckOptions, ReadOptions, check
 from calico_sglint.render.context import ReportContext, repo_path, repository_root
 from calico_sglint.render.github import escape_data, escape_property
@@ -65,7 +66,7 @@ def test_sarif_of_every_fixture_validates(path: str, sglint, in_repo) -> None:  
 
 def test_sarif_rules_are_the_rule_pages(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     driver = sglint("check", "examples/typha-blocked", "--format", "sarif").json()["runs"][0]["tool"]["driver"]
-    assert (driver["name"], driver["version"]) == ("calico-sglint", "0.1.0")
+    assert (driver["name"], driver["version"]) == ("calico-sglint", __version__)
     typha = driver["rules"][0]
     assert typha["id"] == "calico-typha" and typha["name"] == "CalicoTypha"
     assert typha["shortDescription"] == {"text": "Typha (TCP 5473) between every pair of nodes"}
@@ -189,7 +190,7 @@ def test_junit_has_a_case_per_required_path_and_check(sglint, in_repo) -> None: 
     result = sglint("check", "examples/typha-blocked", "--format", "junit")
     suites = ET.fromstring(result.stdout)
     assert suites.tag == "testsuites"
-    assert {k: suites.get(k) for k in ("tests", "failures", "errors")} == {"tests": "16", "failures": "2", "errors": "0"}
+    assert {k: suites.get(k) for k in ("tests", "failures", "errors")} == {"tests": "19", "failures": "2", "errors": "0"}
     suite = suites.find("testsuite")
     assert suite is not None and suite.get("name") == "examples/typha-blocked"
     failed = [(c.get("classname"), c.get("name"), c.get("file"), c.get("line")) for c in suite.iter("testcase")
@@ -262,7 +263,7 @@ def test_markdown_without_findings(sglint, in_repo) -> None:  # type: ignore[no-
     assert "**0 errors, 0 warnings** in 1 root module (`examples/cluster-sg`)." in text
     assert "No findings: every required path is open and nothing is exposed." in text
     assert "| Severity |" not in text
-    assert "```mermaid\nflowchart LR\n" in text
+    assert '```mermaid\n%%{init: {"flowchart": {"rankSpacing": 106}}}%%\nflowchart TB\n' in text
 
 
 @pytest.mark.parametrize("name", ["text", "json", "sarif", "github", "junit", "markdown"])
@@ -325,3 +326,19 @@ def test_check_help_has_format_examples(sglint) -> None:  # type: ignore[no-unty
 @pytest.mark.skipif(not SHARED_SARIF_SCHEMA.exists(), reason="no ../shared/schemas beside this checkout")
 def test_the_vendored_sarif_schema_is_the_shared_one() -> None:
     assert SARIF_SCHEMA_PATH.read_bytes() == SHARED_SARIF_SCHEMA.read_bytes()
+
+
+def test_a_requirement_that_checked_nothing_is_said_in_every_format(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
+    # profile-vxlan has no control-plane group: k8s-apiserver and k8s-kubelet check nothing.
+    why = "no control-plane node group to check paths to"
+    github = sglint("check", "fixtures/profile-vxlan", "--format", "github").stdout
+    assert (f"::notice title=sglint%3A requirements that checked nothing::checked nothing in fixtures/profile-vxlan: "
+            f"k8s-apiserver ({why}); k8s-kubelet (no control-plane node group to check paths from)") in github
+    junit = ET.fromstring(sglint("check", "fixtures/profile-vxlan", "--format", "junit").stdout)
+    skipped = [(c.get("classname"), c.find("skipped").get("message")) for c in junit.iter("testcase")
+               if c.find("skipped") is not None]
+    assert skipped[0] == ("k8s-apiserver", why) and len(skipped) == 2 and junit.get("skipped") == "2"
+    sarif = sglint("check", "fixtures/profile-vxlan", "--format", "sarif").json()
+    assert sarif["runs"][0]["properties"]["roots"][0]["not_checked"][0] == {"rule_id": "k8s-apiserver", "reason": why}
+    markdown = sglint("check", "fixtures/profile-vxlan", "--format", "markdown").stdout
+    assert f"- **Checked nothing:** `k8s-apiserver` ({why})" in markdown

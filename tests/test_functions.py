@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from calico_sglint.terraform.functions import SUPPORTED, call_function, is_supported
-from calico_sglint.terraform.values import Deferred, EvalError, Ref, TfSet, Unknown
+from calico_sglint.terraform.values import Deferred, EvalError, Ref, TfSet, Unknown, UnknownMembers
 
 LONG = " ".join(c * 10 for c in "abcdefghijklmnopq")  # 186 characters, folds in YAML
 
@@ -768,6 +768,7 @@ ERRORS: list[tuple[str, list[Any], str]] = [
 ]
 
 U = Unknown("var.x", "no value given")
+UM = UnknownMembers("var.x", "no value given")
 REF_A = Ref("aws_security_group.a")
 REF_B = Ref("aws_security_group.b")
 
@@ -787,16 +788,12 @@ DEFERRED: list[tuple[str, list[Any]]] = [
     ("lookup", [U, "a"]),
     ("lookup", [{"a": 1}, U]),
     ("element", [[1, 2], U]),
-    ("flatten", [[[1], U]]),
-    ("toset", [[U, "a"]]),
-    ("distinct", [["a", U]]),
     ("distinct", [["a", REF_A]]),
     ("setintersection", [[U], ["a"]]),
     ("setsubtract", [["a"], [U]]),
     ("sort", [["b", U]]),
     ("sum", [[1, U]]),
     ("max", [1, U]),
-    ("compact", [["a", U]]),
     ("alltrue", [[True, U]]),
     ("anytrue", [[False, U]]),
     ("format", ["%s", U]),
@@ -815,8 +812,29 @@ DEFERRED: list[tuple[str, list[Any]]] = [
     ("zipmap", [["a", U], [1, 2]]),
     ("transpose", [{"a": [U]}]),
     ("merge", [{"a": 1}, U]),
-    ("concat", [[1], U]),
     ("range", [U]),
+    # a count or a position of a list with unknown members
+    ("length", [[UM, "a"]]),
+    ("element", [[UM, "a"], 0]),
+    ("index", [[UM, "a"], "a"]),
+    ("slice", [[UM, "a"], 0, 1]),
+    ("one", [[UM]]),
+    ("join", [",", ["a", UM]]),
+    ("setintersection", [[UM, "a"], ["a"]]),
+]
+
+# Collection functions keep the known elements and carry unknown ones as unknown members, so
+# `compact(concat([<unknown>], [aws_security_group.node.id]))` still names the node group.
+MEMBERS: list[tuple[str, list[Any], Any]] = [
+    ("flatten", [[[1], U]], [1, UM]),
+    ("toset", [[U, "a"]], TfSet(["a", UM])),
+    ("distinct", [["a", U, "a", U]], ["a", UM]),
+    ("compact", [["a", U, "", None]], ["a", UM]),
+    ("compact", [[U, REF_A]], [UM, REF_A]),
+    ("concat", [[1], U], [1, UM]),
+    ("concat", [U, [REF_A]], [UM, REF_A]),
+    ("setunion", [[REF_A], [U]], TfSet([REF_A, UM])),
+    ("reverse", [[UM, REF_A]], [REF_A, UM]),
 ]
 
 # Calls where the unknown values sit where they cannot change the result.
@@ -898,6 +916,20 @@ def test_error(name: str, args: list[Any], message: str) -> None:
 def test_deferred(name: str, args: list[Any]) -> None:
     with pytest.raises(Deferred):
         call_function(name, args)
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), MEMBERS, ids=[case_id(n, a) for n, a, _ in MEMBERS])
+def test_unknown_elements_become_unknown_members(name: str, args: list[Any], expected: Any) -> None:
+    result = call_function(name, args)
+    assert canonical(result) == canonical(expected)
+    assert [type(i) for i in result] == [type(i) for i in expected]
+
+
+def test_compact_of_concat_keeps_the_known_security_group() -> None:
+    result = call_function("compact", [call_function("concat", [U, [REF_A]])])
+    assert result == [UM, REF_A]
+    with pytest.raises(Deferred):
+        call_function("length", [result])
 
 
 @pytest.mark.parametrize(

@@ -152,3 +152,25 @@ def test_the_graph_has_edges_from_peer_to_group(tmp_path: Path) -> None:
         ("aws_security_group.a", "cidr:0.0.0.0/0", "egress"),
         ("aws_security_group.b", "aws_security_group.b", "ingress"),
     ]
+
+
+PLACED = Endpoint("nodes a", ("aws_security_group.a",), ("10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"))
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "state", "closed_for"),
+    [
+        # one rule per part: together they admit every placement
+        (['["10.0.1.0/24"]', '["10.0.2.0/23"]'], OPEN, ()),
+        # the first placement alone would pass: the others are not admitted
+        (['["10.0.1.0/24"]'], CLOSED, ("10.0.2.0/24", "10.0.3.0/24")),
+        (['["10.0.0.0/16"]'], OPEN, ()),
+        (['["10.9.0.0/16"]'], CLOSED, ()),  # no placement admitted: nothing to single out
+    ],
+)
+def test_a_side_is_open_only_for_every_placement(
+    tmp_path: Path, cidrs: list[str], state: str, closed_for: tuple[str, ...]
+) -> None:
+    rules = "".join(ingress(f"r{i}", "tcp", 5473, 5473, f"cidr_blocks = {c}") for i, c in enumerate(cidrs))
+    side = graph_of(tmp_path, rules + EGRESS_ALL).path_state(PLACED, B, "tcp", (5473, 5473)).ingress
+    assert (side.state, side.closed_for) == (state, closed_for)

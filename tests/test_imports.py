@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, REPO
 
-from calico_sglint import cli
+from calico_sglint import terminal
 
 HEAVY = ("networkx", "pydantic", "lark", "hcl2", "rich", "jinja2", "yaml", "calico_sglint.pipeline")
 
@@ -64,7 +64,7 @@ def test_rich_styles_a_terminal_and_only_a_terminal(tmp_path: Path) -> None:
 
 
 def test_text_off_a_terminal_is_the_plain_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    cli._print_text([("plain", ""), ("styled", "bold red"), ("", ""), ("  indented [x]", "dim")], None)
+    terminal.print_text([("plain", ""), ("styled", "bold red"), ("", ""), ("  indented [x]", "dim")])
     assert capsys.readouterr().out == "plain\nstyled\n\n  indented [x]\n"
 
 

@@ -281,5 +281,62 @@ def test_each_node_group_builder_declares_what_it_reads() -> None:
     assert attributes_read("aws_security_group_rule") is None
     assert "vpc_zone_identifier" in attributes_read("aws_autoscaling_group")
     assert "vpc_zone_identifier" not in attributes_read("aws_instance")
-    assert attributes_read("aws_subnet") == frozenset({"cidr_block"})
+    assert attributes_read("aws_subnet") == frozenset({"cidr_block", "ipv6_native"})
+    assert {"name", "kubernetes_network_config", "vpc_config"} <= attributes_read("aws_eks_cluster")
+    assert "cluster_name" in attributes_read("aws_eks_node_group")
     assert "user_data" not in attributes_read("aws_launch_template")
+
+
+METADATA_SOURCES = '''
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.${data.aws_partition.current.dns_suffix}"]
+    }
+  }
+}
+locals {
+  account = data.aws_caller_identity.current.account_id
+  prefix  = "${var.name}-${data.aws_region.current.name}"
+}
+variable "name" {
+  default = "prod"
+}
+resource "aws_iam_role" "node" {
+  name               = "${local.prefix}-node"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+resource "aws_security_group" "node" {
+  name_prefix = "${local.prefix}-node-"
+  description = "nodes of ${local.account} in ${data.aws_partition.current.partition}"
+  tags        = { Owner = local.account }
+}
+resource "aws_security_group_rule" "vxlan" {
+  count             = var.name != "" ? 1 : 0
+  type              = "ingress"
+  from_port         = 4789
+  to_port           = 4789
+  protocol          = "udp"
+  description       = "VXLAN in ${data.aws_region.current.name}"
+  security_group_id = aws_security_group.node.id
+  self              = true
+}
+'''
+
+
+def test_metadata_data_sources_leave_rules_that_do_not_use_them_known(tmp_path: Path) -> None:
+    """aws_partition, aws_caller_identity, aws_region and IAM policy documents feed names,
+    tags and descriptions in real modules (terraform-aws-eks): the rules stay known."""
+    model = model_of(tmp_path, METADATA_SOURCES)
+    (group,) = model.security_groups
+    (rule,) = group.rules
+    assert (rule.direction, rule.protocol, rule.from_port, rule.to_port, rule.peers, rule.multiplicity) == (
+        "ingress", "udp", 4789, 4789, (Peer("self", "aws_security_group.node"),), None,
+    )
+    assert isinstance(rule.description, Unknown) and rule.description.expr == "data.aws_region.current.name"
+    assert [u.attribute for u in model.unknowns] == []

@@ -195,3 +195,13 @@ def test_an_operator_on_the_next_line_inside_parentheses(between: str) -> None:
     """python-hcl2's post-lexer merges the line break before an operator into its token."""
     expr = parse_text(f"x = (\n  a{between}+ b\n)\n", "t.tf").body.attributes["x"].expr
     assert expr == BinaryOp("+", Name("a", 2), Name("b", 3), 2)
+
+
+@pytest.mark.parametrize(
+    ("quoted", "value"),
+    [('"$${\\"}"', '${"}'), ('"$${a\\nb}"', "${a\nb}"), ('"%%{x\\\\}"', "%{x\\}")],
+)
+def test_escapes_inside_an_escaped_interpolation_are_resolved_like_terraform(quoted: str, value: str) -> None:
+    """`length("$${\\"}")` is 4 in `terraform console`: the `\\"` is one quote."""
+    expr = parse_text(f"x = {quoted}\n", "t.tf").body.attributes["x"].expr
+    assert expr.parts == (value,)

@@ -33,6 +33,7 @@ def test_defaults() -> None:
         "vxlan_port": (4789, "default"),
         "apiserver_port": (6443, "default"),
         "aws_src_dst_check": ("DoNothing", "default"),
+        "ipv6_only": (False, "default"),
     }
     assert list(DEFAULTS) == list(SETTINGS)
 
@@ -56,6 +57,8 @@ DETECTED = "calico/installation.yaml:12"
          ("VXLANCrossSubnet", CONFIG)),
         ("wireguard", True, None, Setting(False, DETECTED), (True, "--wireguard")),
         ("wireguard_v6", True, None, None, (True, "--wireguard-v6")),
+        ("wireguard_v6", False, None, Setting(True, DETECTED), (False, "--no-wireguard-v6")),
+        ("bgp", False, None, None, (False, "--no-bgp")),
         ("wireguard_v6", None, None, Setting(True, DETECTED), (True, DETECTED)),
         ("vxlan_port", 4790, Setting(8472, CONFIG), None, (4790, "--vxlan-port")),
         ("vxlan_port", None, Setting(8472, CONFIG), Setting(4789, DETECTED), (8472, CONFIG)),
@@ -88,6 +91,7 @@ def test_each_setting_comes_from_its_own_source() -> None:
         "vxlan_port": (4790, ".sglint.yaml:7"),
         "apiserver_port": (6443, "default"),
         "aws_src_dst_check": ("DoNothing", "default"),
+        "ipv6_only": (False, "default"),
     }
 
 
@@ -155,14 +159,14 @@ def test_matches(flags: dict[str, Any], when: dict[str, tuple[Any, ...]], expect
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ({}, ["calico-typha", "calico-vxlan", "k8s-apiserver", "k8s-kubelet"]),
-        ({"encapsulation": "IPIP"}, ["calico-typha", "calico-bgp", "calico-ipip", "k8s-apiserver", "k8s-kubelet"]),
+        ({}, ["calico-typha", "calico-vxlan", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
+        ({"encapsulation": "IPIP"}, ["calico-typha", "calico-bgp", "calico-ipip", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "IPIPCrossSubnet"},
-         ["calico-typha", "calico-bgp", "calico-ipip", "calico-native-routing", "k8s-apiserver", "k8s-kubelet"]),
+         ["calico-typha", "calico-bgp", "calico-ipip", "calico-native-routing", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "VXLANCrossSubnet"},
-         ["calico-typha", "calico-vxlan", "calico-native-routing", "k8s-apiserver", "k8s-kubelet"]),
+         ["calico-typha", "calico-vxlan", "calico-native-routing", "calico-apiserver-eks", "k8s-apiserver", "k8s-kubelet"]),
         ({"encapsulation": "None", "typha": False, "wireguard": True, "wireguard_v6": True},
-         ["calico-bgp", "calico-native-routing", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver",
+         ["calico-bgp", "calico-native-routing", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks", "k8s-apiserver",
           "k8s-kubelet"]),
     ],
 )

@@ -246,13 +246,69 @@ resource "aws_instance" "master" {
 resource "aws_instance" "bastion" {
   vpc_security_group_ids = [aws_security_group.k8s.id]
 }
-resource "aws_instance" "jumpHost" {
+resource "aws_instance" "monitoring" {
   vpc_security_group_ids = [aws_security_group.k8s.id]
 }
 ''')
     assert nodes(cluster) == [("aws_instance.master", [CP], "name 'master'")]
-    assert excluded(cluster) == [("aws_instance.bastion", NOT_A_NODE), ("aws_instance.jumpHost", NOT_A_NODE)]
+    assert excluded(cluster) == [("aws_instance.bastion", BASTION.format("bastion")),
+                                 ("aws_instance.monitoring", NOT_A_NODE)]
     assert cluster.note == "roles from config, names and tags"
+
+
+BASTION = "name {!r}: a bastion, jump, NAT, VPN or load-balancer host is not a Kubernetes node"
+
+
+@pytest.mark.parametrize(
+    ("name", "tags"),
+    [("bastion", "{}"), ("jumpHost", "{}"), ("box", '{ Name = "k8s-nat-instance" }'), ("box", '{ Role = "vpn" }'),
+     ("api_lb", "{}"), ("box", '{ Name = "ingress-load-balancer" }')],
+)
+def test_bastion_jump_nat_vpn_and_lb_hosts_are_never_nodes(tmp_path: Path, name: str, tags: str) -> None:
+    # Even when no group names a role (every group would be a worker), these are not nodes,
+    # so `fix` never opens Typha or VXLAN to them.
+    cluster = cluster_of(tmp_path, f'''
+resource "aws_security_group" "k8s" {{}}
+resource "aws_instance" "a" {{
+  vpc_security_group_ids = [aws_security_group.k8s.id]
+}}
+resource "aws_instance" "{name}" {{
+  vpc_security_group_ids = [aws_security_group.k8s.id]
+  tags                   = {tags}
+}}
+''')
+    assert nodes(cluster) == [("aws_instance.a", [W], "no roles found: every node group is a worker")]
+    assert [address for address, _ in excluded(cluster)] == [f"aws_instance.{name}"]
+    assert "is not a Kubernetes node" in excluded(cluster)[0][1]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('resource "aws_instance" "rke2_server" {}\nresource "aws_instance" "rke2_agent" {}',
+         [("aws_instance.rke2_server", [CP], "name 'rke2_server'"), ("aws_instance.rke2_agent", [W], "name 'rke2_agent'")]),
+        ('resource "aws_instance" "a" { tags = { Role = "k3s-server" } }\nresource "aws_instance" "b" { tags = { Role = "agent" } }',
+         [("aws_instance.a", [CP], "tag Role=k3s-server"), ("aws_instance.b", [W], "tag Role=agent")]),
+    ],
+)
+def test_rke2_and_k3s_server_and_agent_are_roles(tmp_path: Path, source: str, expected: list[object]) -> None:
+    assert nodes(cluster_of(tmp_path, source)) == expected
+
+
+def test_module_calls_named_servers_and_agents_give_roles(tmp_path: Path) -> None:
+    write(tmp_path, {"modules/pool/main.tf": 'resource "aws_instance" "this" {\n  count = 2\n}\n'})
+    cluster = cluster_of(tmp_path, '''
+module "servers" {
+  source = "./modules/pool"
+}
+module "agents" {
+  source = "./modules/pool"
+}
+''')
+    assert nodes(cluster) == [
+        ("module.servers.aws_instance.this", [CP], "module module.servers"),
+        ("module.agents.aws_instance.this", [W], "module module.agents"),
+    ]
 
 
 def test_every_group_is_a_worker_when_none_has_a_role(tmp_path: Path) -> None:
@@ -370,7 +426,7 @@ resource "aws_security_group" "b" {
         ("aws_security_group.master", [CP], "name 'master'"),
         ("aws_security_group.worker", [W], "name 'worker'"),
     ]
-    assert excluded(cluster) == [("aws_security_group.lb", NOT_A_NODE)]
+    assert excluded(cluster) == [("aws_security_group.lb", BASTION.format("lb"))]
     master = cluster.nodes[1]
     assert (master.group.kind, master.group.instances, master.group.security_groups) == (
         "aws_security_group", ("aws_security_group.master",), ("aws_security_group.master",),
@@ -401,8 +457,8 @@ resource "aws_security_group" "worker" {}
     assert cluster.origin == "security groups"
     assert nodes(cluster) == [("aws_security_group.a", [CP, W], "config .sglint.yaml:2")]
     assert excluded(cluster) == [
-        ("aws_security_group.worker", "config .sglint.yaml:3: none"),
         ("aws_security_group.b", NOT_A_NODE),
+        ("aws_security_group.worker", "config .sglint.yaml:3: none"),
     ]
 
 

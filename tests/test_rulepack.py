@@ -13,8 +13,9 @@ from calico_sglint.source import InputError
 
 BUILT_IN_IDS = [
     "calico-typha", "calico-vxlan", "calico-bgp", "calico-ipip", "calico-native-routing",
-    "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "k8s-apiserver", "k8s-kubelet",
-    "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
+    "calico-src-dst-check", "calico-wireguard", "calico-wireguard-v6", "calico-apiserver-eks",
+    "module-unreadable", "no-node-groups", "no-security-groups",
+    "k8s-apiserver", "k8s-kubelet", "sg-cycle", "sg-cross-reference", "sg-exposed", "sg-duplicate-rule", "sg-mixed-rule-styles",
     "sg-unknown-reference", "sglint-ignore",
 ]
 
@@ -68,9 +69,23 @@ def test_get_unknown_rule_is_none(builtins: RulePack) -> None:
 BROKEN = [
     pytest.param(
         "rules:\n  - id: calico-typha\n    colour: red\n",
-        "bad.yaml:3: rules[0].colour: unknown key (expected one of description, enabled, example, example_fixed, "
-        "exposed, family, fix, from, id, kind, ports, protocol, severity, source, title, to, when, why)",
+        "bad.yaml:3: rules[0].colour: unknown key (expected one of control_plane_target, description, enabled, "
+        "example, example_fixed, exposed, family, fix, from, id, kind, ports, protocol, severity, source, title, "
+        "to, when, why)",
         id="unknown-rule-key",
+    ),
+    pytest.param(
+        "rules:\n  - id: calico-native-routing\n    control_plane_target:\n      require:\n"
+        "        - {protocol: icmp, ports: [0-255], name: ping}\n",
+        "bad.yaml:3: rules[0].control_plane_target: require: only tcp and udp port ranges can be required "
+        "instead of all traffic",
+        id="control-plane-target-icmp",
+    ),
+    pytest.param(
+        "rules:\n  - id: calico-native-routing\n    control_plane_target: [etcd]\n",
+        "bad.yaml:3: rules[0].control_plane_target: must be a mapping with require and may_stay_closed lists of "
+        "{protocol, ports, name}",
+        id="control-plane-target-list",
     ),
     pytest.param(
         "pack: x\nversion: 2\nrules: []\n",
@@ -111,7 +126,7 @@ BROKEN = [
     pytest.param(
         "rules:\n  - id: calico-typha\n    when: {calico: true}\n",
         "bad.yaml:3: rules[0].when: unknown profile setting 'calico' (expected one of encapsulation, bgp, typha, "
-        "wireguard, wireguard_v6, aws_src_dst_check)",
+        "wireguard, wireguard_v6, aws_src_dst_check, ipv6_only)",
         id="unknown-when-key",
     ),
     pytest.param(
@@ -127,7 +142,7 @@ BROKEN = [
     ),
     pytest.param(
         "rules:\n  - id: calico-typha\n    from: master\n",
-        "bad.yaml:3: rules[0].from: must be one of any, control-plane, worker (got 'master')",
+        "bad.yaml:3: rules[0].from: must be one of any, control-plane, worker, eks-control-plane (got 'master')",
         id="bad-from-role",
     ),
     pytest.param(
@@ -370,3 +385,12 @@ def test_with_overrides_never_re_enables_a_rule_a_pack_disabled(tmp_path: Path) 
 
 def test_with_no_overrides_is_the_same_pack(builtins: RulePack) -> None:
     assert builtins.with_overrides({}, []) == builtins
+
+
+def test_a_control_plane_target_cuts_the_ports_that_may_stay_closed() -> None:
+    rule = load_packs().get("calico-native-routing")
+    assert rule is not None and rule.control_plane_target is not None
+    assert rule.control_plane_target.segments() == [
+        ("tcp", (1, 2378)), ("tcp", (2382, 4000)), ("tcp", (4003, 10256)), ("tcp", (10258, 10258)),
+        ("tcp", (10260, 65535)), ("udp", (1, 65535)),
+    ]

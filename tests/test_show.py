@@ -47,9 +47,27 @@ def test_text_output_lists_rules_node_groups_and_unknowns(sglint, in_repo) -> No
     result = sglint("show", "fixtures/data-source-unknowns")
     assert result.code == 0
     lines = result.stdout.splitlines()
-    assert "    data.aws_security_group.eks_cluster  (not created here: rules unknown)" in lines
+    assert ("    data.aws_security_group.eks_cluster  (not created here: rules unknown; named at "
+            "fixtures/data-source-unknowns/main.tf:40)") in lines
     assert "    aws_instance.node  size unknown  fixtures/data-source-unknowns/main.tf:58" in lines
     assert (
         "    aws_instance.node count/for_each: var.node_count "
         "(fixtures/data-source-unknowns/main.tf:59): variable has no value and no default"
     ) in lines
+
+
+def test_the_eks_control_plane_is_shown_with_the_groups_it_wears(sglint, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_security_group" "extra" {}\n'
+        'resource "aws_eks_cluster" "this" {\n  name = "prod"\n  vpc_config {\n'
+        '    subnet_ids         = ["subnet-0a"]\n    security_group_ids = [aws_security_group.extra.id]\n  }\n}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    text = sglint("show", ".").stdout
+    assert "    aws_eks_cluster.this  EKS control plane (run by AWS)  main.tf:2\n" in text
+    assert ("      security groups: aws_eks_cluster.this.vpc_config[0].cluster_security_group_id, "
+            "aws_security_group.extra\n") in text
+    assert ("    aws_eks_cluster.this.vpc_config[0].cluster_security_group_id  main.tf:2  "
+            "(created by AWS with the default rules below; rules added outside Terraform unknown)\n"
+            "      ingress all traffic from self  main.tf:2 [aws-default]\n"
+            "      egress  all traffic to 0.0.0.0/0  main.tf:2 [aws-default]\n") in text

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 from calico_sglint.checks.reachability import PathState
 from calico_sglint.model.roles import ClusterNode
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.source import Location
+from calico_sglint.terraform.discover import repository_path, repository_root
 from calico_sglint.terraform.values import Unknown
 
 FAILED, UNVERIFIED = "failed", "unverified"
@@ -65,9 +68,20 @@ class Finding:
 
 
 def fingerprint(finding: Finding) -> str:
-    """A stable id for a finding: same rule, root and subject -> same id, wherever lines move."""
-    text = "\x1f".join((finding.rule_id, finding.root, finding.key or finding.message))
+    """A stable id for a finding: same rule, root and subject -> same id, wherever lines move
+    and whichever directory sglint runs from (the root is keyed on its path in the repository;
+    keys name files relative to the root)."""
+    root = repository_root_key(finding.root, os.getcwd())
+    text = "\x1f".join((finding.rule_id, root, finding.key or finding.message))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4096)
+def repository_root_key(root: str, cwd: str) -> str:
+    """A root module's path (relative to `cwd`, as findings name it) relative to the root of
+    the repository that holds it; as given outside a repository."""
+    directory = os.path.normpath(os.path.join(cwd, root))
+    return repository_path(root, cwd, repository_root(directory))
 
 
 def finding_order(finding: Finding) -> tuple[str, int, str, str]:
@@ -85,6 +99,7 @@ class RequiredPath:
     target: ClusterNode
     ports: tuple[int, int]
     state: PathState
+    protocol: str  # the rule's, or for a control-plane target the part it asks (rulepack.ControlPlaneTarget)
 
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 import networkx as nx
 
@@ -28,11 +29,12 @@ from calico_sglint.checks.reachability import (
     Endpoint,
     PathState,
     SgGraph,
+    Side,
     carries,
     inline_references,
 )
-from calico_sglint.model.roles import Cluster, ClusterNode
-from calico_sglint.profile.rulepack import PackRule
+from calico_sglint.model.roles import CONTROL_PLANE, Cluster, ClusterNode
+from calico_sglint.profile.rulepack import PackRule, RulePack
 from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import (
     describe_peer,
@@ -45,6 +47,10 @@ from calico_sglint.terraform.values import Unknown
 
 
 def _selects(role: str, node: ClusterNode) -> bool:
+    """Whether a requirement's role takes `node`; a control plane AWS runs (EKS) runs no
+    calico-node, so only requirements naming the control plane take it."""
+    if node.hosted:
+        return role in node.roles
     return role == "any" or role in node.roles
 
 
@@ -65,69 +71,132 @@ def endpoint(node: ClusterNode) -> Endpoint:
 
 
 def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile) -> list[RequiredPath]:
-    """Every path `rule` requires between the cluster's node groups, open or not; a group of
-    one node needs no path to itself."""
+    """Every path `rule` requires between node groups of one cluster, open or not (never
+    between two clusters); a group of one node needs no path to itself."""
     found = []
     for source in cluster.nodes:
         if not _selects(rule.from_role, source):
             continue
         for target in cluster.nodes:
-            if not _selects(rule.to_role, target):
+            if not _selects(rule.to_role, target) or not cluster.same_cluster(source, target):
                 continue
             if source is target and not source.needs_self_path:
                 continue
-            for ports in profile.ports(rule):
-                state = graph.path_state(endpoint(source), endpoint(target), rule.protocol, ports, rule.family)
-                found.append(RequiredPath(rule, source, target, ports, state))
+            family = _family(rule, profile, source, target)
+            for protocol, ports in _traffic(rule, profile, target):
+                state = graph.path_state(endpoint(source), endpoint(target), protocol, ports, family)
+                found.append(RequiredPath(rule, source, target, ports, state, protocol))
     return found
+
+
+def _traffic(rule: PackRule, profile: Profile, target: ClusterNode) -> list[tuple[str, tuple[int, int]]]:
+    """(protocol, ports) a requirement asks of a target: its own, or for a control-plane
+    target what the rule pack's `control_plane_target` asks instead (etcd may stay closed)."""
+    if rule.control_plane_target is not None and CONTROL_PLANE in target.roles:
+        return rule.control_plane_target.segments()
+    return [(rule.protocol, ports) for ports in profile.ports(rule)]
+
+
+def _family(rule: PackRule, profile: Profile, source: ClusterNode, target: ClusterNode) -> str:
+    """The address family the nodes talk in: IPv6 when the pods are IPv6-only (the profile) or
+    both ends sit in IPv6-only subnets, else the requirement's own."""
+    if profile.value("ipv6_only") or (source.group.ipv6_only and target.group.ipv6_only):
+        return "ipv6"
+    return rule.family
+
+
+def not_checked(
+    pack: RulePack, profile: Profile, cluster: Cluster, paths: Iterable[RequiredPath]
+) -> tuple[tuple[str, str], ...]:
+    """The path requirements in force that required no path, and why (which role has no node
+    group): a requirement that checked nothing must not read as passed. With several clusters,
+    also each cluster in which a requirement checked nothing."""
+    found = []
+    for rule in pack.enabled():
+        if rule.kind != "path" or not profile.matches(rule.when) or not cluster.has_roles(rule.from_role, rule.to_role):
+            continue
+        checked = {path.source.cluster for path in paths if path.rule.id == rule.id}
+        if not checked:
+            found.append((rule.id, _why_nothing_checked(rule, cluster.nodes)))
+        elif len(cluster.memberships) > 1:
+            found.extend(
+                (rule.id, f"{_why_nothing_checked(rule, [n for n in cluster.nodes if n.cluster == m.name])} "
+                          f"in cluster {m.name}")
+                for m in cluster.memberships if m.name not in checked
+            )
+    return tuple(found)
+
+
+def _why_nothing_checked(rule: PackRule, nodes: Sequence[ClusterNode]) -> str:
+    if not nodes:
+        return "no Kubernetes node groups"
+    for preposition, role in (("from", rule.from_role), ("to", rule.to_role)):
+        if not any(_selects(role, node) for node in nodes):
+            return f"no {role} node group to check paths {preposition}"
+    return "every node group it selects is a single node, which needs no path to itself"
 
 
 @dataclass
 class _Pair:
-    """The node-group pairs that share one (source SG, target SG) path of a requirement."""
+    """The node-group pairs that share one (source SG, target SG) path of a requirement, and
+    the port ranges not open between them (several for a control-plane target's segments)."""
 
     states: list[PathState] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     targets: list[str] = field(default_factory=list)
+    spans: dict[tuple[int, int], list[PathState]] = field(default_factory=dict)
 
 
 def path_findings(rule: PackRule, required: list[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
-    """One finding per (source SG, target SG, port range) of `rule` whose path is not open."""
-    pairs: dict[tuple[str, str, tuple[int, int]], _Pair] = defaultdict(_Pair)
+    """One finding per (source SG, target SG, port range) of `rule` whose path is not open; the
+    segments a control-plane target is asked for instead (`control_plane_target`) make one
+    finding per protocol, listing every range not open."""
+    pairs: dict[tuple[str, str, str, tuple[int, int] | None], _Pair] = defaultdict(_Pair)
     for required in required:
         if required.state.state == OPEN:
             continue
-        pair = pairs[(primary_sg(required.source, graph), primary_sg(required.target, graph), required.ports)]
+        segmented = required.protocol != rule.protocol
+        key = (primary_sg(required.source, graph), primary_sg(required.target, graph), required.protocol,
+               None if segmented else required.ports)
+        pair = pairs[key]
         pair.states.append(required.state)
         pair.sources.append(required.source.group.address)
         pair.targets.append(required.target.group.address)
+        pair.spans.setdefault(required.ports, []).append(required.state)
     return [
-        _path_finding(rule, graph, root, source_sg, target_sg, ports, pair)
-        for (source_sg, target_sg, ports), pair in pairs.items()
+        _path_finding(rule, graph, root, source_sg, target_sg, protocol, pair)
+        for (source_sg, target_sg, protocol, _), pair in pairs.items()
     ]
 
 
 def _path_finding(
-    rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str,
-    ports: tuple[int, int], pair: _Pair,
+    rule: PackRule, graph: SgGraph, root: str, source_sg: str, target_sg: str, protocol: str, pair: _Pair,
 ) -> Finding:
+    spans = sorted(pair.spans)
+    ports = (spans[0][0], spans[-1][1])
     closed = [s for s in pair.states if s.state == CLOSED]
     state = closed[0] if closed else pair.states[0]
     missing = state.missing or "both"
     sources = tuple(dict.fromkeys(pair.sources))
     targets = tuple(dict.fromkeys(pair.targets))
-    traffic = traffic_text(rule.protocol, *ports)
+    traffic = ", ".join(traffic_text(protocol, *span) for span in spans)
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
-    path = PathInfo(rule.protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
-    related = _nearest_rules(graph, state, source_sg, target_sg, rule.protocol, ports)
-    location = _sg_location(graph, target_sg if missing in ("ingress", "both") else source_sg)
+    path = PathInfo(protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
+    related = _nearest_rules(graph, state, source_sg, target_sg, protocol, ports)
+    on_target = missing in ("ingress", "both")
+    location = _sg_location(graph, target_sg if on_target else source_sg) or _group_location(
+        graph, (targets if on_target else sources)[0]
+    )
     if closed:
-        fixes = _fixes(rule, graph, state, source_sg, target_sg, ports)
+        fixes = tuple(dict.fromkeys(
+            fix for span in spans
+            for fix in _fixes(rule, graph, _worst(pair.spans[span]), source_sg, target_sg, protocol, span)
+        ))
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
-        hint = _fix_text(fixes, traffic) + _cycle_advice(graph, fixes) + (
+        hint = _fix_text(fixes, traffic, graph) + _cycle_advice(graph, fixes) + (
             f" Nearest existing rules: {nearest}." if nearest else ""
-        )
+        ) + (_may_stay_closed(rule) if len(spans) > 1 or protocol != rule.protocol else "")
         return Finding(
             rule.id, rule.severity, f"{who}: {reasons}", location, root, FAILED, hint, path,
             related, (), fixes, _path_key(path),
@@ -136,9 +205,28 @@ def _path_finding(
     named = "; ".join(unknown_text(u) for u in unknowns[:3]) or "values sglint cannot evaluate"
     message = f"unverified: {who} unless unevaluated values open it: {named}"
     hint = "Give the values above (--var, --var-file, tfvars) or declare the rules in the scanned code."
+    unread = {u for sg in (source_sg, target_sg) if sg in graph.groups for u in graph.groups[sg].may_change}
+    if unread & set(unknowns):
+        hint = ("Install the modules sglint could not read (`terraform init -backend=false`, or --module-dir) "
+                "so it can see the rules they add; or " + hint[0].lower() + hint[1:])
     return Finding(
         rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
     )
+
+
+def _worst(states: list[PathState]) -> PathState:
+    return next((s for s in states if s.state == CLOSED), states[0])
+
+
+def _may_stay_closed(rule: PackRule) -> str:
+    """What a control-plane target may keep closed, for the hint of a segmented finding."""
+    target = rule.control_plane_target
+    if target is None or not target.may_stay_closed:
+        return ""
+    names = "; ".join(
+        f"{c.name} ({', '.join(traffic_text(c.protocol, *p) for p in c.ports)})" for c in target.may_stay_closed
+    )
+    return f" A control-plane node may keep these closed: {names}."
 
 
 def _path_key(path: PathInfo) -> str:
@@ -155,10 +243,10 @@ def _groups_text(groups: tuple[str, ...], sg: str) -> str:
 def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: str, traffic: str) -> str:
     parts = []
     if state.ingress.state == CLOSED:
-        whom = "itself" if source_sg == target_sg else source_sg
+        whom = _whom(state.ingress, source_sg, source_sg == target_sg)
         parts.append(f"no ingress rule on {target_sg} admits {traffic} from {whom}")
     if state.egress.state == CLOSED:
-        whom = "itself" if source_sg == target_sg else target_sg
+        whom = _whom(state.egress, target_sg, source_sg == target_sg)
         if graph.rules(source_sg, "egress"):
             parts.append(f"no egress rule on {source_sg} allows {traffic} to {whom}")
         else:
@@ -168,15 +256,25 @@ def _missing_text(graph: SgGraph, state: PathState, source_sg: str, target_sg: s
     return " and ".join(parts) or "the path is not open"
 
 
+def _whom(side: Side, other_sg: str, same: bool) -> str:
+    """The other end of a closed side: `itself`, an SG, or when only the nodes placed in some
+    subnets are not admitted, `its own nodes in 10.0.2.0/24 and 10.0.3.0/24`."""
+    if not side.closed_for:
+        return "itself" if same else other_sg
+    shown = list(side.closed_for[:3]) + ([f"{len(side.closed_for) - 3} more"] if len(side.closed_for) > 3 else [])
+    where = ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
+    return f"{'its own' if same else other_sg + chr(39) + 's'} nodes in {where}"
+
+
 def _fixes(
     rule: PackRule, graph: SgGraph, state: PathState, source_sg: str, target_sg: str,
-    ports: tuple[int, int],
+    protocol: str, ports: tuple[int, int],
 ) -> tuple[RuleToAdd, ...]:
     fixes = []
     if state.ingress.state != OPEN and _managed(graph, target_sg):
-        fixes.append(RuleToAdd(target_sg, "ingress", rule.protocol, *ports, source_sg, rule.id, rule.title))
+        fixes.append(RuleToAdd(target_sg, "ingress", protocol, *ports, source_sg, rule.id, rule.title))
     if state.egress.state != OPEN and _managed(graph, source_sg):
-        fixes.append(RuleToAdd(source_sg, "egress", rule.protocol, *ports, target_sg, rule.id, rule.title))
+        fixes.append(RuleToAdd(source_sg, "egress", protocol, *ports, target_sg, rule.id, rule.title))
     return tuple(fixes)
 
 
@@ -200,7 +298,7 @@ def _managed(graph: SgGraph, address: str) -> bool:
     return group is not None and group.managed
 
 
-def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
+def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str, graph: SgGraph) -> str:
     if not fixes:
         return "The security groups involved are not created in the scanned code; open the path where they are."
     steps = []
@@ -208,6 +306,11 @@ def _fix_text(fixes: tuple[RuleToAdd, ...], traffic: str) -> str:
         peer = "itself (self = true)" if fix.peer == fix.security_group else fix.peer
         preposition = "from" if fix.direction == "ingress" else "to"
         steps.append(f"an {fix.direction} rule on {fix.security_group} for {traffic} {preposition} {peer}")
+    installed = [m for m in graph.model.installed_modules if any(f.security_group.startswith(m + ".") for f in fixes)]
+    if installed:
+        module = min(installed, key=len)  # the call in the user's code
+        return (f"Add {' and '.join(steps)}: {module} is installed by `terraform init`, so add it through the "
+                "module's inputs for extra rules, or as a rule resource on the module's security-group output.")
     return "Add " + " and ".join(steps) + " (`sglint fix` writes it)."
 
 
@@ -244,6 +347,13 @@ def _nearest_rules(
             whom = "itself" if other == sg else other
             related.append(Related(rule.location, f"{short} {verb} {whom} on {traffic} only"))
     return tuple(related)
+
+
+def _group_location(graph: SgGraph, address: str) -> Location | None:
+    """Where a node group is declared: the location of a finding about security groups that
+    are not created in the scanned code (their rules are unknown, the node group names them)."""
+    group = next((g for g in graph.model.node_groups if g.address == address), None)
+    return group.location if group is not None else None
 
 
 def _sg_location(graph: SgGraph, address: str) -> Location | None:

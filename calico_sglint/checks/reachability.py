@@ -10,7 +10,7 @@ port? Open, closed or unknown, with the rules that open it or could.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import networkx as nx
@@ -39,6 +39,7 @@ class Side:
     opening: tuple[Rule, ...]  # rules that certainly admit it
     possible: tuple[Rule, ...]  # rules that might (unknown fields or peers)
     unknowns: tuple[Unknown, ...]  # what could not be evaluated and might admit it
+    closed_for: tuple[str, ...] = ()  # when only some placements of the other end are closed: their networks
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,11 @@ class SgGraph:
         ports: tuple[int, int],
         family: str = "ipv4",
     ) -> PathState:
-        """Can `source` nodes send `protocol`/`ports` to `target` nodes?"""
-        ingress = self._side("ingress", target, source, protocol, ports, family)
-        egress = self._side("egress", source, target, protocol, ports, family)
+        """Can `source` nodes send `protocol`/`ports` to `target` nodes? Nodes may sit in
+        several places (each instance its own subnet, an ASG in every subnet of its
+        `vpc_zone_identifier`): each side must be open for every placement of the other end."""
+        ingress = _every([(p, self._side("ingress", target, p, protocol, ports, family)) for p in placements(source)])
+        egress = _every([(p, self._side("egress", source, p, protocol, ports, family)) for p in placements(target)])
         states = {ingress.state, egress.state}
         state = CLOSED if CLOSED in states else UNKNOWN if UNKNOWN in states else OPEN
         return PathState(state, ingress, egress)
@@ -119,6 +122,8 @@ class SgGraph:
             group = self.groups.get(sg)
             if group is None or not group.managed:
                 unknowns.append(Unknown(sg, "security group not created in the scanned code: its rules are unknown"))
+            else:
+                unknowns.extend(group.may_change)
             for rule, peer in self.rules(sg, direction):
                 verdict, span = _rule_matches(rule, protocol, ports)
                 if verdict == _NO:
@@ -147,6 +152,28 @@ class SgGraph:
             tuple(dict.fromkeys(possible)),
             tuple(dict.fromkeys(unknowns)),
         )
+
+
+def placements(endpoint: Endpoint) -> list[Endpoint]:
+    """One endpoint per network the nodes may sit in."""
+    if len(endpoint.networks) < 2:
+        return [endpoint]
+    return [replace(endpoint, networks=(network,)) for network in endpoint.networks]
+
+
+def _every(placed: list[tuple[Endpoint, Side]]) -> Side:
+    """One side over several placements: open only when open for each of them."""
+    found = [side for _, side in placed]
+    states = {side.state for side in found}
+    state = CLOSED if CLOSED in states else UNKNOWN if UNKNOWN in states else OPEN
+    closed = [str(p.networks[0]) for p, side in placed if side.state == CLOSED and len(placed) > 1]
+    return Side(
+        state,
+        tuple(dict.fromkeys(r for side in found for r in side.opening)),
+        tuple(dict.fromkeys(r for side in found for r in side.possible)),
+        tuple(dict.fromkeys(u for side in found for u in side.unknowns)),
+        tuple(closed) if len(closed) < len(placed) else (),
+    )
 
 
 def _rule_matches(rule: Rule, protocol: str, ports: tuple[int, int]) -> tuple[str, tuple[int, int] | None]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calico_sglint.checks.findings import Finding, RequiredPath, finding_order
-from calico_sglint.checks.paths import path_findings, required_paths
+from calico_sglint.checks.paths import not_checked, path_findings, required_paths
 from calico_sglint.checks.reachability import SgGraph
 from calico_sglint.checks.structural import STRUCTURAL_CHECKS, CheckContext
 from calico_sglint.model.roles import Cluster
@@ -27,7 +27,8 @@ class RootChecks:
 
     findings: tuple[Finding, ...]
     paths: tuple[RequiredPath, ...]
-    requirements: tuple[str, ...]
+    requirements: tuple[str, ...]  # switched on and checked something
+    not_checked: tuple[tuple[str, str], ...] = ()  # (rule id, why) of requirements switched on that checked nothing
 
 
 def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack) -> RootChecks:
@@ -45,8 +46,11 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
         rule = pack.get(check.id)
         if rule is not None and rule.enabled and profile.matches(rule.when):
             findings.extend(check.run(rule, context))
+    unchecked = not_checked(pack, profile, cluster, paths)
+    checked = {path.rule.id for path in paths}
     requirements = tuple(
         rule.id for rule in pack.enabled()
-        if (rule.kind == "path" or rule.when) and profile.matches(rule.when)
+        if (rule.id in checked if rule.kind == "path" else bool(rule.when)) and profile.matches(rule.when)
+        and cluster.has_roles(rule.from_role, rule.to_role)
     )
-    return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements)
+    return RootChecks(tuple(sorted(findings, key=finding_order)), tuple(paths), requirements, unchecked)

@@ -11,6 +11,7 @@ A baseline file records the fingerprints of findings accepted when sglint was ad
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
@@ -141,7 +142,7 @@ def _problem(page: PackRule, at: Location, message: str, root: str) -> Finding:
     return Finding(
         page.id, page.severity, message, at, root,
         hint="Suppressions are `# sglint:ignore=<rule-id>[,<rule-id>] <reason>` on the line above or inside a block.",
-        key=f"{at.file}:{message}",
+        key=f"{os.path.relpath(at.file, root)}:{message}",  # the same from every working directory
     )
 
 

@@ -6,27 +6,33 @@ one rule serves every requirement it can, each in the style its security group a
 that would mix styles or make inline rules reference each other (Error: Cycle).
 Render: jinja2 templates that `terraform fmt` leaves unchanged. Write: new resources go to one
 generated file per module; inline blocks go just before their resource's closing brace; every
-other byte stays. Files are replaced atomically, and only if unchanged since they were read.
+other byte stays. fix/write.py writes them, all or none.
 """
 
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 import re
-import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Callable
 
 import networkx as nx
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
+from calico_sglint.fix.calls import apply_entries
+from calico_sglint.fix.guards import condition, guarded, split_key, with_provider
+from calico_sglint.fix.hcl import hcl_string, reference, split_lines, verify_generated
+from calico_sglint.fix.modules import CallEntry, id_expression
+from calico_sglint.fix.through import through_module
+from calico_sglint.fix.types import FilePatch, FixPlan, PlannedRule, Unfixable
 from calico_sglint.model.types import SecurityGroup
-from calico_sglint.render.wording import traffic_text
 from calico_sglint.result import CheckResult
-from calico_sglint.source import InputError
+from calico_sglint.source import InputError, Location
+from calico_sglint.terraform.syntax import Block
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
 
 DEFAULT_FILE = "calico_sglint.tf"
@@ -38,69 +44,67 @@ _RESOURCE_TYPE = {
 }
 
 
-@dataclass(frozen=True)
-class PlannedRule:
-    """One rule to add, in terms of the module it goes into."""
-
-    module: ParsedModule
-    security_group: str  # address within the module: aws_security_group.worker
-    sg_address: str  # full Terraform address, for messages
-    direction: str
-    protocol: str  # "tcp", "udp", "all" or a protocol number
-    from_port: int
-    to_port: int
-    peer: str | None  # address within the module of the peer SG; None means self
-    style: str  # "rule", "vpc-rule" or "inline"
-    requirements: tuple[str, ...]
-    titles: tuple[str, ...]
-    name: str = ""  # the resource name, chosen when rendering
-
-    def describe(self) -> str:
-        traffic = traffic_text(self.protocol, self.from_port, self.to_port)
-        peer = "itself" if self.peer is None else self.peer
-        preposition = "from" if self.direction == "ingress" else "to"
-        return f"{self.direction} {traffic} on {self.sg_address} {preposition} {peer}"
-
-
-@dataclass(frozen=True)
-class Unfixable:
-    finding: Finding
-    reason: str
-
-
-@dataclass(frozen=True)
-class FixPlan:
-    rules: tuple[PlannedRule, ...]
-    unfixable: tuple[Unfixable, ...]
-    unverified: tuple[Finding, ...]
-
-
-@dataclass(frozen=True)
-class FilePatch:
-    path: str  # absolute
-    display: str
-    before: str | None  # None: a new file
-    after: str
-    digest: str | None  # sha256 of the bytes `before` came from
-    added: tuple[str, ...]  # one line per rule added, for the summary
-
-
 # --- plan --------------------------------------------------------------------------------
+
+
+_Key = tuple[str, str, str, str, "str | None"]  # module path, group, direction, protocol, peer
+_Ranges = list[tuple[int, int, str, str]]  # (from, to, requirement, title) wanted
+
+
+@dataclass
+class _Wanted:
+    """What the findings ask for, gathered before merging port ranges."""
+
+    rules: dict[_Key, _Ranges] = field(default_factory=lambda: defaultdict(list))
+    meta: dict[_Key, tuple[ParsedModule, str, str]] = field(default_factory=dict)  # module, group, style
+    refs: dict[_Key, PlannedRule] = field(default_factory=dict)  # rules written with references
+    entries: dict[tuple[object, ...], tuple[CallEntry, _Ranges]] = field(default_factory=dict)
+
+    def rule(self, key: _Key, add: RuleToAdd, meta: tuple[ParsedModule, str, str], ref: PlannedRule | None = None) -> None:
+        self.rules[key].append((add.from_port, add.to_port, add.requirement, add.title))
+        self.meta[key] = meta
+        if ref is not None:
+            self.refs[key] = ref
+
+    def entry(self, entry: CallEntry, add: RuleToAdd) -> None:
+        key = (entry.site.file.path, entry.site.block.line, entry.input, entry.direction, entry.protocol,
+               entry.fields, entry.sg_address, entry.peer)
+        self.entries.setdefault(key, (entry, []))[1].append((add.from_port, add.to_port, add.requirement, add.title))
+
+    def planned(self) -> tuple[list[PlannedRule], list[CallEntry]]:
+        rules = []
+        for key in sorted(self.rules, key=lambda k: (k[0], k[1], k[2] != "ingress", k[3], k[4] or "")):
+            module, sg_address, chosen = self.meta[key]
+            _, local_sg, direction, protocol, local_peer = key
+            for low, high, requirements, titles in _merge(self.rules[key]):
+                if key in self.refs:
+                    rules.append(replace(self.refs[key], from_port=low, to_port=high, requirements=requirements,
+                                         titles=titles))
+                else:
+                    rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
+                                             local_peer, chosen, requirements, titles))
+        entries = [
+            replace(entry, from_port=low, to_port=high, requirements=requirements, titles=titles)
+            for entry, ranges in self.entries.values() for low, high, requirements, titles in _merge(ranges)
+        ]
+        return rules, entries
 
 
 def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
     """The rules that open every fixable failed path, and why the others cannot be fixed."""
     workspace = result.workspace
     by_display = {m.display: m for m in workspace.modules.values()}
-    wanted: dict[tuple[str, str, str, str, str | None], list[tuple[int, int, str, str]]] = defaultdict(list)
-    meta: dict[tuple[str, str, str, str, str | None], tuple[ParsedModule, str, str]] = {}
+    wanted = _Wanted()
     unfixable: list[Unfixable] = []
     unverified: list[Finding] = []
+    others: list[Finding] = []
     for root in result.roots:
         groups = {sg.address: sg for sg in root.model.security_groups}
         dependencies = inline_references(root.model.security_groups)
         for finding in root.findings:
             if finding.path is None:
+                if finding.status == FAILED and finding.severity == "error":
+                    others.append(finding)
                 continue
             if finding.status != FAILED:
                 unverified.append(finding)
@@ -109,26 +113,59 @@ def plan_fixes(result: CheckResult, style: str = "auto") -> FixPlan:
                 unfixable.append(Unfixable(finding, "the security groups involved are not created in the scanned code"))
                 continue
             for add in finding.fix:
-                decided = _decide(add, groups, by_display, workspace, style, dependencies)
+                for address in (add.security_group, add.peer):
+                    sg = groups.get(address)
+                    reference(address, sg.location if sg else finding.location)
+                through = through_module(add, groups, by_display, workspace, root.id_outputs, root.model.root)
+                if isinstance(through, CallEntry):
+                    wanted.entry(through, add)
+                    continue
+                if isinstance(through, PlannedRule):
+                    key = (through.module.path, through.target_ref, add.direction, add.protocol, through.peer_ref or None)
+                    wanted.rule(key, add, (through.module, through.sg_address, through.style), through)
+                    continue
+                decided = through if isinstance(through, str) else _decide(
+                    add, groups, by_display, workspace, style, dependencies, root.id_outputs)
                 if isinstance(decided, str):
                     unfixable.append(Unfixable(finding, decided))
                     continue
-                module, chosen = decided
-                target, peer = groups[add.security_group], groups[add.peer]
-                local_peer = None if add.peer == add.security_group else _local(peer)
-                key = (module.path, _local(target), add.direction, add.protocol, local_peer)
-                wanted[key].append((add.from_port, add.to_port, add.requirement, add.title))
-                meta[key] = (module, target.address, chosen)
-                if chosen == "inline" and local_peer is not None:
-                    dependencies.add_edge(target.address, peer.address)
-    rules = []
-    for key in sorted(wanted, key=lambda k: (k[0], k[1], k[2] != "ingress", k[3], k[4] or "")):
-        module, sg_address, chosen = meta[key]
-        _, local_sg, direction, protocol, peer = key
-        for low, high, requirements, titles in _merge(wanted[key]):
-            rules.append(PlannedRule(module, local_sg, sg_address, direction, protocol, low, high,
-                                     peer, chosen, requirements, titles))
-    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified))
+                _want(wanted, add, decided, groups, dependencies)
+    rules, entries = wanted.planned()
+    rules = _guarded_rules(rules, result, by_display)
+    return FixPlan(tuple(rules), tuple(dict.fromkeys(unfixable)), tuple(unverified), tuple(entries), tuple(others))
+
+
+def _want(
+    wanted: _Wanted, add: RuleToAdd, decided: tuple[ParsedModule, str, str, str], groups: dict[str, SecurityGroup],
+    dependencies: nx.DiGraph,
+) -> None:
+    module, chosen, peer_ref, target_ref = decided
+    target, peer = groups[add.security_group], groups[add.peer]
+    local_peer = None if add.peer == add.security_group else (peer_ref or _local(peer))
+    key = (module.path, target_ref or _local(target), add.direction, add.protocol, local_peer)
+    ref = None
+    if peer_ref:
+        ref = PlannedRule(module, target.address if target_ref else _local(target), target.address, add.direction,
+                          add.protocol, 0, 0, peer.address, chosen, (), (), target_ref=target_ref, peer_ref=peer_ref)
+    wanted.rule(key, add, (module, target.address, chosen), ref)
+    if chosen == "inline" and local_peer is not None:
+        dependencies.add_edge(target.address, peer.address)
+
+
+def _guarded_rules(rules: list[PlannedRule], result: CheckResult, by_display: dict[str, ParsedModule]) -> list[PlannedRule]:
+    """Rules on counted groups under the group's own condition, with its provider and region."""
+    instances: dict[tuple[str, str], set[int | str]] = defaultdict(set)
+    for root in result.roots:
+        for sg in root.model.security_groups:
+            module = by_display.get(sg.module_dir or "")
+            base, key = split_key(_local(sg))
+            if module is not None and key is not None:
+                instances[(module.path, base)].add(key)
+    out = []
+    for rule in guarded(rules, instances):
+        found = None if rule.style == "inline" or rule.target_ref and not rule.meta else _resource_block(rule.module, rule.security_group)
+        out.append(rule if found is None else with_provider(rule, found[1], Location(found[0], found[1].line, found[1].end_line)))
+    return out
 
 
 def _decide(
@@ -138,17 +175,27 @@ def _decide(
     workspace: Workspace,
     style: str,
     dependencies: nx.DiGraph,
-) -> tuple[ParsedModule, str] | str:
-    """The module and style for `add`, or the reason it cannot be fixed."""
+    id_outputs: tuple[tuple[str, str, str], ...] = (),
+) -> tuple[ParsedModule, str, str, str] | str:
+    """The module, style, and the peer's and the group's references when the rule is written
+    in another module than the group's ("" otherwise) for `add`; or why it cannot be fixed."""
     target, peer = groups.get(add.security_group), groups.get(add.peer)
     if target is None or peer is None or not target.managed or target.module_dir is None:
         return f"{add.security_group} is not created in the scanned code"
+    peer_ref = target_ref = ""
     if target.module != peer.module:
-        where = lambda sg: sg.module or "the root module"  # noqa: E731
-        return (
-            f"{target.address} and {peer.address} are in different modules ({where(target)}, "
-            f"{where(peer)}): add the rule where both ids can be referenced"
-        )
+        crossing = _across_modules(target, peer, style, by_display, id_outputs)
+        if isinstance(crossing, str):
+            return crossing
+        writer, peer_ref, target_ref = crossing
+        if writer is not None:
+            if writer.path not in workspace.scanned:
+                return f"{target.address}'s rule would go to {writer.display}, outside the scanned paths"
+            styles = {r.style for r in target.rules}
+            if len(styles) > 1:
+                return f"{target.address} already mixes rule styles (sg-mixed-rule-styles): settle on one first"
+            chosen = next(iter(styles)) if styles else ("rule" if style in ("auto", "inline") else style)
+            return writer, chosen, peer_ref, target_ref
     if target.expansion is not None:
         return f"the count/for_each of {target.address} is unknown ({target.expansion.expr})"
     module = by_display.get(target.module_dir)
@@ -167,7 +214,30 @@ def _decide(
                 f"rules reference each other (Error: Cycle); move {target.address}'s rules into "
                 "aws_security_group_rule resources"
             )
-    return module, chosen
+    return module, chosen, peer_ref, target_ref
+
+
+def _across_modules(
+    target: SecurityGroup, peer: SecurityGroup, style: str, by_display: dict[str, ParsedModule],
+    id_outputs: tuple[tuple[str, str, str], ...],
+) -> tuple[ParsedModule | None, str, str] | str:
+    """A rule between groups of two modules, written where both ids can be referenced: in the
+    group's module on the peer's module output, or in the peer's module on the group's module
+    output (a rule resource, never inline). (module or None for the group's, peer ref, group ref)."""
+    inline = any(r.style == "inline" for r in target.rules) or (not target.rules and style == "inline")
+    where = lambda sg: sg.module or "the root module"  # noqa: E731
+    refused = (f"{target.address} and {peer.address} are in different modules ({where(target)}, {where(peer)}): "
+               "add the rule where both ids can be referenced")
+    if inline:
+        return refused + f" (an inline rule on {target.address} can only name groups of its own module)"
+    peer_ref = id_expression(peer, target.module, id_outputs)
+    if peer_ref:
+        return None, peer_ref, ""
+    target_ref = id_expression(target, peer.module, id_outputs)
+    module = by_display.get(peer.module_dir or "")
+    if target_ref and module is not None:
+        return module, f"{reference(_local(peer), peer.location)}.id", target_ref
+    return refused + " (neither module has an output with the other's group id)"
 
 
 def _local(sg: SecurityGroup) -> str:
@@ -204,8 +274,9 @@ def render_patches(plan: FixPlan, file_name: str = DEFAULT_FILE) -> list[FilePat
     modules = {r.module.path: r.module for r in plan.rules}
     for path in sorted(resources):
         patches.append(_resource_patch(modules[path], _named(modules[path], resources[path]), file_name))
-    for path in sorted(inline):
-        patches.extend(_inline_patches(modules[path], inline[path]))
+    patches.extend(_edited_files(inline, modules, plan.entries))
+    for patch in patches:
+        verify_generated(patch.before, patch.after, patch.display)
     return patches
 
 
@@ -226,13 +297,13 @@ def _named(module: ParsedModule, rules: list[PlannedRule]) -> list[PlannedRule]:
 
 
 def _label(address: str) -> str:
-    """`aws_security_group.zone["a"]` -> `zone_a`."""
-    name = address.split(".", 1)[1] if "." in address else address
+    """`aws_security_group.zone["a"]` -> `zone_a`; `module.sgs.aws_security_group.master` -> `sgs_master`."""
+    name = re.sub(r"(^|\.)(module|aws_security_group)\.", r"\1", address)
     return re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_")
 
 
 def _identifier(text: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()
+    cleaned = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_").lower()[:64].rstrip("_")
     return cleaned if re.match(r"[a-z_]", cleaned) else f"r_{cleaned}"
 
 
@@ -254,46 +325,71 @@ def _resource_patch(module: ParsedModule, rules: list[PlannedRule], file_name: s
     return FilePatch(path, display, before, after, existing.digest, added)
 
 
-def _inline_patches(module: ParsedModule, rules: list[PlannedRule]) -> list[FilePatch]:
-    by_sg: dict[str, list[PlannedRule]] = defaultdict(list)
-    for rule in rules:
-        by_sg[rule.security_group].append(rule)
-    by_file: dict[str, list[tuple[int, list[PlannedRule]]]] = defaultdict(list)
-    for local_sg, sg_rules in by_sg.items():
-        block = _sg_block(module, local_sg)
-        if block is None:
-            raise InputError(f"cannot find {local_sg} to add inline rules", module.display)
-        file, end_line = block
-        by_file[file].append((end_line, sg_rules))
+def _edited_files(
+    inline: dict[str, list[PlannedRule]], modules: dict[str, ParsedModule], entries: tuple[CallEntry, ...],
+) -> list[FilePatch]:
+    """Patches for existing files: inline blocks before their groups' closing braces and
+    entries in module calls, applied from the bottom of each file up so no edit moves another."""
+    edits: dict[str, list[tuple[int, Callable[[str], tuple[str, list[str]]]]]] = defaultdict(list)
+    places: dict[str, tuple[str, str]] = {}  # display -> (path, digest)
+    for module_path, rules in inline.items():
+        module = modules[module_path]
+        by_sg: dict[str, list[PlannedRule]] = defaultdict(list)
+        for rule in rules:
+            by_sg[rule.security_group].append(rule)
+        for local_sg, sg_rules in by_sg.items():
+            found = _resource_block(module, local_sg)
+            if found is None:
+                raise InputError(f"cannot find {local_sg} to add inline rules", module.display)
+            display, block = found
+            file = next(f for f in module.files if f.path == display)
+            places[display] = (os.path.join(module.path, os.path.basename(display)), file.digest)
+            edits[display].append((block.end_line, partial(_inline_edit, block.end_line, sg_rules, display)))
+    by_block: dict[tuple[str, int], list[CallEntry]] = defaultdict(list)
+    for entry in entries:
+        by_block[(entry.site.file.path, entry.site.block.line)].append(entry)
+    for (display, line), block_entries in by_block.items():
+        site = block_entries[0].site
+        places[display] = (os.path.join(site.module.path, os.path.basename(display)), site.file.digest)
+        edits[display].append((line, partial(apply_entries, entries=block_entries, display=display)))
     patches = []
-    for display in sorted(by_file):
-        path = os.path.join(module.path, os.path.basename(display))
-        file = next(f for f in module.files if f.path == display)
-        before = _read_text(path, display)
-        after = before
+    for display in sorted(edits):
+        path, digest = places[display]
+        before = after = _read_text(path, display)
         added: list[str] = []
-        for end_line, sg_rules in sorted(by_file[display], key=lambda item: -item[0]):
-            after = _insert_blocks(after, end_line, [_render_inline(r) for r in sg_rules], display)
-            added.extend(f"inline {r.describe()}" for r in sg_rules)
-        patches.append(FilePatch(path, display, before, after, file.digest, tuple(reversed(added))))
+        for _, edit in sorted(edits[display], key=lambda item: -item[0]):
+            after, lines = edit(after)
+            added[:0] = lines
+        patches.append(FilePatch(path, display, before, after, digest, tuple(added)))
     return patches
+
+
+def _inline_edit(end_line: int, rules: list[PlannedRule], display: str, text: str) -> tuple[str, list[str]]:
+    after = _insert_blocks(text, end_line, [_render_inline(r) for r in rules], display)
+    return after, [f"inline {r.describe()}" for r in rules]
 
 
 def _sg_block(module: ParsedModule, local_sg: str) -> tuple[str, int] | None:
     """(file, closing-brace line) of the resource block that declares `local_sg`."""
+    found = _resource_block(module, local_sg)
+    return None if found is None else (found[0], found[1].end_line)
+
+
+def _resource_block(module: ParsedModule, local_sg: str) -> tuple[str, Block] | None:
+    """(file, block) of the resource that declares `local_sg` (any instance key ignored)."""
     type_, _, rest = local_sg.partition(".")
     name = rest.split("[", 1)[0]
     for file in module.files:
         for block in file.body.blocks_of("resource"):
             if block.labels == (type_, name):
-                return file.path, block.end_line
+                return file.path, block
     return None
 
 
 def _insert_blocks(text: str, end_line: int, blocks: list[str], display: str) -> str:
     """`blocks` inserted just before the closing brace on `end_line`; nothing else changes."""
     newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     index = end_line - 1
     if not 0 <= index < len(lines):
         raise InputError("the security group's closing brace is not where it was read", display, end_line)
@@ -315,8 +411,8 @@ def _insert_blocks(text: str, end_line: int, blocks: list[str], display: str) ->
 
 
 def _render_resource(rule: PlannedRule) -> str:
-    own = f"{rule.security_group}.id"
-    other = own if rule.peer is None else f"{rule.peer}.id"
+    own = rule.target_ref or f"{reference(rule.security_group, None)}.id"
+    other = own if rule.peer is None else (rule.peer_ref or f"{reference(rule.peer, None)}.id")
     low, high = _ports(rule)
     description = hcl_string("calico-sglint: " + "; ".join(rule.titles))
     if rule.style == "rule":
@@ -338,9 +434,11 @@ def _render_resource(rule: PlannedRule) -> str:
         if rule.protocol in ("tcp", "udp"):
             attributes += [("from_port", str(low)), ("to_port", str(high))]
         attributes.append(("referenced_security_group_id", other))
+    attributes += list(rule.carried)
     return _template("resource.tf.j2").render(
         type=_RESOURCE_TYPE[(rule.style, rule.direction)], name=rule.name,
         attributes=attributes, width=max(len(k) for k, _ in attributes),
+        meta=rule.meta, meta_width=max((len(k) for k, _ in rule.meta), default=0),
     )
 
 
@@ -351,10 +449,11 @@ def _render_inline(rule: PlannedRule) -> str:
         ("from_port", str(low)),
         ("to_port", str(high)),
         ("protocol", hcl_string(_protocol(rule.protocol))),
-        ("self", "true") if rule.peer is None else ("security_groups", f"[{rule.peer}.id]"),
+        ("self", "true") if rule.peer is None else ("security_groups", f"[{reference(rule.peer, None)}.id]"),
     ]
     return _template("inline.tf.j2").render(
         direction=rule.direction, attributes=attributes, width=max(len(k) for k, _ in attributes),
+        guard=condition(rule.peer),  # a counted peer: the block exists only while the peer does
     )
 
 
@@ -369,13 +468,9 @@ def _protocol(protocol: str) -> str:
     return "-1" if protocol == "all" else protocol
 
 
-def hcl_string(text: str) -> str:
-    """`text` as a quoted HCL string: quotes, backslashes, newlines, `${` and `%{` escaped."""
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-        .replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{")
-    )
-    return f'"{escaped}"'
+def generated_mark() -> str:
+    """The first line of every file `sglint fix` creates, by which it is recognised later."""
+    return str(_template("header.tf.j2").render().splitlines()[0])
 
 
 def _template(name: str):  # type: ignore[no-untyped-def]
@@ -403,52 +498,12 @@ def _read_text(path: str, display: str) -> str:
         raise InputError(f"cannot read: {err}", display) from None
 
 
-def write_patches(patches: list[FilePatch]) -> None:
-    """Write every patch atomically, after checking no file changed since it was read."""
-    for patch in patches:
-        if patch.before is None:
-            if os.path.exists(patch.path):
-                raise InputError("appeared since sglint read the module; run sglint fix again", patch.display)
-            continue
-        try:
-            with open(patch.path, "rb") as handle:
-                current = hashlib.sha256(handle.read()).hexdigest()
-        except OSError as err:
-            raise InputError(f"cannot read: {err.strerror or err}", patch.display) from None
-        if current != patch.digest:
-            raise InputError("changed since sglint read it; nothing was written, run sglint fix again", patch.display)
-    for patch in patches:
-        _atomic_write(patch.path, patch.after)
-
-
-def _atomic_write(path: str, text: str) -> None:
-    directory = os.path.dirname(path)
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-    handle, temporary = tempfile.mkstemp(prefix=".sglint-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(text.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def unified_diff(patches: list[FilePatch]) -> str:
     """A unified diff of every patch, `a/` and `b/` prefixed like git."""
-    chunks = []
+    chunks: list[str] = []
     for patch in patches:
-        before = (patch.before or "").splitlines(keepends=True)
-        after = patch.after.splitlines(keepends=True)
+        before = split_lines(patch.before or "")
+        after = split_lines(patch.after)
         source = "/dev/null" if patch.before is None else f"a/{patch.display}"
         chunks.extend(difflib.unified_diff(before, after, source, f"b/{patch.display}"))
     return "".join(chunks)
@@ -473,6 +528,41 @@ def summary_lines(plan: FixPlan, patches: list[FilePatch], written: bool) -> lis
     if plan.unverified:
         lines.append(
             f"unverified, not fixed ({len(plan.unverified)}): sglint cannot tell whether these paths are "
-            "open; `sglint check` names the values it could not evaluate"
+            "open; give the values it could not evaluate (--var, --var-file) or declare the rules:"
         )
+        for finding in plan.unverified:
+            where = f"{finding.location}: " if finding.location else ""
+            unknown = finding.unknowns[0].expr if finding.unknowns else "a value"
+            lines.append(f"  {where}[{finding.rule_id}] {_one_line(unknown)} could not be evaluated")
+    if plan.others:
+        lines.append(f"not a missing rule, not fixed ({len(plan.others)}): sglint fix only adds rules; "
+                     "these need a change to what is there (`sglint explain RULE`):")
+        for finding in plan.others:
+            where = f"{finding.location}: " if finding.location else ""
+            lines.append(f"  {where}[{finding.rule_id}] {_one_line(finding.message)}")
     return lines
+
+
+def still_missing_lines(after: CheckResult, plan: FixPlan) -> list[str]:
+    """After writing: path findings that still fail although sglint did not say it could not
+    fix them (a module input that does not open what sglint expected, say), each named."""
+    explained = {(u.finding.rule_id, u.finding.key) for u in plan.unfixable}
+    left = [f for f in after.findings if f.path is not None and f.status == FAILED
+            and (f.rule_id, f.key) not in explained]
+    if not left:
+        return []
+    lines = [f"still missing after the fix ({len(left)}): the rules written did not open these paths; check them by hand:"]
+    for finding in left:
+        where = f"{finding.location}: " if finding.location else ""
+        lines.append(f"  {where}[{finding.rule_id}] {_one_line(finding.message)}")
+    return lines
+
+
+def paths_stay_missing(plan: FixPlan, patches: list[FilePatch]) -> bool:
+    """True when a required path is missing now: sglint would add a rule, or could not."""
+    return bool(patches) or bool(plan.unfixable)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 120 else flat[:117] + "..."

@@ -12,10 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from calico_sglint.model.eks import EKS_CLUSTER, cluster_sg_address, control_plane_group
 from calico_sglint.model.resources import (
     Resources,
     asg_tags,
+    cluster_name,
     default_security_group,
+    elements,
     freeze,
     node_names,
     node_tags,
@@ -63,7 +66,7 @@ def _instance_groups(
         by_resource[instance.resource].append(instance)
     groups = []
     for resource, instances in by_resource.items():
-        split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown]]]] = defaultdict(list)
+        split: dict[tuple[Any, ...], list[tuple[ResourceInstance, list[str | Unknown], Any, list[str | Unknown], list[Any]]]] = defaultdict(list)
         for instance in instances:
             body = instance.body
             sgs = res.security_groups_of(instance.address, body)
@@ -80,10 +83,14 @@ def _instance_groups(
                 sgs = [default_security_group(instance.resource)]
                 res.note(instance.resource, "vpc_security_group_ids", sgs[0])
             check = body.get("source_dest_check", True)
-            networks = res.networks(instance.address, body, subnet_values(body, "subnet_id"))
-            split[freeze(sgs) + (freeze([check]),)].append((instance, sgs, check, networks))
+            subnets = subnet_values(body, "subnet_id")
+            networks = res.networks(instance.resource, body, subnets)
+            split[freeze(sgs) + (freeze([check]),)].append((instance, sgs, check, networks, subnets))
         for members in split.values():
-            first, sgs, check, networks = members[0]
+            first, sgs, check, _, _ = members[0]
+            # every instance sits in its own subnet: the group lives in all of them
+            networks = list(dict.fromkeys(n for m in members for n in m[3]))
+            ipv6_only = all(res.ipv6_only(m[4]) for m in members)
             whole = len(split) == 1
             size: int | None = None if first.expansion is not None else len(members)
             if first.expansion is not None:
@@ -101,6 +108,7 @@ def _instance_groups(
                     names=node_names(first, first.body),
                     tags=node_tags(first.body),
                     location=first.body.location,
+                    ipv6_only=ipv6_only,
                 )
             )
     return groups
@@ -153,6 +161,7 @@ def _asg_group(
         location=body.location,
         launch_template=template.address if template else None,
         launch_template_location=template.body.location if template else None,
+        ipv6_only=res.ipv6_only(subnets),
     )
 
 def _eks_group(
@@ -169,8 +178,12 @@ def _eks_group(
         sgs = res.security_groups_of(eks.address, template.body)
         names.extend(n for n in node_names(template, template.body) if n not in names)
     if not sgs:
-        sgs = [Unknown(f"{eks.address}", "EKS attaches its cluster security group, which is not created here")]
-        res.note(eks.address, "security groups", sgs[0])
+        cluster = body.get("cluster_name")
+        if isinstance(cluster, Ref) and cluster.address in res.eks_clusters:
+            sgs = [cluster_sg_address(cluster.address)]  # EKS attaches its cluster security group
+        else:
+            sgs = [Unknown(f"{eks.address}", "EKS attaches its cluster security group, which is not created here")]
+            res.note(eks.address, "security groups", sgs[0])
     scaling = body.blocks_of("scaling_config")
     size_min = whole_number(scaling[0].get("min_size")) if scaling else None
     size_max = whole_number(scaling[0].get("max_size")) if scaling else None
@@ -188,6 +201,8 @@ def _eks_group(
         location=body.location,
         launch_template=template.address if template else None,
         launch_template_location=template.body.location if template else None,
+        cluster_name=cluster_name(body.get("cluster_name")),
+        ipv6_only=res.ipv6_only(subnet_values(body, "subnet_ids")),
     )
 
 def _template_group(res: Resources, template: ResourceInstance) -> NodeGroup:
@@ -224,6 +239,21 @@ def _instances(res: Resources, kind: str, templates: Templates) -> list[NodeGrou
     return _instance_groups(res, kind, templates.by_address, templates.used)
 
 
+def _control_planes(res: Resources, kind: str, templates: Templates) -> list[NodeGroup]:
+    """Each `aws_eks_cluster`'s control plane (model.eks)."""
+    groups = []
+    for cluster in res.by_type[kind]:
+        vpc = cluster.body.blocks_of("vpc_config")
+        additional: list[str | Unknown] = []
+        subnets: list[Any] = []
+        if vpc:
+            additional = res.sg_list(cluster.address, "vpc_config.security_group_ids",
+                                     vpc[0].get("security_group_ids"), vpc[0].location)
+            subnets = elements(vpc[0].get("subnet_ids"))
+        groups.append(control_plane_group(cluster, additional, res.networks(cluster.address, cluster.body, subnets)))
+    return groups
+
+
 def _unused_templates(res: Resources, kind: str, templates: Templates) -> list[NodeGroup]:
     return [_template_group(res, t) for t in res.by_type[kind] if t.address not in templates.used]
 
@@ -236,15 +266,17 @@ NODE_GROUP_BUILDERS: tuple[NodeGroupBuilder, ...] = (
     NodeGroupBuilder("aws_autoscaling_group", _WEARS | _NAMED | {
         "launch_template", "launch_configuration", "mixed_instances_policy", "min_size", "max_size",
         "vpc_zone_identifier", "tag"}, _asg_groups),
-    NodeGroupBuilder("aws_eks_node_group", _WEARS | _NAMED | {"launch_template", "scaling_config", "subnet_ids"},
-                     _eks_groups),
+    NodeGroupBuilder("aws_eks_node_group",
+                     _WEARS | _NAMED | {"launch_template", "scaling_config", "subnet_ids", "cluster_name"}, _eks_groups),
     NodeGroupBuilder("aws_launch_template", _WEARS | _NAMED, _unused_templates),
     NodeGroupBuilder("aws_launch_configuration", _WEARS | _NAMED, _unused_templates),
+    NodeGroupBuilder(EKS_CLUSTER, frozenset({"vpc_config", "name", "kubernetes_network_config"}), _control_planes),
 )
-# Resources node groups refer to: network interfaces (their SGs) and subnets (their CIDRs).
+# Resources node groups refer to: network interfaces (their SGs) and subnets (their CIDRs, and
+# whether they are IPv6-only).
 NETWORK_READS: Mapping[str, frozenset[str]] = {
     "aws_network_interface": frozenset({"security_groups"}),
-    "aws_subnet": frozenset({"cidr_block"}),
+    "aws_subnet": frozenset({"cidr_block", "ipv6_native"}),
 }
 
 

@@ -12,7 +12,14 @@ import re
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
+from calico_sglint.model.eks import (
+    CLUSTER_SG_ATTRIBUTE,
+    EKS_CLUSTER,
+    cluster_security_group,
+    cluster_sg_address,
+)
 from calico_sglint.model.types import (
+    EksCluster,
     Model,
     NodeGroup,
     Peer,
@@ -85,8 +92,10 @@ class Resources:
         for resource in config.resources:
             self.by_type[resource.type].append(resource)
         self.managed_sgs = {r.address: r for r in self.by_type[SECURITY_GROUP]}
+        self.eks_clusters = {r.address: r for r in self.by_type[EKS_CLUSTER]}
         self.external: dict[str, Location] = {}
         self.unknowns: list[UnknownUse] = []
+        self.subnets = {r.address: r for r in self.by_type["aws_subnet"]}
 
     def model(self, node_groups_of: Callable[[Resources], list[NodeGroup]]) -> Model:
         """The model: rules first, then node groups (`node_groups_of`), so unknowns are noted in that order."""
@@ -99,18 +108,28 @@ class Resources:
                 rules[rule.security_group].append(rule)
         node_groups = node_groups_of(self)
         groups = [self._managed_sg(r, rules.pop(r.address, [])) for r in self.by_type[SECURITY_GROUP]]
+        groups.extend(
+            cluster_security_group(c, rules.pop(cluster_sg_address(c.address), [])) for c in self.by_type[EKS_CLUSTER]
+        )
         for address in sorted(set(self.external) | set(rules)):
+            # not created here: located where the scanned code names it (a node group, a rule)
+            named_at = self.external.get(address) or next((r.location for r in rules.get(address, [])), None)
             groups.append(
-                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, None)
+                SecurityGroup(address, False, None, tuple(rules.get(address, [])), "", None, named_at)
             )
         return Model(
             self.config.root,
             tuple(sorted(groups, key=lambda g: g.address)),
             tuple(node_groups),
             tuple(unattached),
-            tuple(dict.fromkeys(self.unknowns)),
+            tuple(dict.fromkeys([*self.unknowns, *_unread_modules(self.config)])),
             self.config.diagnostics,
             tuple(dict.fromkeys(d for _, d in self.config.modules)),
+            self.config.modules,
+            tuple(_eks_cluster(r) for r in self.by_type[EKS_CLUSTER]),
+            self.config.module_problems,
+            self.config.root_file,
+            self.config.installed_modules,
         )
 
     def note(self, address: str, attribute: str, value: Any) -> None:
@@ -122,6 +141,15 @@ class Resources:
         name = resource.body.get("name", resource.body.get("name_prefix"))
         if resource.expansion is not None:
             self.note(resource.address, "count/for_each", resource.expansion)
+        may_change = tuple(
+            Unknown(f"{given.module}.{given.input}",
+                    f"given {resource.address}.id to a module sglint did not read, which may add rules to it: "
+                    f"{given.reason}",
+                    given.location)
+            for given in self.config.opaque_inputs if given.resource == resource.address
+        )
+        for unknown in may_change:
+            self.unknowns.append(UnknownUse(resource.address, "rules", unknown))
         return SecurityGroup(
             resource.address,
             True,
@@ -131,6 +159,7 @@ class Resources:
             resource.module_dir,
             resource.body.location,
             resource.expansion,
+            may_change,
         )
 
     # --- security group references -------------------------------------------------------
@@ -138,6 +167,8 @@ class Resources:
     def sg_address(self, value: Any, at: Location | None) -> str | Unknown:
         """The SG a value names: a managed SG's id/name, a data source, or a literal id."""
         if isinstance(value, Ref):
+            if value.attribute == CLUSTER_SG_ATTRIBUTE and value.address in self.eks_clusters:
+                return value.expr()
             if value.attribute not in ("id", "name"):
                 return Unknown(value.expr(), "not a security group id (use .id)")
             if value.address in self.managed_sgs:
@@ -297,16 +328,16 @@ class Resources:
         """SGs named by an instance or launch template (ids, names or network interfaces)."""
         result: list[str | Unknown] = []
         for attribute in ("vpc_security_group_ids", "security_groups", "security_group_names"):
-            result.extend(self._sg_list(owner, attribute, body.get(attribute), body.location))
+            result.extend(self.sg_list(owner, attribute, body.get(attribute), body.location))
         for nic in body.blocks_of("network_interfaces") + body.blocks_of("network_interface"):
-            result.extend(self._sg_list(owner, "network_interfaces.security_groups", nic.get("security_groups"), nic.location))
+            result.extend(self.sg_list(owner, "network_interfaces.security_groups", nic.get("security_groups"), nic.location))
             interface = nic.get("network_interface_id")
             for eni in self.by_type["aws_network_interface"]:
                 if isinstance(interface, Ref) and interface.address == eni.address:
-                    result.extend(self._sg_list(owner, "network_interface.security_groups", eni.body.get("security_groups"), eni.body.location))
+                    result.extend(self.sg_list(owner, "network_interface.security_groups", eni.body.get("security_groups"), eni.body.location))
         return list(dict.fromkeys(result))
 
-    def _sg_list(self, owner: str, attribute: str, value: Any, at: Location) -> list[str | Unknown]:
+    def sg_list(self, owner: str, attribute: str, value: Any, at: Location) -> list[str | Unknown]:
         result: list[str | Unknown] = []
         if isinstance(value, Unknown):
             self.note(owner, attribute, value)
@@ -318,15 +349,18 @@ class Resources:
         return result
 
     def networks(self, owner: str, body: EvalBlock, subnets: list[Any]) -> list[str | Unknown]:
-        """CIDRs that hold the nodes' addresses: the private IP, else the subnets' CIDRs."""
+        """CIDRs that hold the nodes' addresses, one per placement: the private IP, else the
+        CIDR of every subnet the nodes may be placed in."""
         ip = body.get("private_ip")
         if isinstance(ip, str):
             return [f"{ip}/32"]
-        known = {r.address: r for r in self.by_type["aws_subnet"]}
+        known = self.subnets
         networks: list[str | Unknown] = []
         for value in subnets:
             if isinstance(value, Ref) and value.address in known:
                 cidr = known[value.address].body.get("cidr_block")
+                if cidr is None and known[value.address].body.get("ipv6_native") is True:
+                    cidr = Unknown(value.expr(), "an IPv6-only subnet (ipv6_native): the nodes have no IPv4 address")
                 networks.append(cidr if isinstance(cidr, (str, Unknown)) else Unknown(value.expr(), "subnet has no cidr_block"))
             elif isinstance(value, Unknown):
                 networks.append(value)
@@ -335,6 +369,40 @@ class Resources:
         if not networks:
             networks.append(Unknown(f"{owner}.subnet_id", "no subnet set: the nodes' addresses are unknown"))
         return list(dict.fromkeys(networks))
+
+
+    def ipv6_only(self, subnets: list[Any]) -> bool:
+        """Whether every subnet the nodes may be placed in is IPv6-only (`ipv6_native = true`)."""
+        found = [self.subnets.get(v.address) if isinstance(v, Ref) else None for v in subnets]
+        return bool(found) and all(r is not None and r.body.get("ipv6_native") is True for r in found)
+
+
+def _eks_cluster(resource: ResourceInstance) -> EksCluster:
+    """An EKS cluster: its name (node groups name it) and its IP family."""
+    name = resource.body.get("name")
+    family = None
+    for block in resource.body.blocks_of("kubernetes_network_config"):
+        value = block.get("ip_family")
+        family = value.lower() if isinstance(value, str) else family
+    return EksCluster(
+        resource.address, name if isinstance(name, (str, Unknown)) else None, family, resource.body.location
+    )
+
+
+def cluster_name(value: Any) -> str | Ref | Unknown | None:
+    """An EKS node group's cluster: a name, or the `aws_eks_cluster` it references."""
+    if isinstance(value, (str, Ref, Unknown)) or value is None:
+        return value
+    return Unknown(repr(value), "cluster_name is not a string")
+
+
+def _unread_modules(config: Configuration) -> list[UnknownUse]:
+    """Each module call not read, as an unknown: everything it creates is unknown."""
+    return [
+        UnknownUse(p.address, "source", Unknown(p.source or p.address, f"module not read: {p.reason}", p.location))
+        for p in config.module_problems
+        if p.kind == "unreadable"
+    ]
 
 
 def default_security_group(owner: str) -> Unknown:

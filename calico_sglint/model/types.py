@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from calico_sglint.source import Diagnostic, Location
-from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.configuration import ModuleProblem
+from calico_sglint.terraform.values import Ref, Unknown
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class SecurityGroup:
     module_dir: str | None
     location: Location | None
     expansion: Unknown | None = None  # its count/for_each is unknown
+    may_change: tuple[Unknown, ...] = ()  # modules sglint cannot read that are given its id
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,18 @@ class NodeGroup:
     location: Location
     launch_template: str | None = None
     launch_template_location: Location | None = None  # where the nodes' settings are declared
+    cluster_name: str | Ref | Unknown | None = None  # an EKS node group's cluster_name
+    ipv6_only: bool = False  # every placement is an IPv6-only subnet (ipv6_native)
+
+
+@dataclass(frozen=True)
+class EksCluster:
+    """An `aws_eks_cluster`: node groups name it by `cluster_name`."""
+
+    address: str
+    name: str | Unknown | None
+    ip_family: str | None  # kubernetes_network_config.ip_family: "ipv4", "ipv6" or None (unset)
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,11 @@ class Model:
     unknowns: tuple[UnknownUse, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     module_dirs: tuple[str, ...] = ()  # display paths of the modules this root instantiates
+    modules: tuple[tuple[str, str], ...] = ()  # (module instance address, display dir)
+    eks_clusters: tuple[EksCluster, ...] = ()
+    module_problems: tuple[ModuleProblem, ...] = ()  # module calls not read, version mismatches
+    root_file: str = ""  # the root module's first file, where findings about the root point
+    installed_modules: tuple[str, ...] = ()  # module instances installed by `terraform init`
 
     def security_group(self, address: str) -> SecurityGroup | None:
         return next((sg for sg in self.security_groups if sg.address == address), None)

@@ -23,7 +23,10 @@ from calico_sglint.source import InputError
 
 CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
-_TOP_LEVEL = ("profile", "roles", "rules", "severity", "disable", "fail_on", "fix", "format", "output")
+_TOP_LEVEL = (
+    "profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
+    "skip_paths",
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Config:
     file: str | None = None
     profile: Mapping[str, Setting] = field(default_factory=dict)
     roles: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # address -> (role, source)
+    clusters: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)  # name -> (addresses, source)
     rule_paths: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)
     disable: tuple[str, ...] = ()
@@ -41,6 +45,8 @@ class Config:
     fix_file: str | None = None
     format: str | None = None
     output: str | None = None
+    skip_paths: tuple[tuple[str, str], ...] = ()  # (this file's directory, glob)
+    module_dirs: tuple[str, ...] = ()  # installed-module directories, relative to the config's dir
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
     def resolve(self, name: str, flag: Any) -> Any:
@@ -137,6 +143,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
             raise fail(str(key), f"unknown key (expected one of {', '.join(_TOP_LEVEL)})", key)
     profile = _profile(data.get("profile", {}), file, line_of, fail)
     roles = _roles(data.get("roles", {}), file, line_of, fail)
+    clusters = _clusters(data.get("clusters", {}), file, line_of, fail)
     rules = data.get("rules", [])
     if isinstance(rules, str):
         rules = [rules]
@@ -151,6 +158,9 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     disable = data.get("disable", [])
     if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
         raise fail("disable", "must be a list of rule ids", "disable")
+    skip_paths = data.get("skip_paths", [])
+    if not isinstance(skip_paths, list) or not all(isinstance(g, str) and g.strip() for g in skip_paths):
+        raise fail("skip_paths", "must be a list of path globs (relative to this file's directory)", "skip_paths")
     fail_on = _optional_choice(data, "fail_on", FAIL_LEVELS, fail)
     output_format = _optional_choice(data, "format", CHECK_FORMATS, fail)
     output = data.get("output")
@@ -168,6 +178,11 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     fix_file = fix.get("file")
     if fix_file is not None and (not isinstance(fix_file, str) or not fix_file.endswith(".tf") or "/" in fix_file):
         raise fail("fix.file", "must be a file name ending in .tf", "fix", "file")
+    module_dirs = data.get("module_dirs", [])
+    if isinstance(module_dirs, str):
+        module_dirs = [module_dirs]
+    if not isinstance(module_dirs, list) or not all(isinstance(d, str) and d for d in module_dirs):
+        raise fail("module_dirs", "must be a list of directories of installed modules", "module_dirs")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
     if "disable" in data:
         key_lines["disable"] = line_of("disable")
@@ -175,6 +190,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         file=file,
         profile=profile,
         roles=roles,
+        clusters=clusters,
         rule_paths=tuple(os.path.join(base, r) for r in rules),
         severity=dict(severity),
         disable=tuple(disable),
@@ -183,6 +199,8 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         fix_file=fix_file,
         format=output_format,
         output=os.path.join(base, output) if output else None,
+        skip_paths=tuple((os.path.abspath(base or "."), glob) for glob in skip_paths),
+        module_dirs=tuple(os.path.join(base, d) for d in module_dirs),
         key_lines=key_lines,
     )
 
@@ -222,4 +240,21 @@ def _roles(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> dict
             raise fail(f"roles.{address}", f"must be one of {', '.join(ROLE_VALUES)} (got {role!r})", "roles", address)
         line = line_of("roles", address)
         result[str(address)] = (str(role), f"{file}:{line}" if line else file)
+    return result
+
+
+def _clusters(data: Any, file: str, line_of: Callable[..., int], fail: Any) -> dict[str, tuple[tuple[str, ...], str]]:
+    """`clusters:` maps a cluster name to the addresses of its node groups, resources, security
+    groups or module instances (`module.blue`)."""
+    if not isinstance(data, dict):
+        raise fail("clusters", "must map cluster names to lists of addresses", "clusters")
+    result = {}
+    for name, addresses in data.items():
+        if isinstance(addresses, str):
+            addresses = [addresses]
+        if not isinstance(addresses, list) or not addresses or not all(isinstance(a, str) and a for a in addresses):
+            raise fail(f"clusters.{name}", "must be a list of addresses (node groups, resources, security groups "
+                       "or module instances like module.blue)", "clusters", name)
+        line = line_of("clusters", name)
+        result[str(name)] = (tuple(addresses), f"{file}:{line}" if line else file)
     return result

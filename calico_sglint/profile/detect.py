@@ -18,7 +18,14 @@ from __future__ import annotations
 import os
 from typing import Any, Collection, Sequence
 
-from calico_sglint.profile.observations import Detection, Found, Observation, SourceFile
+from calico_sglint.profile.observations import (
+    DEFAULTED,
+    VARS_DIRS,
+    Detection,
+    Found,
+    Observation,
+    SourceFile,
+)
 from calico_sglint.profile.settings import (
     SETTINGS,
     Setting,
@@ -32,11 +39,17 @@ from calico_sglint.terraform.discover import (
 
 def distance(root: str, directory: str, roots: Collection[str]) -> int | None:
     """How many directories up from `root` one must go to reach a source in `directory`; None
-    when the source belongs to another root module (it lies inside that module's directory)."""
+    when the source is not the root's: it lies inside another root module's directory, or
+    neither inside `root` nor in a directory above it (a directory above it counts with its
+    own files and its Ansible variables: `group_vars/`, `host_vars/`, `inventory/**/group_vars/`).
+    So a root's profile never depends on what else is on the command line."""
     owners = [r for r in roots if directory == r or directory.startswith(r.rstrip(os.sep) + os.sep)]
     if owners:
         return 0 if max(owners, key=len) == root else None
     common = os.path.commonpath([root, directory])
+    below = [p for p in os.path.relpath(directory, common).split(os.sep) if p != "."]
+    if below and not (below[0] in VARS_DIRS or (below[0] == "inventory" and VARS_DIRS & set(below[1:]))):
+        return None
     return _depth(root) - _depth(common)
 
 
@@ -76,7 +89,8 @@ def detect_profile(
         settings[name] = Setting(winner[1].value, winner[1].source, f"{winner[1].kind} {winner[1].field}")
         if name not in decided:
             warnings.extend(
-                _disagreement(name, winner, other, root) for other in ranked[1:] if other[1].value != winner[1].value
+                _disagreement(name, winner, other, root) for other in ranked[1:]
+                if other[1].value != winner[1].value and other[1].rank != DEFAULTED
             )
     ordered = tuple(o for _, o in candidates)
     return Detection(settings, (*file_warnings, *own.diagnostics, *warnings), ordered)

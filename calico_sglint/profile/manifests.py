@@ -15,6 +15,7 @@ from calico_sglint.profile.observations import (
     CONFIGMAP_KEYS,
     FELIX_FIELDS,
     HELM_INSTALLATION_KEYS,
+    DEFAULTED,
     INSTALLER,
     KUBESPRAY_POOL_VARS,
     KUBESPRAY_VARS,
@@ -261,6 +262,12 @@ def _values_document(data: Mapping[str, Any], at: At, out: _Collector) -> None:
     for key, spec_field in KUBESPRAY_VARS.items():
         if key in data:
             out.field(spec_field, data[key], at(key), "kubespray variables", key)
+    given = [key for key in (*KUBESPRAY_VARS, *KUBESPRAY_POOL_VARS) if key in data]
+    if data.get("kube_network_plugin") == "calico":
+        given.append("kube_network_plugin")
+    if given and "typha_enabled" not in data:
+        out.say("typha", False, at(given[0]), "kubespray variables", "typha_enabled (unset: off, kubespray's default)",
+                DEFAULTED)
     pool: dict[str, tuple[str, Where]] = {}
     for key in KUBESPRAY_POOL_VARS:
         if key in data:
@@ -308,10 +315,11 @@ def installation_spec(spec: Mapping[str, Any], at: At, out: _Collector, kind: st
         out.say("encapsulation", default, at("calicoNetwork", "ipPools"), kind,
                 f"{prefix}calicoNetwork.ipPools (unset: the operator's default pool)", INSTALLER)
         return
+    ipv6_only = _ipv6_only(pools, at, out, kind, prefix)
     for index, pool in enumerate(pools if isinstance(pools, list) else []):
         cidr = pool.get("cidr") if isinstance(pool, dict) else None
-        if not isinstance(pool, dict) or (isinstance(cidr, str) and ":" in cidr):
-            continue  # IPv6 pools are outside the profile
+        if not isinstance(pool, dict) or (isinstance(cidr, str) and ":" in cidr and not ipv6_only):
+            continue  # beside an IPv4 pool, IPv6 pools do not decide the encapsulation
         name = f"{prefix}calicoNetwork.ipPools[{index}].encapsulation"
         raw = pool.get("encapsulation")
         where = at("calicoNetwork", "ipPools", index, "encapsulation")
@@ -323,3 +331,16 @@ def installation_spec(spec: Mapping[str, Any], at: At, out: _Collector, kind: st
                 out.warn(f"{kind} {name}: {raw!r} is not IPIP, IPIPCrossSubnet, VXLAN, VXLANCrossSubnet or None; ignored", where)
             else:
                 out.say("encapsulation", encapsulation, where, kind, name, INSTALLER)
+
+
+def _ipv6_only(pools: Any, at: At, out: _Collector, kind: str, prefix: str) -> bool:
+    """An Installation whose pools are all IPv6 runs IPv6-only pods (the EC2 source/destination
+    check does not drop traffic from addresses delegated to the node's interface)."""
+    if not isinstance(pools, list) or not pools:
+        return False
+    cidrs = [pool.get("cidr") if isinstance(pool, dict) else None for pool in pools]
+    if not all(isinstance(cidr, str) and ":" in cidr for cidr in cidrs):
+        return False
+    out.say("ipv6_only", True, at("calicoNetwork", "ipPools"), kind,
+            f"{prefix}calicoNetwork.ipPools (IPv6 pools only)", INSTALLER)
+    return True

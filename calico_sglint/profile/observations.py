@@ -20,6 +20,9 @@ from calico_sglint.terraform.values import find_unknown
 # distance. Felix reads its environment before any FelixConfiguration, and calico-node's
 # CALICO_IPV4POOL_* env only seeds the default pool, so an IPPool resource outranks it.
 VARIABLES, INSTALLER, RESOURCE, COMPONENT = 0, 1, 2, 3
+# A tool's default for a variable nobody set (kubespray's typha_enabled): any source that says
+# the setting outranks it, and overruling it is no disagreement worth a warning.
+DEFAULTED = -1
 
 VARS_DIRS = frozenset({"group_vars", "host_vars"})  # Ansible: files there may have no extension
 YAML_SUFFIXES = (".yaml", ".yml")

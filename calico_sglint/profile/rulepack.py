@@ -19,13 +19,13 @@ from calico_sglint.profile.settings import CONDITIONS, PORT_SETTINGS
 from calico_sglint.profile.yamldoc import YamlDoc, load_documents
 from calico_sglint.source import InputError
 
-ROLES = ("any", "control-plane", "worker")
+ROLES = ("any", "control-plane", "worker", "eks-control-plane")
 KINDS = ("path", "structural")
 FAMILIES = ("ipv4", "ipv6")
 _ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _FIELDS = {
     "id", "title", "severity", "kind", "protocol", "ports", "family", "from", "to", "when",
-    "description", "why", "example", "example_fixed", "fix", "source", "exposed", "enabled",
+    "description", "why", "example", "example_fixed", "fix", "source", "exposed", "enabled", "control_plane_target",
 }
 _REQUIRED = ("id", "title", "severity", "kind", "description", "why", "fix", "source")
 _REQUIRED_PATH = ("protocol", "ports", "from", "to", "when")
@@ -37,6 +37,32 @@ class ExposedPort:
     protocol: str
     ports: tuple[tuple[int, int], ...]
     name: str
+
+
+@dataclass(frozen=True)
+class ControlPlaneTarget:
+    """What a path requirement asks of a control-plane target instead of its own traffic:
+    `require` (e.g. every TCP and UDP port), less the host-network control-plane services that
+    `may_stay_closed` (etcd: kops closes it from the nodes on purpose)."""
+
+    require: tuple[ExposedPort, ...]
+    may_stay_closed: tuple[ExposedPort, ...]
+
+    def segments(self) -> list[tuple[str, tuple[int, int]]]:
+        """(protocol, ports) to check: each required range with the closable ports cut out."""
+        found = []
+        for need in self.require:
+            closable = sorted(p for c in self.may_stay_closed if c.protocol == need.protocol for p in c.ports)
+            for low, high in need.ports:
+                for start, end in closable:
+                    if end < low or start > high:
+                        continue
+                    if start > low:
+                        found.append((need.protocol, (low, start - 1)))
+                    low = max(low, end + 1)
+                if low <= high:
+                    found.append((need.protocol, (low, high)))
+        return found
 
 
 @dataclass(frozen=True)
@@ -62,6 +88,7 @@ class PackRule:
     exposed: tuple[ExposedPort, ...] = ()
     enabled: bool = True
     defined_in: str = ""
+    control_plane_target: ControlPlaneTarget | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +109,14 @@ class RulePack:
         return RulePack(tuple(
             replace(r, severity=severity.get(r.id, r.severity), enabled=r.enabled and r.id not in off)
             for r in self.rules
+        ))
+
+
+    def with_selection(self, enable: Iterable[str], disable: Iterable[str]) -> RulePack:
+        """Apply `--enable-rule` and `--disable-rule` (they win over packs and config)."""
+        on, off = set(enable), set(disable)
+        return RulePack(tuple(
+            replace(r, enabled=(r.enabled or r.id in on) and r.id not in off) for r in self.rules
         ))
 
 
@@ -195,7 +230,9 @@ def _rule(doc: YamlDoc, index: int, entry: Any, rules: Mapping[str, PackRule], b
     if "when" in entry:
         values["when"] = _when(entry["when"], fail)
     if "exposed" in entry:
-        values["exposed"] = _exposed(entry["exposed"], fail)
+        values["exposed"] = _port_sets(entry["exposed"], fail, "exposed")
+    if "control_plane_target" in entry:
+        values["control_plane_target"] = _control_plane_target(entry["control_plane_target"], fail)
     if base is not None:
         return replace(base, **values)
     return PackRule(**values)
@@ -257,14 +294,25 @@ def _yaml(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def _exposed(value: Any, fail: Any) -> tuple[ExposedPort, ...]:
+def _port_sets(value: Any, fail: Any, key: str) -> tuple[ExposedPort, ...]:
+    """A list of {protocol, ports, name} (`exposed:`, `control_plane_target:`)."""
     if not isinstance(value, list):
-        raise fail("exposed", "must be a list of {protocol, ports, name}")
+        raise fail(key, "must be a list of {protocol, ports, name}")
     result = []
     for item in value:
         if not isinstance(item, dict) or not {"protocol", "ports", "name"} <= set(item):
-            raise fail("exposed", "each entry needs protocol, ports and name")
-        ports = _ports(item["ports"], fail, "exposed")
+            raise fail(key, "each entry needs protocol, ports and name")
+        ports = _ports(item["ports"], fail, key)
         pairs = tuple(p for p in ports if isinstance(p, tuple))
         result.append(ExposedPort(_protocol(item["protocol"], fail), pairs, str(item["name"])))
     return tuple(result)
+
+
+def _control_plane_target(value: Any, fail: Any) -> ControlPlaneTarget:
+    key = "control_plane_target"
+    if not isinstance(value, dict) or set(value) - {"require", "may_stay_closed"} or "require" not in value:
+        raise fail(key, "must be a mapping with require and may_stay_closed lists of {protocol, ports, name}")
+    require = _port_sets(value["require"], fail, key)
+    if any(p.protocol not in ("tcp", "udp") for p in require):
+        raise fail(key, "require: only tcp and udp port ranges can be required instead of all traffic")
+    return ControlPlaneTarget(require, _port_sets(value.get("may_stay_closed", []), fail, key))

@@ -67,6 +67,9 @@ SETTING_SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("aws_src_dst_check", "choice", "DoNothing",
                 "Felix awsSrcDstCheck (default: detected, else DoNothing); Disable turns the EC2 check off for you.",
                 SRC_DST_CHECK_VALUES),
+    SettingSpec("ipv6_only", "switch", False,
+                "IPv6-only pods: no IPv4 pool, so no EC2 source/destination check to turn off (default: detected "
+                "from an Installation's pools, else off)."),
 )
 SPECS: Mapping[str, SettingSpec] = {spec.name: spec for spec in SETTING_SPECS}
 SETTINGS = tuple(SPECS)

@@ -12,6 +12,7 @@ from calico_sglint.checks.findings import Finding
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.result import CheckResult
 from calico_sglint.source import Location
+from calico_sglint.terraform.discover import repository_path
 from calico_sglint.terraform.discover import repository_root as find_repository_root
 
 
@@ -44,15 +45,9 @@ def report_context(paths: Iterable[str], fail_on: str = "error", cwd: str | None
 
 def repo_path(file: str, cwd: str, repo_root: str) -> str:
     """`file` (relative to `cwd`) relative to the repository root, with forward slashes; the
-    absolute path when it lies outside the repository."""
-    absolute = os.path.normpath(os.path.join(cwd, file))
-    try:
-        relative = os.path.relpath(absolute, repo_root)
-    except ValueError:  # another drive on Windows
-        return absolute.replace(os.sep, "/")
-    if relative == ".." or relative.startswith(".." + os.sep):
-        return absolute.replace(os.sep, "/")
-    return "." if relative == "." else relative.replace(os.sep, "/")
+    absolute path when it lies outside the repository (`discover.repository_path`, which
+    fingerprints use too)."""
+    return repository_path(file, cwd, repo_root)
 
 
 def rule_pages(result: CheckResult) -> dict[str, PackRule]:

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from calico_sglint.checks.findings import RequiredPath
 from calico_sglint.checks.reachability import CLOSED, OPEN
+from calico_sglint.model.clusters import Membership
 from calico_sglint.model.roles import ClusterNode
 from calico_sglint.model.types import Rule
 from calico_sglint.render.wording import traffic_text as show_traffic_text
@@ -28,11 +29,17 @@ GRAPH_SCHEMA_VERSION = 1
 OPEN_EDGE, MISSING, UNVERIFIED, EXPOSED = "open", "missing", "unverified", "exposed"
 EDGE_STATES = (OPEN_EDGE, MISSING, UNVERIFIED, EXPOSED)
 INTERNET = "internet"
-COLORS = {OPEN_EDGE: "#2a2", MISSING: "#d00", UNVERIFIED: "#d80", EXPOSED: "#d00"}
-LEGEND = (
-    "green: open; red dashed: missing; orange dotted: unverified (unknown values might open it); "
-    "thick red from internet: exposed"
-)
+# Six-digit hex: Graphviz knows no three-digit form (it draws `#2a2` black), mermaid knows both.
+COLORS = {OPEN_EDGE: "#22aa22", MISSING: "#dd0000", UNVERIFIED: "#dd8800", EXPOSED: "#dd0000"}
+INTERNET_COLORS = {"fill": "#ffeeee", "stroke": "#dd0000", "text": "#990000"}
+LEGEND_ID = "legend"
+# What each state looks like, for the legend drawn beside the graph (only the states it has).
+LEGEND = {
+    OPEN_EDGE: "green solid: open",
+    MISSING: "red dashed: missing",
+    UNVERIFIED: "orange dotted: unverified (unknown values might open it)",
+    EXPOSED: "thick red from the internet: exposed",
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Node:
     size_max: int | None = None
     security_groups: tuple[str, ...] = ()
     cidrs: tuple[str, ...] = ()  # for the internet node: the CIDRs that admit everyone
+    cluster: str = ""  # for a node group: the name of its cluster
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class RootGraph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     note: str  # how the node groups and roles were found
+    clusters: tuple[Membership, ...] = ()  # the clusters, each with why its members belong
 
 
 # --- building ----------------------------------------------------------------------------
@@ -93,7 +102,7 @@ def root_graph(root: RootResult) -> RootGraph:
         edges += _exposure_edges(exposures, nodes)
         cidrs = tuple(sorted({c for _, world in exposures for c in world}))
         nodes.append(Node(INTERNET, INTERNET, INTERNET, cidrs=cidrs))
-    return RootGraph(root.model.root, tuple(nodes), tuple(edges), root.cluster.note)
+    return RootGraph(root.model.root, tuple(nodes), tuple(edges), root.cluster.note, root.cluster.memberships)
 
 
 def node_id(address: str, taken: Iterable[str] = ()) -> str:
@@ -101,7 +110,7 @@ def node_id(address: str, taken: Iterable[str] = ()) -> str:
     base = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", address)).strip("_") or "node"
     used = set(taken)
     candidate, number = base, 2
-    while candidate in used or candidate in (INTERNET, "end", "graph", "subgraph"):
+    while candidate in used or candidate in (INTERNET, LEGEND_ID, "end", "graph", "subgraph"):
         candidate, number = f"{base}_{number}", number + 1
     return candidate
 
@@ -113,7 +122,7 @@ def _group_nodes(cluster_nodes: tuple[ClusterNode, ...]) -> Iterable[Node]:
         taken.append(node_id(group.address, taken))
         sgs = tuple(s.expr if isinstance(s, Unknown) else s for s in group.security_groups)
         yield Node(taken[-1], "node_group", group.address, tuple(sorted(node.roles)),
-                   group.size_min, group.size_max, sgs)
+                   group.size_min, group.size_max, sgs, cluster=node.cluster)
 
 
 _STATE_OF = {OPEN: OPEN_EDGE, CLOSED: MISSING}
@@ -125,7 +134,7 @@ def _path_edges(required: list[RequiredPath], ids: dict[str, str]) -> list[Edge]
     for path in required:
         state = _STATE_OF.get(path.state.state, UNVERIFIED)
         key = (path.source.group.address, path.target.group.address, state)
-        traffic = (path.rule.protocol, *path.ports)
+        traffic = (path.protocol, *path.ports)
         grouped.setdefault(key, {}).setdefault(traffic, []).append(path)  # type: ignore[arg-type]
     order = {address: index for index, address in enumerate(ids)}
     edges = []
@@ -245,7 +254,21 @@ def node_lines(node: Node) -> list[str]:
     return lines
 
 
-# --- mermaid -----------------------------------------------------------------------------
+def _cluster_boxes(graph: RootGraph) -> list[tuple[list[Node], str, int]]:
+    """The nodes grouped for drawing: with several clusters, one box per cluster titled with
+    its name and why its members belong to it, then the nodes outside any; else one untitled
+    group of every node."""
+    if len(graph.clusters) < 2:
+        return [(list(graph.nodes), "", 0)]
+    boxes = [
+        ([n for n in graph.nodes if n.kind == "node_group" and n.cluster == c.name], f"cluster {c.name}: {c.reason}", i)
+        for i, c in enumerate(graph.clusters, 1)
+    ]
+    outside = [n for n in graph.nodes if n.kind != "node_group"]
+    return boxes + ([(outside, "", 0)] if outside else [])
+
+
+# --- mermaid ---------------------------------------------------------------------------
 
 
 def mermaid_text(text: str) -> str:
@@ -258,9 +281,49 @@ def mermaid_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def label_lines(edge: Edge, named: bool = False) -> list[str]:
+    """An edge's label for a picture, one traffic per line so labels stay narrow: the first
+    line carries the state (`missing: tcp/5473`) unless open or exposed, or when `named`."""
+    carried = list(dict.fromkeys(traffic_text(t) for t in edge.traffic))
+    if edge.state in (OPEN_EDGE, EXPOSED) and not named:
+        return carried
+    return [f"{edge.state}: {carried[0]}", *carried[1:]]
+
+
+def drawn_edges(graph: RootGraph) -> list[tuple[Edge, list[str]]]:
+    """The edges to draw with their label lines. A node's self-loops (open and missing, say)
+    become one loop, labelled with each state and styled as its worst state, because mermaid
+    draws every loop on a node along the same curve: a missing loop would hide under an open
+    one."""
+    worst = (MISSING, UNVERIFIED, EXPOSED, OPEN_EDGE)
+    loops: dict[str, list[Edge]] = {}
+    for edge in graph.edges:
+        if edge.source == edge.target:
+            loops.setdefault(edge.source, []).append(edge)
+    drawn: list[tuple[Edge, list[str]]] = []
+    for edge in graph.edges:
+        group = loops.get(edge.source) if edge.source == edge.target else None
+        if group is None:
+            drawn.append((edge, label_lines(edge)))
+        elif group[0] is edge:
+            ordered = sorted(group, key=lambda e: worst.index(e.state))
+            lines = [line for e in ordered for line in label_lines(e, named=len(group) > 1)]
+            drawn.append((ordered[0], lines))
+    return drawn
+
+
+def legend_lines(graphs: list[RootGraph]) -> list[str]:
+    """The legend entries for the edge states the graphs draw, in a fixed order."""
+    states = {edge.state for graph in graphs for edge in graph.edges}
+    return [LEGEND[state] for state in EDGE_STATES if state in states]
+
+
 def mermaid(graphs: list[RootGraph]) -> str:
-    """A GitHub-renderable mermaid flowchart; several roots become one subgraph each."""
-    lines = ["flowchart LR", f"  %% {LEGEND}"]
+    """A GitHub-renderable mermaid flowchart; several roots become one subgraph each. A
+    legend node names what each edge style means (mermaid shows no comments). Top to bottom,
+    so the labels of a node's loop and of its edges to other nodes sit side by side rather
+    than on top of each other (mermaid draws loops on the side that edges leave from)."""
+    lines = [_mermaid_layout(graphs), "flowchart TB"]
     links: list[str] = []
     many = len(graphs) > 1
     for index, graph in enumerate(graphs, 1):
@@ -270,13 +333,28 @@ def mermaid(graphs: list[RootGraph]) -> str:
         lines.extend(_mermaid_body(graph, prefix, indent, links))
         if many:
             lines.append("  end")
+    legend = legend_lines(graphs)
+    if legend:
+        lines.append(f'  {LEGEND_ID}["{"<br/>".join(["legend", *legend])}"]:::legend')
     for state in EDGE_STATES:
         indexes = [str(i) for i, s in enumerate(links) if s == state]
         if indexes:
             lines.append(f"  linkStyle {','.join(indexes)} {_LINK_STYLES[state]}")
     if any(n.kind == INTERNET for g in graphs for n in g.nodes):
-        lines.append("  classDef internet fill:#fee,stroke:#d00,color:#900")
+        c = INTERNET_COLORS
+        lines.append(f"  classDef internet fill:{c['fill']},stroke:{c['stroke']},color:{c['text']}")
+    if legend:
+        lines.append("  classDef legend fill:#ffffff,stroke:#999999,color:#333333,text-align:left")
     return "\n".join(lines) + "\n"
+
+
+def _mermaid_layout(graphs: list[RootGraph]) -> str:
+    """An init directive that spaces the ranks for the tallest loop label: mermaid hangs a
+    loop's label below its node, where it would otherwise run into the next rank's nodes."""
+    tallest = max((len(lines) for graph in graphs for edge, lines in drawn_edges(graph)
+                   if edge.source == edge.target), default=0)
+    spacing = max(50, 24 * tallest + 10)
+    return f'%%{{init: {{"flowchart": {{"rankSpacing": {spacing}}}}}}}%%'
 
 
 _ARROWS = {OPEN_EDGE: "-->", MISSING: "-.->", UNVERIFIED: "-.->", EXPOSED: "==>"}
@@ -292,14 +370,21 @@ def _mermaid_body(graph: RootGraph, prefix: str, indent: str, links: list[str]) 
     lines = []
     if not graph.nodes:
         lines.append(f'{indent}{prefix}none["no node groups: {mermaid_text(graph.note)}"]')
-    for node in graph.nodes:
-        label = "<br/>".join(mermaid_text(line) for line in node_lines(node))
-        shape = ('(("', '"))') if node.kind == INTERNET else ('["', '"]')
-        suffix = ":::internet" if node.kind == INTERNET else ""
-        lines.append(f"{indent}{prefix}{node.id}{shape[0]}{label}{shape[1]}{suffix}")
-    for edge in graph.edges:
-        arrow = _ARROWS[edge.state]
-        lines.append(f'{indent}{prefix}{edge.source} {arrow}|"{mermaid_text(edge_text(edge))}"| {prefix}{edge.target}')
+    for members, title, number in _cluster_boxes(graph):
+        inner = indent
+        if title:
+            lines.append(f'{indent}subgraph {prefix}cluster{number}["{mermaid_text(title)}"]')
+            inner = indent + "  "
+        for node in members:
+            label = "<br/>".join(mermaid_text(line) for line in node_lines(node))
+            shape = ('(("', '"))') if node.kind == INTERNET else ('["', '"]')
+            suffix = ":::internet" if node.kind == INTERNET else ""
+            lines.append(f"{inner}{prefix}{node.id}{shape[0]}{label}{shape[1]}{suffix}")
+        if title:
+            lines.append(f"{indent}end")
+    for edge, label in drawn_edges(graph):
+        text = "<br/>".join(mermaid_text(line) for line in label)
+        lines.append(f'{indent}{prefix}{edge.source} {_ARROWS[edge.state]}|"{text}"| {prefix}{edge.target}')
         links.append(edge.state)
     return lines
 
@@ -313,7 +398,8 @@ def dot_string(text: str) -> str:
 
 
 def dot(graphs: list[RootGraph]) -> str:
-    """A Graphviz digraph; several roots become one cluster subgraph each."""
+    """A Graphviz digraph; several roots become one cluster subgraph each, and a legend
+    (an HTML-like label in the edge colours) names what each edge style means."""
     lines = [
         "digraph sglint {",
         "  rankdir=LR;",
@@ -329,12 +415,20 @@ def dot(graphs: list[RootGraph]) -> str:
         lines.extend(_dot_body(graph, prefix, indent))
         if many:
             lines.append("  }")
+    legend = [state for state in EDGE_STATES if any(e.state == state for g in graphs for e in g.edges)]
+    if legend:
+        rows = "".join(
+            f'<TR><TD ALIGN="LEFT"><FONT COLOR="{COLORS[state]}">{LEGEND[state]}</FONT></TD></TR>'
+            for state in legend
+        )
+        lines.append(f'  {LEGEND_ID} [shape=note, fontsize=10, label=<<TABLE BORDER="0" CELLSPACING="1">'
+                     f'<TR><TD ALIGN="LEFT"><B>legend</B></TD></TR>{rows}</TABLE>>];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 _DOT_EDGE = {
-    OPEN_EDGE: f'color="{COLORS[OPEN_EDGE]}"',
+    OPEN_EDGE: f'color="{COLORS[OPEN_EDGE]}", fontcolor="{COLORS[OPEN_EDGE]}", penwidth=2',
     MISSING: f'color="{COLORS[MISSING]}", fontcolor="{COLORS[MISSING]}", style=dashed, penwidth=2',
     UNVERIFIED: f'color="{COLORS[UNVERIFIED]}", fontcolor="{COLORS[UNVERIFIED]}", style=dotted, penwidth=2',
     EXPOSED: f'color="{COLORS[EXPOSED]}", fontcolor="{COLORS[EXPOSED]}", penwidth=3',
@@ -345,14 +439,25 @@ def _dot_body(graph: RootGraph, prefix: str, indent: str) -> list[str]:
     lines = []
     if not graph.nodes:
         lines.append(f"{indent}{prefix}none [shape=note, label={dot_string('no node groups: ' + graph.note)}];")
-    for node in graph.nodes:
-        label = "\\n".join(dot_string(line)[1:-1] for line in node_lines(node))
-        extra = ', shape=ellipse, color="#d00", fontcolor="#900"' if node.kind == INTERNET else ""
-        lines.append(f'{indent}{prefix}{node.id} [label="{label}"{extra}];')
+    for members, title, number in _cluster_boxes(graph):
+        inner = indent
+        if title:
+            lines.append(f"{indent}subgraph cluster_{prefix}c{number} {{")
+            lines.append(f"{indent}  label={dot_string(title)};")
+            inner = indent + "  "
+        for node in members:
+            label = "\\n".join(dot_string(line)[1:-1] for line in node_lines(node))
+            extra = ""
+            if node.kind == INTERNET:
+                extra = f', shape=ellipse, color="{INTERNET_COLORS["stroke"]}", fontcolor="{INTERNET_COLORS["text"]}"'
+            lines.append(f'{inner}{prefix}{node.id} [label="{label}"{extra}];')
+        if title:
+            lines.append(f"{indent}}}")
     for edge in graph.edges:
+        label = "\\n".join(dot_string(line)[1:-1] for line in label_lines(edge))
         lines.append(
             f"{indent}{prefix}{edge.source} -> {prefix}{edge.target} "
-            f"[label={dot_string(edge_text(edge))}, {_DOT_EDGE[edge.state]}];"
+            f'[label="{label}", {_DOT_EDGE[edge.state]}];'
         )
     return lines
 
@@ -368,6 +473,7 @@ def graph_json(graphs: list[RootGraph]) -> dict[str, Any]:
             {
                 "root": graph.root,
                 "note": graph.note,
+                "clusters": [c.to_json() for c in graph.clusters],
                 "nodes": [_node_json(n) for n in graph.nodes],
                 "edges": [
                     {
@@ -392,7 +498,7 @@ def graph_json(graphs: list[RootGraph]) -> dict[str, Any]:
 def _node_json(node: Node) -> dict[str, Any]:
     data: dict[str, Any] = {"id": node.id, "kind": node.kind, "address": node.address}
     if node.kind == "node_group":
-        data.update(roles=list(node.roles), size={"min": node.size_min, "max": node.size_max})
+        data.update(roles=list(node.roles), size={"min": node.size_min, "max": node.size_max}, cluster=node.cluster)
     if node.kind != INTERNET:
         data["security_groups"] = list(node.security_groups)
     else:

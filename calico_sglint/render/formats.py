@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 FORMATS: dict[str, str] = {
     "text": "calico_sglint.render.text",
+    "compact": "calico_sglint.render.compact",
     "json": "calico_sglint.render.jsonreport",
     "sarif": "calico_sglint.render.sarif",
     "github": "calico_sglint.render.github",

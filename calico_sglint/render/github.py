@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from calico_sglint.checks.findings import summary
 from calico_sglint.render.context import ReportContext, anchor, repo_path, rule_pages
 from calico_sglint.render.wording import summary_text
 from calico_sglint.result import CheckResult
-from calico_sglint.source import Location
+from calico_sglint.source import Diagnostic, Location
 
 GITHUB_COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -36,15 +38,25 @@ def workflow_command(level: str, message: str, location: Location | None, title:
 def render(result: CheckResult, context: ReportContext) -> str:
     """One annotation per input problem and per finding, then a one-line summary."""
     pages = rule_pages(result)
-    lines = [
-        workflow_command(GITHUB_COMMANDS[d.severity], d.message, d.location,
-                         "sglint: input error" if d.severity == "error" else "sglint: input warning", context)
-        for d in sorted(result.diagnostics, key=lambda d: 0 if d.severity == "error" else 1)
-    ]
+    lines = diagnostic_commands(result.diagnostics, context)
     for finding in result.findings:
         page = pages.get(finding.rule_id)
         title = f"{finding.rule_id}: {page.title}" if page else finding.rule_id
         message = finding.message + (f"\n\nHow to fix: {finding.hint}" if finding.hint else "")
         lines.append(workflow_command(GITHUB_COMMANDS[finding.severity], message, anchor(finding, result), title, context))
+    for root in result.roots:  # a requirement that checked nothing must not read as passed
+        if root.not_checked:
+            message = "; ".join(f"{rule_id} ({why})" for rule_id, why in root.not_checked)
+            lines.append(workflow_command("notice", f"checked nothing in {root.model.root}: {message}", None,
+                                          "sglint: requirements that checked nothing", context))
     lines.append(f"sglint: {summary_text(summary(result.findings))}")
     return "\n".join(lines) + "\n"
+
+
+def diagnostic_commands(diagnostics: Iterable[Diagnostic], context: ReportContext) -> list[str]:
+    """One annotation per input problem, errors first."""
+    return [
+        workflow_command(GITHUB_COMMANDS[d.severity], d.message, d.location,
+                         "sglint: input error" if d.severity == "error" else "sglint: input warning", context)
+        for d in sorted(diagnostics, key=lambda d: 0 if d.severity == "error" else 1)
+    ]

@@ -62,12 +62,15 @@ def root_json(root: RootResult) -> dict[str, Any]:
         "root": root.model.root,
         "profile": root.profile.to_json(),
         "requirements": list(root.requirements),
+        "not_checked": [{"rule_id": rule_id, "reason": why} for rule_id, why in root.not_checked],
+        "clusters": [m.to_json() for m in cluster.memberships],
         "nodes": {
             "origin": cluster.origin,
             "note": cluster.note,
             "groups": [
                 {
                     "address": node.group.address,
+                    "cluster": node.cluster,
                     "roles": sorted(node.roles),
                     "reason": node.reason,
                     "security_groups": [maybe(s) for s in node.group.security_groups],

@@ -7,12 +7,14 @@ import re
 
 from calico_sglint.checks.findings import UNVERIFIED, Finding, summary
 from calico_sglint.render.context import ReportContext, anchor, shown
-from calico_sglint.render.diagram import LEGEND, mermaid, root_graph
+from calico_sglint.render.diagram import mermaid, root_graph
 from calico_sglint.render.wording import count_text, summary_text
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic
 
 MAX_MARKDOWN_ROWS = 200
+MAX_SUMMARY_BYTES = 1_000_000  # GitHub refuses a step summary over 1 MiB (1,048,576 bytes)
+_SUMMARY_RESERVE = 400  # room for the line that counts the root modules left out
 MAX_MERMAID_CHARS = 40_000  # GitHub's mermaid refuses diagrams above 50,000 characters
 MAX_MERMAID_EDGES = 400  # ... and above 500 edges
 
@@ -33,9 +35,10 @@ def md_code(text: str) -> str:
     return f"`` {text} ``"
 
 
-def render(result: CheckResult, context: ReportContext) -> str:
+def render(result: CheckResult, context: ReportContext, limit: int = MAX_SUMMARY_BYTES) -> str:
     """A job summary: counts, the findings table, how to fix them, and per root module the
-    profile, the nodes and the mermaid graph of the required paths."""
+    profile, the nodes and the mermaid graph of the required paths; at most `limit` bytes of
+    UTF-8 (GitHub refuses a step summary over 1 MiB), root sections that do not fit counted."""
     findings = result.findings
     roots = ", ".join(md_code(r.model.root) for r in result.roots) or "none"
     lines = [
@@ -49,8 +52,17 @@ def render(result: CheckResult, context: ReportContext) -> str:
         lines += _markdown_table(findings, result, context)
     else:
         lines += ["No findings: every required path is open and nothing is exposed.", ""]
-    for root in result.roots:
-        lines += _markdown_root(root, result)
+    size = len("\n".join(lines).encode("utf-8")) + _SUMMARY_RESERVE
+    for index, root in enumerate(result.roots):
+        section = _markdown_root(root, result)
+        grown = size + len("\n".join(section).encode("utf-8")) + 1
+        if grown > limit:
+            left = len(result.roots) - index
+            lines += [f"… and {count_text(left, 'more root module')} not shown: GitHub limits a job summary to "
+                      "1 MiB. The SARIF report and `sglint check` have every finding; `sglint graph` draws them.", ""]
+            break
+        lines += section
+        size = grown
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -100,6 +112,9 @@ def _markdown_root(root: RootResult, result: CheckResult) -> list[str]:
         "",
         f"- **Profile:** {', '.join(settings)}",
         f"- **Checked:** {checked}",
+        *(f"- **Checked nothing:** {md_code(rule_id)} ({md_escape(why)})" for rule_id, why in root.not_checked),
+        *(f"- **Cluster {md_code(m.name)}:** {', '.join(md_code(a) for a in m.members)} ({md_escape(m.reason)})"
+          for m in root.cluster.named_clusters()),
         f"- **Nodes:** {nodes}",
         "",
     ]
@@ -107,4 +122,4 @@ def _markdown_root(root: RootResult, result: CheckResult) -> list[str]:
     text = mermaid([graph])
     if len(text) > MAX_MERMAID_CHARS or len(graph.edges) > MAX_MERMAID_EDGES:
         return lines + [f"The graph has {len(graph.edges)} edges, too many to draw here: run `sglint graph`.", ""]
-    return lines + ["```mermaid", text.rstrip("\n"), "```", "", f"<sub>{md_escape(LEGEND)}</sub>", ""]
+    return lines + ["```mermaid", text.rstrip("\n"), "```", ""]

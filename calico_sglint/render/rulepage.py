@@ -13,8 +13,10 @@ def applies_text(rule: PackRule) -> str:
         return "structural check (no traffic requirement; see What it does)"
     traffic = _traffic(rule)
     roles = f"from {_role(rule.from_role)} to {_role(rule.to_role)}"
-    when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items()) or "always"
-    return f"{traffic} {roles}; applies when {when}"
+    when = ", ".join(f"{k}={'/'.join(map(str, v))}" for k, v in rule.when.items())
+    if "eks-control-plane" in (rule.from_role, rule.to_role):
+        when = ", ".join(filter(None, ["an aws_eks_cluster is in the root", when]))
+    return f"{traffic} {roles}; applies when {when or 'always'}"
 
 
 def _traffic(rule: PackRule) -> str:
@@ -27,7 +29,10 @@ def _traffic(rule: PackRule) -> str:
 
 
 def _role(role: str) -> str:
-    return {"any": "every node", "control-plane": "the control plane", "worker": "workers"}[role]
+    return {
+        "any": "every node", "control-plane": "the control plane", "worker": "workers",
+        "eks-control-plane": "the EKS control plane",
+    }.get(role, role)
 
 
 def rule_page(rule: PackRule) -> str:

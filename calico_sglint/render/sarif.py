@@ -56,7 +56,9 @@ def sarif(result: CheckResult, context: ReportContext) -> dict[str, Any]:
         "properties": {
             "roots": [
                 {"root": root.model.root, "profile": root.profile.to_json(),
-                 "requirements": list(root.requirements)}
+                 "requirements": list(root.requirements),
+                 "not_checked": [{"rule_id": rule_id, "reason": why} for rule_id, why in root.not_checked],
+                 "clusters": [m.to_json() for m in root.cluster.memberships]}
                 for root in result.roots
             ]
         },

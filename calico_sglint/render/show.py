@@ -107,9 +107,14 @@ def show_text(models: tuple[Model, ...]) -> str:
         if not model.security_groups:
             lines.append("    (none)")
         for sg in model.security_groups:
-            where = f"  {sg.location}" if sg.location else ""
-            kind = "" if sg.managed else "  (not created here: rules unknown)"
-            lines.append(f"    {sg.address}{where}{kind}")
+            if any(r.style == "aws-default" for r in sg.rules):
+                lines.append(f"    {sg.address}  {sg.location}  (created by AWS with the default rules below; "
+                             "rules added outside Terraform unknown)")
+            elif sg.managed:
+                lines.append(f"    {sg.address}" + (f"  {sg.location}" if sg.location else ""))
+            else:
+                named = f"; named at {sg.location}" if sg.location else ""
+                lines.append(f"    {sg.address}  (not created here: rules unknown{named})")
             for rule in sg.rules:
                 lines.append("      " + _rule_line(rule))
         for rule in model.unattached_rules:
@@ -143,6 +148,8 @@ def _rule_line(rule: Rule) -> str:
 
 
 def _size_text(group: NodeGroup) -> str:
+    if group.kind == "aws_eks_cluster":
+        return "EKS control plane (run by AWS)"
     if group.size_max is None:
         return "size unknown"
     if group.size_min == group.size_max:

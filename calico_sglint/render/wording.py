@@ -68,11 +68,13 @@ def count_text(number: int, noun: str) -> str:
 
 
 def summary_text(counts: dict[str, int]) -> str:
-    """`2 errors, 1 warning` (and unverified, info, suppressed and baselined counts when there
-    are any), from `checks.findings.summary`."""
-    parts = [count_text(counts["error"], "error"), count_text(counts["warning"], "warning")]
+    """`2 errors, 3 warnings (1 unverified)` (and info, suppressed and baselined counts when
+    there are any), from `checks.findings.summary`. An unverified finding is a warning, so it
+    is counted once, among the warnings."""
+    warnings = count_text(counts["warning"], "warning")
     if counts["unverified"]:
-        parts.append(f"{counts['unverified']} unverified")
+        warnings += f" ({counts['unverified']} unverified)"
+    parts = [count_text(counts["error"], "error"), warnings]
     if counts["info"]:
         parts.append(f"{counts['info']} info")
     left_out = [f"{counts['suppressed']} suppressed"] if counts.get("suppressed") else []

@@ -88,12 +88,16 @@ def parse_batch(
             results[index] = _result(entry, display, digest)
     if todo:
         prepare_parser(cache)
-    modules = [module for module, _ in todo]
-    for (module, members), (entries, payload) in zip(todo, _parse_modules(modules, jobs, keep, cache is not None)):
-        for (index, display, digest, _), entry in zip(members, entries):
+    unique: dict[str, _Module] = {}  # identical directories (two installs of one module) parse once
+    for module, _ in todo:
+        unique.setdefault(module[0], module)
+    parsed = dict(zip(unique, _parse_modules(list(unique.values()), jobs, keep, cache is not None)))
+    for module, members in todo:
+        for (index, display, digest, _), entry in zip(members, parsed[module[0]][0]):
             results[index] = _result(entry, display, digest)
+    for key, (_, payload) in parsed.items():
         if cache is not None and payload is not None:
-            cache.put(module[0], payload, entry_cap(sum(len(m[3]) for m in members)))
+            cache.put(key, payload, entry_cap(sum(len(data) for _, data, _ in unique[key][1])))
     if any(result is None for result in results):
         raise RuntimeError("a file was neither cached nor parsed")  # a bug, not an input error
     return results  # type: ignore[return-value]

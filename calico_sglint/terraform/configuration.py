@@ -53,8 +53,40 @@ class ResourceInstance:
 
 
 @dataclass(frozen=True)
+class ModuleProblem:
+    """A module call the root makes that sglint cannot read (`kind` "unreadable"), or whose
+    installed version does not match its constraint ("version")."""
+
+    kind: str
+    address: str  # the call as a module address without instance keys: `module.eks.module.kms`
+    source: str
+    reason: str  # why it was not read, or how the version differs
+    advice: str  # what to do
+    location: Location  # the `source` line (the `version` line for "version")
+
+
+@dataclass(frozen=True)
+class OpaqueInput:
+    """A resource id given to a module call sglint cannot read: that module may add rules to
+    the security group it names."""
+
+    module: str  # the call's instance address
+    input: str
+    resource: str  # the resource address the id belongs to
+    location: Location  # the input's line
+    reason: str  # why the module was not read
+
+
+@dataclass(frozen=True)
 class Configuration:
     root: str  # display path of the root module
     resources: tuple[ResourceInstance, ...]
     modules: tuple[tuple[str, str], ...]  # (module instance address, display dir)
     diagnostics: tuple[Diagnostic, ...]
+    module_problems: tuple[ModuleProblem, ...] = ()
+    root_file: str = ""  # display path of the root module's first file (for findings about the root)
+    opaque_inputs: tuple[OpaqueInput, ...] = ()
+    installed_modules: tuple[str, ...] = ()  # module instances whose code `terraform init` installed
+    # (module instance address, output name, resource address): outputs of called modules whose
+    # value is a resource's id, so `fix` can refer to a group from the calling module
+    id_outputs: tuple[tuple[str, str, str], ...] = ()

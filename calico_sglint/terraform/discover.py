@@ -2,13 +2,16 @@
 
 A directory argument is walked recursively; every directory holding `*.tf` files is a module.
 A file argument means the module that contains it (pre-commit passes changed files).
-`.terraform/`, hidden directories and symlink loops are skipped.
+`.terraform/` (and a `$TF_DATA_DIR` elsewhere), hidden directories and symlink loops are
+skipped: modules `terraform init` installed are read through the calls to them.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
+from typing import Sequence
 from typing import Callable, Iterator
 
 from calico_sglint.source import InputError
@@ -61,8 +64,40 @@ def repository_root(directory: str) -> str | None:
         current = parent
 
 
-def discover(paths: list[str], cwd: str | None = None) -> Discovery:
-    """The modules at or under `paths`, each once, in the order first seen."""
+def repository_path(path: str, cwd: str, repo_root: str | None) -> str:
+    """`path` (relative to `cwd`) relative to the repository root, with forward slashes; the
+    absolute path when it lies outside the repository, `path` itself without one."""
+    if repo_root is None:
+        return path.replace(os.sep, "/")
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    try:
+        relative = os.path.relpath(absolute, repo_root)
+    except ValueError:  # another drive on Windows
+        return absolute.replace(os.sep, "/")
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return absolute.replace(os.sep, "/")
+    return "." if relative == "." else relative.replace(os.sep, "/")
+
+
+def skipped(module_path: str, skip: Sequence[tuple[str, str]]) -> bool:
+    """Whether a module directory matches a `--skip-path`/`skip_paths` glob: `(base, glob)`
+    with the glob matched against the module's path relative to `base` (the working
+    directory, or the config file's directory), and against every directory above it there
+    (`legacy` skips `legacy/a/b`)."""
+    for base, pattern in skip:
+        relative = os.path.relpath(module_path, base).replace(os.sep, "/")
+        if relative.startswith("../"):
+            continue
+        parts = relative.split("/")
+        pattern = pattern.strip("/") or "."
+        if any(fnmatch.fnmatchcase("/".join(parts[:n]), pattern) for n in range(1, len(parts) + 1)):
+            return True
+    return False
+
+
+def discover(paths: list[str], cwd: str | None = None, skip: Sequence[tuple[str, str]] = ()) -> Discovery:
+    """The modules at or under `paths`, each once, in the order first seen, except those
+    `skip` names (`skipped`)."""
     found: dict[str, ModuleDir] = {}
     errors: list[InputError] = []
     for raw in paths:
@@ -85,7 +120,8 @@ def discover(paths: list[str], cwd: str | None = None) -> Discovery:
             errors.append(InputError("no *.tf files in this file's directory", raw))
         else:
             found.setdefault(module.path, module)
-    return Discovery(tuple(found.values()), tuple(errors))
+    kept = tuple(m for m in found.values() if not skip or not skipped(m.path, skip))
+    return Discovery(kept, tuple(errors))
 
 
 def walk_directories(
@@ -115,13 +151,16 @@ def walk_directories(
 
 
 def is_walked_dir(entry: os.DirEntry[str]) -> bool:
-    """A directory a walk descends into: not hidden (`.git`, `.terraform`), not vendored."""
+    """A directory a walk descends into: not hidden (`.git`, `.terraform`), not vendored, not
+    a Terraform data directory elsewhere (`$TF_DATA_DIR`, holding `modules/modules.json`)."""
     if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
         return False
     try:
-        return entry.is_dir(follow_symlinks=True)
+        if not entry.is_dir(follow_symlinks=True):
+            return False
     except OSError:
         return False
+    return not os.path.isfile(os.path.join(entry.path, "modules", "modules.json"))
 
 
 def module_at(directory: str, cwd: str | None = None) -> ModuleDir | None:

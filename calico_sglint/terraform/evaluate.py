@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
@@ -18,10 +19,14 @@ from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform import typeconstraints
 from calico_sglint.terraform.configuration import (
     Configuration,
+    ModuleProblem,
+    OpaqueInput,
     EvalAttr,
     EvalBlock,
     ResourceInstance,
 )
+from calico_sglint.terraform.installed import UnreadableModule
+from calico_sglint.terraform.objects import ModuleObject, OpaqueModule, Placeholder, ResourceObject
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -51,7 +56,9 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
+    find_refs,
     find_unknown,
     to_int,
     to_string,
@@ -86,15 +93,52 @@ def evaluate_root(
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
+    opaque: list[OpaqueInput] = []
+    installed: list[str] = []
+    id_outputs: list[tuple[str, str, str]] = []
     for instance in _instances(root):
         modules.append((instance.address, instance.parsed.display))
+        if instance.installed:
+            installed.append(instance.address)
         resources.extend(instance.resource_instances(wanted))
+        opaque.extend(instance.opaque_inputs())
+        if instance.address:
+            id_outputs.extend(instance.id_outputs())
+    problems = module_problems(workspace, root_path)
+    for problem in problems:
+        if problem.kind == "version":  # read anyway: a warning, not a finding
+            run.warn(f"{problem.address} (source \"{problem.source}\"): {problem.reason}; {problem.advice}",
+                     problem.location)
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
         tuple(modules),
         tuple(dict.fromkeys(run.diagnostics)),
+        problems,
+        next((f.path for f in workspace.modules[root_path].files), ""),
+        tuple(opaque),
+        tuple(installed),
+        tuple(id_outputs),
     )
+
+
+def module_problems(workspace: Workspace, root_path: str) -> tuple[ModuleProblem, ...]:
+    """The root's unreadable module calls and version mismatches, in file order."""
+    problems = []
+    for item in workspace.unreadable.get(root_path, ()):
+        call = item.call
+        problems.append(ModuleProblem("unreadable", _call_address(item.key), call.source, item.reason,
+                                      item.advice, call.source_location or call.location))
+    for mismatch in workspace.mismatches.get(root_path, ()):
+        call = mismatch.call
+        problems.append(ModuleProblem("version", _call_address(mismatch.key), call.source, mismatch.message,
+                                      "run `terraform init -backend=false -upgrade` to install a matching one",
+                                      call.version_location or call.location))
+    return tuple(sorted(problems, key=lambda p: (p.location.file, p.location.line, p.kind)))
+
+
+def _call_address(key: str) -> str:
+    return ".".join(f"module.{name}" for name in key.split("."))
 
 
 def _instances(instance: ModuleInstance) -> Iterator[ModuleInstance]:
@@ -182,6 +226,7 @@ class ModuleInstance(Names):
         self.address = address
         self.inputs = inputs  # None for the root module
         self.expansion_unknown = expansion
+        self.installed = False  # its code is where `terraform init` installed it (not the user's to edit)
         self.variables: dict[str, tuple[Block, File]] = {}
         self.locals: dict[str, tuple[Attribute, File]] = {}
         self.outputs: dict[str, tuple[Block, File]] = {}
@@ -285,7 +330,7 @@ class ModuleInstance(Names):
         return self._collection(
             ("resource", type_, name),
             self._prefixed(f"{type_}.{name}"),
-            lambda address: ResourceObject(address, managed=True),
+            lambda address: ResourceObject(address, managed=True, type_=type_),
         )
 
     def data(self, type_: str, name: str, at: Location) -> Any:
@@ -450,17 +495,19 @@ class ModuleInstance(Names):
 
     # --- module calls ---------------------------------------------------------------------
 
-    def _module_object(self, name: str, address: str) -> Any:
-        block, file = self.calls[name]
+    def _target(self, name: str) -> str | UnreadableModule:
+        """The directory of the module call `name`, or why it cannot be read."""
         call = next(c for c in self.parsed.calls if c.name == name)
-        if call.path is None:
-            reason = "remote module: sglint evaluates local modules only"
-            return OpaqueModule(address, reason)
-        if call.path not in self.run.workspace.modules:
-            return OpaqueModule(address, "the module's source could not be read")
-        return ModuleObject(self._child(name, address))
+        key = call_key(self._prefixed(f"module.{name}"))
+        return self.run.workspace.call_target(self.run.root_path, key, call)
 
-    def _child(self, name: str, address: str) -> ModuleInstance:
+    def _module_object(self, name: str, address: str) -> Any:
+        target = self._target(name)
+        if isinstance(target, UnreadableModule):
+            return OpaqueModule(address, f"module not read: {target.reason}")
+        return ModuleObject(self._child(name, address, target))
+
+    def _child(self, name: str, address: str, path: str) -> ModuleInstance:
         if (name, address) in self._children:
             return self._children[(name, address)]
         block, file = self.calls[name]
@@ -473,30 +520,55 @@ class ModuleInstance(Names):
             for attr in block.body.attributes.values()
             if attr.name not in _MODULE_META
         }
-        call = next(c for c in self.parsed.calls if c.name == name)
-        assert call.path is not None
         child = ModuleInstance(
             self.run,
-            self.run.workspace.modules[call.path],
+            self.run.workspace.modules[path],
             address,
             inputs,
             expansion.unknown or self.expansion_unknown,
         )
+        call = next(c for c in self.parsed.calls if c.name == name)
+        child.installed = self.installed or call.path is None
         self._children[(name, address)] = child
         return child
 
     def children(self) -> list[ModuleInstance]:
-        """Every instance of every local module this instance calls, in declaration order."""
+        """Every instance of every readable module this instance calls, in declaration order."""
         result = []
         for name, (block, file) in self.calls.items():
-            call = next(c for c in self.parsed.calls if c.name == name)
-            if call.path is None or call.path not in self.run.workspace.modules:
+            target = self._target(name)
+            if isinstance(target, UnreadableModule):
                 continue
             base = self._prefixed(f"module.{name}")
             expansion = self._expansion(("module", name), block, file)
             keys = expansion.keys if expansion.kind != "unknown" else (None,)
             for key in keys:
-                result.append(self._child(name, instance_address(base, key)))
+                result.append(self._child(name, instance_address(base, key), target))
+        return result
+
+    def opaque_inputs(self) -> list[OpaqueInput]:
+        """The resource ids this instance gives to module calls sglint cannot read."""
+        result: list[OpaqueInput] = []
+        for name, (block, file) in self.calls.items():
+            target = self._target(name)
+            if not isinstance(target, UnreadableModule):
+                continue
+            base = self._prefixed(f"module.{name}")
+            expansion = self._expansion(("module", name), block, file)
+            for key in expansion.keys if expansion.kind != "unknown" else (None,):
+                scope = self.scope(file, **self._bindings(expansion, key))
+                for attribute in block.body.attributes.values():
+                    if attribute.name in _MODULE_META:
+                        continue
+                    try:
+                        value = evaluate(attribute.expr, scope)
+                    except (EvalError, RecursionError):
+                        continue  # not read by anything: no warning for it
+                    at = Location(file.path, attribute.line, attribute.line)
+                    result.extend(
+                        OpaqueInput(instance_address(base, key), attribute.name, ref.address, at, target.reason)
+                        for ref in find_refs(value) if ref.attribute == "id"
+                    )
         return result
 
     def output(self, name: str) -> Any:
@@ -507,6 +579,22 @@ class ModuleInstance(Names):
         if value_attr is None:
             return None
         return self._once(("output", name), lambda: evaluate(value_attr.expr, self.scope(file)))
+
+    def id_outputs(self) -> list[tuple[str, str, str]]:
+        """(module address, output, resource address) for each output that is a resource's id."""
+        found = []
+        for name in sorted(self.outputs):
+            block, _ = self.outputs[name]
+            value_attr = block.body.attributes.get("value")
+            if value_attr is None or "aws_security_group." not in render(value_attr.expr, 100_000):
+                continue  # only a group's id matters here: leave every other output unevaluated
+            try:
+                value = self.output(name)
+            except Exception:  # noqa: BLE001 - an output only `fix` reads never fails the check
+                continue
+            if isinstance(value, Ref) and value.attribute == "id":
+                found.append((self.address, name, value.address))
+        return found
 
     # --- resources ------------------------------------------------------------------------
 
@@ -617,7 +705,8 @@ class ModuleInstance(Names):
         for key, value in items:
             inner = scope.bind(**{iterator: {"key": key, "value": value}})
             attrs, blocks = self._eval_body(content.body, inner, top_level=False)
-            result.append(EvalBlock(type_, attrs, tuple(blocks), location))
+            members = value if isinstance(value, UnknownMembers) else None  # an unknown number of blocks
+            result.append(EvalBlock(type_, attrs, tuple(blocks), location, members))
         return result
 
 
@@ -628,6 +717,13 @@ def _unknown_expansion(unknown: Unknown | None, attribute: Attribute, file: File
     elif unknown.location is None:
         unknown = Unknown(unknown.expr, unknown.reason, at)
     return _Expansion((None,), {}, "unknown", unknown)
+
+
+def call_key(address: str) -> str:
+    """The dotted call key of a module instance address, as `modules.json` has it:
+    `module.eks["a"].module.node_group` -> `eks.node_group`."""
+    parts = re.sub(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]', "", address).split(".")
+    return ".".join(parts[i + 1] for i in range(0, len(parts) - 1, 2) if parts[i] == "module")
 
 
 def _key_of(address: str) -> int | str | None:
@@ -648,57 +744,3 @@ def _input_thunk(attribute: Attribute, scope: Scope, run: _Run) -> Callable[[], 
             return Unknown(render(attribute.expr), f"cannot be evaluated: {err}", at)
 
     return compute
-
-
-class ResourceObject(ObjectLike):
-    """A resource instance as an expression sees it: its id is a `Ref`, the rest unknown."""
-
-    def __init__(self, address: str, managed: bool) -> None:
-        self.expr = address
-        self.managed = managed
-
-    def get_attr(self, name: str) -> Any:
-        if name == "id" or (self.managed and name in ("arn", "name")):
-            return Ref(self.expr, name)
-        reason = "known only after apply" if self.managed else "data source: sglint does not read AWS"
-        return Unknown(f"{self.expr}.{name}", reason)
-
-
-class ModuleObject(ObjectLike):
-    """A local module instance: its attributes are its outputs."""
-
-    def __init__(self, instance: ModuleInstance) -> None:
-        self.expr = instance.address
-        self.instance = instance
-
-    def get_attr(self, name: str) -> Any:
-        return self.instance.output(name)
-
-
-class OpaqueModule(ObjectLike):
-    """A module we do not evaluate (remote source): every output is unknown."""
-
-    def __init__(self, address: str, reason: str) -> None:
-        self.expr = address
-        self.reason = reason
-
-    def get_attr(self, name: str) -> Any:
-        return Unknown(f"{self.expr}.{name}", self.reason)
-
-
-class Placeholder(ObjectLike):
-    """A resource or module whose count/for_each is unknown: any instance looks like `each`."""
-
-    def __init__(self, address: str, each: Any, unknown: Unknown) -> None:
-        self.expr = address
-        self.each = each
-        self.unknown = unknown
-
-    def get_attr(self, name: str) -> Any:
-        return Unknown(f"{self.expr}.{name}", f"instances depend on {self.unknown.expr}", self.unknown.location)
-
-    def index(self, key: Any) -> Any:
-        return self.each
-
-    def splat(self) -> Any:
-        return Unknown(f"{self.expr}[*]", f"instances depend on {self.unknown.expr}", self.unknown.location)

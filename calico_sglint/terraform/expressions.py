@@ -42,8 +42,10 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
     find_unknown,
+    known_equal,
     normalize_number,
     sorted_items,
     tf_equal,
@@ -52,6 +54,7 @@ from calico_sglint.terraform.values import (
     to_number,
     to_string,
     type_name,
+    unknown_members,
 )
 
 
@@ -267,6 +270,9 @@ def index_value(collection: Any, key: Any, expr: Expr, scope: Scope) -> Any:
     if isinstance(collection, TfSet):
         raise EvalError(f"{render(expr)}: sets cannot be indexed; use tolist() first")
     if isinstance(collection, (list, tuple)):
+        uncounted = unknown_members(collection)
+        if uncounted is not None:
+            return Unknown(uncounted.expr, f"position unknown: {uncounted.reason}", uncounted.location)
         position = to_int(key)
         if not 0 <= position < len(collection):
             raise EvalError(
@@ -302,8 +308,15 @@ def _splat(expr: Splat, scope: Scope) -> Any:
                 value = get_attribute(value, step, expr, scope)
             else:
                 value = index_value(value, evaluate(step, scope), expr, scope)
-        results.append(value)
+        results.append(_as_member(element, value))
     return results
+
+
+def _as_member(element: Any, value: Any) -> Any:
+    """What an element of a list becomes: unknown members stay unknown members."""
+    if isinstance(element, UnknownMembers):
+        return UnknownMembers.of(find_unknown(value) or element)
+    return value
 
 
 # --- operators ---------------------------------------------------------------------------
@@ -338,10 +351,9 @@ def _binary(expr: BinaryOp, scope: Scope) -> Any:
     if op in ("&&", "||"):
         return _logical(op, left, right)
     if op in ("==", "!="):
-        culprit = find_unknown(left) or find_unknown(right)
-        if culprit is not None:
-            return culprit
-        equal = tf_equal(left, right)
+        equal = known_equal(left, right)
+        if equal is None:
+            return find_unknown(left) or find_unknown(right)
         return equal if op == "==" else not equal
     for side in (left, right):
         if isinstance(side, (Unknown, Ref, ObjectLike)):
@@ -417,7 +429,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
             if not to_bool(keep):
                 continue
         if expr.key is None:
-            items.append(evaluate(expr.value, inner))
+            items.append(_as_member(value, evaluate(expr.value, inner)))
             continue
         key_value = evaluate(expr.key, inner)
         if isinstance(key_value, (Unknown, Ref, ObjectLike)):

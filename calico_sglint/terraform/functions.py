@@ -39,6 +39,7 @@ from calico_sglint.terraform.values import (
     Ref,
     TfSet,
     Unknown,
+    UnknownMembers,
     check_size,
     find_unknown,
     is_known,
@@ -52,10 +53,16 @@ from calico_sglint.terraform.values import (
     to_number,
     to_string,
     type_name,
+    unknown_members,
 )
 
 RANGE_LIMIT = 1024  # Terraform's own cap on range()
 _MISSING: Any = object()  # marks an optional argument that was not given
+
+
+# Functions whose result keeps known elements beside unknown members (values.UnknownMembers);
+# every other function defers when a list argument has unknown members.
+_MEMBERSHIP_SAFE = frozenset({"concat", "compact", "flatten", "distinct", "tolist", "toset", "setunion", "reverse"})
 
 
 def is_supported(name: str) -> bool:
@@ -70,6 +77,11 @@ def call_function(name: str, args: list[Any]) -> Any:
     if impl is None:
         raise EvalError(f'call to unknown function "{name}"')
     _check_arity(bare, impl, len(args))
+    if bare not in _MEMBERSHIP_SAFE:
+        uncounted = next((m for m in map(unknown_members, args) if m is not None), None)
+        if uncounted is not None:
+            # the result depends on how many elements there are
+            raise Deferred(Unknown(uncounted.expr, uncounted.reason, uncounted.location))
     try:
         return impl(*args)
     except EvalError as err:
@@ -174,9 +186,15 @@ def _defer(*values: Any) -> bool:
 
 
 def _dedupe(items: list[Any]) -> list[Any]:
+    """First occurrences, in order. An unknown element may repeat a known one, so it is kept
+    as unknown members (values.UnknownMembers) rather than making the whole result unknown."""
     unique: list[Any] = []
     for item in items:
-        if not any(_same(item, seen) for seen in unique):
+        if isinstance(item, Unknown):
+            member = UnknownMembers.of(item)
+            if member not in unique:
+                unique.append(member)
+        elif not any(_same(item, seen) for seen in unique if not isinstance(seen, Unknown)):
             unique.append(item)
     return unique
 
@@ -353,22 +371,27 @@ def _merge(*mappings: Any) -> dict[str, Any]:
 
 
 def _concat(*seqs: Any) -> list[Any]:
-    """concat(lists...): the lists one after another."""
+    """concat(lists...): the lists one after another; an unknown list stands for unknown
+    members among the known elements of the others."""
     if not seqs:
         raise EvalError("at least one argument is required")
     result: list[Any] = []
     for seq in seqs:
-        result.extend(_list_only(seq))
+        if isinstance(seq, Unknown):
+            result.append(UnknownMembers.of(seq))
+        else:
+            result.extend(_list_only(seq))
     return result
 
 
 def _flatten(value: Any) -> list[Any]:
-    """flatten(list): nested lists (and sets) replaced by their elements, recursively."""
+    """flatten(list): nested lists (and sets) replaced by their elements, recursively; an
+    unknown element (it could be a list) becomes unknown members."""
     result: list[Any] = []
     for item in _elements(value):
         if isinstance(item, Unknown):
-            raise Deferred(item)  # it could be a list
-        if isinstance(item, (list, tuple)):
+            result.append(UnknownMembers.of(item))
+        elif isinstance(item, (list, tuple)):
             result.extend(_flatten(item))
         else:
             result.append(item)
@@ -376,7 +399,7 @@ def _flatten(value: Any) -> list[Any]:
 
 
 def _distinct(value: Any) -> list[Any]:
-    """distinct(list): first occurrences, in order."""
+    """distinct(list): first occurrences, in order (unknown elements as unknown members)."""
     return _dedupe(_unify(_elements(value)))
 
 
@@ -432,6 +455,8 @@ def _compact(value: Any) -> list[Any]:
     for item in _elements(value):
         if isinstance(item, Ref):
             result.append(item)
+        elif isinstance(item, Unknown):
+            result.append(UnknownMembers.of(item))  # it may be null or "", or a string
         elif item is not None and to_string(item) != "":
             result.append(to_string(item))
     return result

@@ -396,10 +396,9 @@ class _Converter:
             inner = part.children[0]
             if _is_token(inner):
                 text = str(inner)
-                if inner.type == "ESCAPED_INTERPOLATION":
-                    flat.append(text[1:])
-                elif inner.type == "ESCAPED_DIRECTIVE":
-                    flat.append(text[1:])
+                if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                    # `$${a\"b}` is the text `${a"b}`: Terraform resolves escapes inside it too
+                    flat.append(process_escape_sequences(text[1:]))
                 else:
                     flat.append(process_escape_sequences(text))
             elif inner.data == "interpolation":

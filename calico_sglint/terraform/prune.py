@@ -13,9 +13,10 @@ Why a stub is enough, and nothing changes (findings, diagnostics, `sglint show`)
   `data.aws_vpc.y.id`, `aws_iam_instance_profile.z.name`) needs only that it is declared,
   its address, and its `count`/`for_each`, which decide whether it is one object, a list
   or a map (and may themselves name variables or locals: they are kept whole).
-- `terraform`, `provider`, `moved`, `import`, `check` and `removed` blocks are never read
-  by any stage; variables, locals, outputs and module calls are always kept whole, and so is
-  any block type this list does not know.
+- `terraform`, `provider`, `import`, `check` and `removed` blocks are never read by any
+  stage; variables, locals, outputs, module calls and `moved` blocks (`sglint diff` matches
+  renamed resources by them) are always kept whole, and so is any block type this list does
+  not know.
 - The `sglint:` directive comments come from the file's text, not from its blocks.
 
 tests/test_prune.py runs every fixture, example and a generated monorepo both ways and
@@ -28,10 +29,10 @@ from typing import AbstractSet
 
 from calico_sglint.terraform.syntax import Block, Body
 
-KEPT_WHOLE = frozenset({"variable", "locals", "output", "module"})
+KEPT_WHOLE = frozenset({"variable", "locals", "output", "module", "moved"})
 ALWAYS_WHOLE_TYPES = frozenset({"helm_release"})  # read for the Calico profile (its values)
 DECLARING = frozenset({"resource", "data"})  # stubs keep count/for_each
-NEVER_READ = frozenset({"terraform", "provider", "moved", "import", "check", "removed"})
+NEVER_READ = frozenset({"terraform", "provider", "import", "check", "removed"})
 EXPANSION = ("count", "for_each")
 
 

@@ -42,6 +42,26 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class UnknownMembers(Unknown):
+    """Zero or more list elements that could not be evaluated, beside the known ones:
+    `compact(concat(var.extra, [aws_security_group.node.id]))` is
+    `[UnknownMembers(var.extra), Ref(aws_security_group.node)]`. Whoever reads the elements
+    sees the known ones and an unknown; whoever needs a count or a position (`length`, an
+    index) gets an Unknown."""
+
+    @classmethod
+    def of(cls, unknown: Unknown) -> UnknownMembers:
+        return unknown if isinstance(unknown, cls) else cls(unknown.expr, unknown.reason, unknown.location)
+
+
+def unknown_members(items: Any) -> UnknownMembers | None:
+    """The first `UnknownMembers` among a list's elements: its length and positions are unknown."""
+    if isinstance(items, (list, tuple)):
+        return next((i for i in items if isinstance(i, UnknownMembers)), None)
+    return None
+
+
+@dataclass(frozen=True)
 class Ref:
     """The `id`, `name` or `arn` of a resource managed in the scanned code."""
 
@@ -146,6 +166,19 @@ def find_unknown(value: Any) -> Unknown | None:
             if found:
                 return found
     return None
+
+
+def find_refs(value: Any) -> list[Ref]:
+    """Every resource id (`Ref`) inside `value`; a resource passed whole counts as its id."""
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, ObjectLike) and getattr(value, "managed", False):
+        return [Ref(value.expr, "id")]
+    if isinstance(value, (list, tuple)):
+        return [ref for item in value for ref in find_refs(item)]
+    if isinstance(value, dict):
+        return [ref for item in value.values() for ref in find_refs(item)]
+    return []
 
 
 def require_known(value: Any) -> Any:
@@ -267,6 +300,34 @@ def tf_equal(left: Any, right: Any) -> bool:
     if type(left) is not type(right):
         return False
     return bool(left == right)
+
+
+def known_equal(left: Any, right: Any) -> bool | None:
+    """`left == right` when unknown parts cannot change the answer, else None. Terraform
+    knows `var.groups != null` for a map whose values are known only after apply: null-ness,
+    key sets and lengths are known; two resource ids are equal only when they are the same."""
+    if left is None or right is None:
+        if isinstance(left, (Unknown, ObjectLike)) or isinstance(right, (Unknown, ObjectLike)):
+            return None
+        return left is None and right is None
+    if isinstance(left, Ref) and isinstance(right, Ref):
+        return left == right
+    if isinstance(left, (Unknown, Ref, ObjectLike)) or isinstance(right, (Unknown, Ref, ObjectLike)):
+        return None
+    if isinstance(left, dict) and isinstance(right, dict):
+        if left.keys() != right.keys():
+            return False
+        pairs = [(left[k], right[k]) for k in left]
+    elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        if isinstance(left, TfSet) != isinstance(right, TfSet) or len(left) != len(right):
+            return False
+        pairs = list(zip(left, right))
+    else:
+        return tf_equal(left, right)
+    answers = [known_equal(a, b) for a, b in pairs]
+    if False in answers:
+        return False
+    return None if None in answers else True
 
 
 def sorted_items(mapping: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -23,7 +23,62 @@ resource "aws_autoscaling_group" "node" {
 """
 
 
+IPV6_SUBNETS = """\
+resource "aws_subnet" "v6" {
+  vpc_id          = "vpc-0a1b2c3d4e5f60789"
+  ipv6_native     = true
+  ipv6_cidr_block = "2600:1f18:1234:5601::/64"
+}
+
+resource "aws_security_group" "nodes" {
+  name = "nodes"
+}
+
+resource "aws_instance" "node" {
+  count                  = 3
+  subnet_id              = aws_subnet.v6.id
+  vpc_security_group_ids = [aws_security_group.nodes.id]
+}
+"""
+
+TWO_CLUSTERS = """\
+resource "aws_security_group" "nodes" {
+  name = "nodes"
+}
+
+resource "aws_instance" "big" {
+  count                  = 3
+  vpc_security_group_ids = [aws_security_group.nodes.id]
+  source_dest_check      = false
+  tags                   = { KubernetesCluster = "big" }
+}
+
+resource "aws_instance" "solo" {
+  vpc_security_group_ids = [aws_security_group.nodes.id]
+  tags                   = { KubernetesCluster = "solo" }
+}
+"""
+
+
 @cases(
+    Case(
+        "ipv6-only-profile",  # IPv6-only pods: the check does not drop them
+        {"main.tf": page("calico-src-dst-check").example},
+        [],
+        flags=('--encapsulation', 'None', '--ipv6-only'),
+    ),
+    Case(
+        "ipv6-only-subnets",  # every node in an IPv6-only subnet
+        {"main.tf": IPV6_SUBNETS},
+        [],
+        flags=('--encapsulation', 'None'),
+    ),
+    Case(
+        "single-node-cluster",  # a cluster of one node has no pod traffic between nodes
+        {"main.tf": TWO_CLUSTERS},
+        [],
+        flags=('--encapsulation', 'None'),
+    ),
     Case(
         "instances",  # instances keep the check on
         {"main.tf": page("calico-src-dst-check").example},

@@ -12,6 +12,9 @@ from calico_sglint.checks.structural import (
     duplicate_rule,
     exposed,
     mixed_styles,
+    module_unreadable,
+    no_node_groups,
+    no_security_groups,
     src_dst_check,
     unknown_reference,
 )
@@ -19,7 +22,10 @@ from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
 
 STRUCTURAL_CHECKS: tuple[StructuralCheck, ...] = tuple(
     module.CHECK
-    for module in (cycle, cross_reference, exposed, duplicate_rule, mixed_styles, unknown_reference, src_dst_check)
+    for module in (
+        cycle, cross_reference, exposed, duplicate_rule, mixed_styles, unknown_reference, src_dst_check,
+        module_unreadable, no_node_groups, no_security_groups,
+    )
 )
 
 __all__ = ["STRUCTURAL_CHECKS", "CheckContext", "StructuralCheck"]
