@@ -83,6 +83,11 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="Config file (default: .sg
 RulesOpt = typer.Option(None, "--rules", help="A rule pack file or directory to add (repeatable).")
 VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=False)
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
+AllowReadOpt = typer.Option(
+    None, "--allow-read", metavar="DIR",
+    help="Let file()/templatefile() read this directory outside the repository (repeatable; local use: reads are confined to the repository otherwise).",
+    show_default=False,
+)
 ModuleDirOpt = typer.Option(
     None, "--module-dir", metavar="DIR", show_default=False,
     help="A directory of modules already installed, laid out like .terraform/modules (a modules.json, "
@@ -150,6 +155,7 @@ def _read_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     no_cache: bool = False, plan: Optional[str] = None, module_dirs: Optional[List[str]] = None,
     skip_path: Optional[List[str]] = None,
+    allow_read: Optional[List[str]] = None,
 ) -> Any:
     """How to read: parsed files cached by content (unless --no-cache), parsed in worker
     processes when there are many (SGLINT_JOBS sets how many), blocks that cannot matter
@@ -175,6 +181,7 @@ def _read_options(
         skip_paths=tuple((os.getcwd(), glob) for glob in skip_path or ()),
         plan=plan,
         module_dirs=tuple(module_dirs or ()),
+        allow_read=tuple(allow_read or ()),
     )
 
 
@@ -276,6 +283,7 @@ def check(
     skip_path: Optional[List[str]] = SkipPathOpt,
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
+    allow_read: Optional[List[str]] = AllowReadOpt,
     plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file instead of stdout."),
@@ -329,7 +337,7 @@ def check(
         raise typer.BadParameter("use --baseline or --write-baseline, not both")
     extra = _also_reports(also, output)
     selection = Selection(skip_path, enable_rule, disable_rule)
-    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs, selection), no_ignore=no_ignore, baseline=baseline)
+    options = replace(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs, selection, allow_read=allow_read), no_ignore=no_ignore, baseline=baseline)
     with progress(output_format in (None, "text") and not quiet, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -381,10 +389,11 @@ def _check_options(
     paths: Optional[List[str]], var_files: Optional[List[str]], variables: Optional[List[str]],
     flags: dict[str, Any], config: Optional[str], rules: Optional[List[str]], no_cache: bool = False,
     plan: Optional[str] = None, module_dirs: Optional[List[str]] = None, selection: Selection = Selection(),
+    allow_read: Optional[List[str]] = None,
 ) -> Any:
     from calico_sglint.pipeline import CheckOptions
 
-    read = _read_options(paths, var_files, variables, no_cache, plan, module_dirs, selection.skip_path)
+    read = _read_options(paths, var_files, variables, no_cache, plan, module_dirs, selection.skip_path, allow_read)
     return CheckOptions(read, flags, config, tuple(rules or ()), enable_rules=tuple(selection.enable_rule or ()),
                         disable_rules=tuple(selection.disable_rule or ()))
 
@@ -408,6 +417,7 @@ def fix(
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
     require_tracked: bool = RequireTrackedOpt,
+    allow_read: Optional[List[str]] = AllowReadOpt,
     plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
@@ -446,7 +456,7 @@ def fix(
     from calico_sglint.pipeline import check as run_check
 
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file, module_dirs,
-                             Selection(skip_path, enable_rule, disable_rule))
+                             Selection(skip_path, enable_rule, disable_rule), allow_read=allow_read)
     with progress(True, options.read.paths):
         result = run_check(options)
     _print_diagnostics(result.diagnostics)
@@ -498,6 +508,7 @@ def diff(
     var_files: Optional[List[str]] = VarFileOpt,
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
+    allow_read: Optional[List[str]] = AllowReadOpt,
     profile_flags: Any = None,
 ) -> None:
     """Say what a change does to the paths Calico needs: closed, opened, still missing.
@@ -529,7 +540,7 @@ def diff(
     from calico_sglint.render.diffformats import render_diff
 
     extra = _also_reports(also, output, DIFF_FORMAT_NAMES)
-    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache)
+    options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, allow_read=allow_read)
     result = run_diff(DiffOptions(options, base, head, merge_base))
     _print_diagnostics(result.head.diagnostics)
     if result.head.has_errors:
@@ -556,6 +567,7 @@ def show(
     variables: Optional[List[str]] = VarOpt,
     no_cache: bool = NoCacheOpt,
     skip_path: Optional[List[str]] = SkipPathOpt,
+    allow_read: Optional[List[str]] = AllowReadOpt,
     plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
 ) -> None:
@@ -571,7 +583,7 @@ def show(
     from calico_sglint.pipeline import read
     from calico_sglint.render.show import show_json, show_text
 
-    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs, skip_path))
+    result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs, skip_path, allow_read))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
         typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
@@ -594,6 +606,7 @@ def graph(
     skip_path: Optional[List[str]] = SkipPathOpt,
     enable_rule: Optional[List[str]] = EnableRuleOpt,
     disable_rule: Optional[List[str]] = DisableRuleOpt,
+    allow_read: Optional[List[str]] = AllowReadOpt,
     plan_file: Optional[str] = PlanOpt,
     module_dirs: Optional[List[str]] = ModuleDirOpt,
     profile_flags: Any = None,
@@ -617,7 +630,7 @@ def graph(
     from calico_sglint.render.diagram import build_graphs, render_graph
 
     result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file,
-                                      module_dirs, Selection(skip_path, enable_rule, disable_rule)))
+                                      module_dirs, Selection(skip_path, enable_rule, disable_rule), allow_read=allow_read))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
         warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None

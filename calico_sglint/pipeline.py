@@ -22,6 +22,7 @@ from calico_sglint.checks.suppress import (
     suppression_problems,
     without_baseline,
 )
+from calico_sglint.model.attrtypes import check_types
 from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
 from calico_sglint.model.roles import assign_roles
 from calico_sglint.model.types import Model
@@ -40,6 +41,7 @@ from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError, Location
+from calico_sglint.terraform.confine import ReadBoundary, boundary_for
 from calico_sglint.terraform.configuration import Configuration
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
@@ -75,6 +77,14 @@ class ReadOptions:
     # (absolute, resolved), and parse only what may lead to them: `sglint diff` skips what a
     # change cannot touch. None: every root.
     touched: frozenset[str] | None = None
+    allow_read: tuple[str, ...] = ()  # --allow-read: directories outside the repository to read
+
+    def boundary(self) -> ReadBoundary:
+        """Where `file()`, profile detection and module calls may read: the repository, and
+        `allow_read`, the installed-module directories named (`module_dirs`) and, for a side
+        `sglint diff` wrote from git, the working tree whose installed modules it reads."""
+        mirror = self.installed_mirror or ()
+        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *mirror))
 
 
 @dataclass(frozen=True)
@@ -104,7 +114,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
     workspace = load_workspace(
-        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
+        list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env, boundary=options.boundary(),
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
         installed_mirror=options.installed_mirror, skip=options.skip_paths,
     )
@@ -116,8 +126,9 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
     models, configurations = [], []
+    boundary = options.boundary()
     for root in workspace.roots:
-        config = evaluate_root(workspace, root, inputs, wanted)
+        config = check_types(evaluate_root(workspace, root, inputs, wanted, boundary))
         models.append(build_model(config))
         configurations.append(config)
         diagnostics.extend(config.diagnostics)
@@ -233,14 +244,15 @@ def check(options: CheckOptions) -> CheckResult:
     for directory in config.module_dirs:
         if not os.path.isdir(directory):
             raise InputError(f"module_dirs: no such directory: {_shown(directory)}", config.file)
+    read_options, notes = _with_config_reads(options.read, config)
     result = read(replace(
-        options.read,
-        extra_types=options.read.extra_types | {"helm_release"},
-        module_dirs=(*options.read.module_dirs, *config.module_dirs),
-        skip_paths=(*options.read.skip_paths, *config.skip_paths),
+        read_options,
+        extra_types=read_options.extra_types | {"helm_release"},
+        module_dirs=(*read_options.module_dirs, *config.module_dirs),
+        skip_paths=(*read_options.skip_paths, *config.skip_paths),
     ))
-    found = scan(options.read.paths) if result.root_paths else Scan()
-    diagnostics = [*result.diagnostics, *found.diagnostics]
+    found = scan(options.read.paths, boundary=read_options.boundary()) if result.root_paths else Scan()
+    diagnostics = [*notes, *result.diagnostics, *found.diagnostics]
     roots = []
     for root_path, model, configuration in zip(result.root_paths, result.models, result.configurations):
         root_config, root_pack = settings(options, root_path, memo)
@@ -267,6 +279,17 @@ def check(options: CheckOptions) -> CheckResult:
         tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, result.workspace,
         tuple(suppressed), baselined,
     )
+
+
+def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOptions, list[Diagnostic]]:
+    """`allow_read` from the config widens reads, except on CI: there the config comes with
+    the pull request, which must not grant itself `file("/proc/self/environ")`."""
+    if not config.allow_read:
+        return options, []
+    if options.env.get("CI") or options.env.get("GITHUB_ACTIONS"):
+        note = "allow_read in the config is ignored on CI (a pull request could widen what sglint reads); use --allow-read"
+        return options, [Diagnostic("warning", note, Location(config.file or "config", config.key_lines.get("allow_read", 0), 0))]
+    return replace(options, allow_read=options.allow_read + config.allow_read), []
 
 
 def _apply_suppressions(

@@ -24,12 +24,13 @@ def test_version_and_help(sglint) -> None:  # type: ignore[no-untyped-def]
         ({"main.tf": 'resource "a" "b" {\n  x = 1\n'}, 2,
          "main.tf:2: unexpected end of file (is a closing brace or quote missing?)"),
         ({"main.tf": 'resource "a" "b" {\n  x = @\n}\n'}, 2, "main.tf:2: syntax error: unexpected '@'"),
-        ({"main.tf": 'x = "' + "a" * 5_000_000 + '"\n'}, 0, ""),
+        ({"main.tf": 'x = "' + "a" * 1_000_000 + '"\n'}, 0, ""),
+        ({"main.tf": 'x = "' + "a" * 5_000_000 + '"\n'}, 2, "main.tf: file is larger than 1 MiB, more than sglint parses"),
         ({"main.tf": "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n"}, 0, ""),
         ({"main.tf": "locals {\n  x = " + "[" * 5000 + "]" * 5000 + "\n}\n"}, 2,
          "main.tf:1: expression nested too deeply to evaluate"),
     ],
-    ids=["unclosed-brace", "bad-token", "5MB-string", "5000-parentheses", "5000-nested-lists"],
+    ids=["unclosed-brace", "bad-token", "1MB-string", "5MB-file", "5000-parentheses", "5000-nested-lists"],
 )
 def test_malformed_terraform(  # type: ignore[no-untyped-def]
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint, files, expected_code, expected_stderr

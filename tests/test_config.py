@@ -167,7 +167,7 @@ def test_a_missing_config_file(tmp_path: Path) -> None:
 INVALID = [
     pytest.param("fail_on: error\nprofil:\n  bgp: true\n",
                  ".sglint.yaml:2: profil: unknown key (expected one of profile, roles, clusters, rules, severity, disable, "
-                 "fail_on, fix, format, output, module_dirs, skip_paths)", id="unknown-top-level-key"),
+                 "fail_on, fix, format, output, module_dirs, skip_paths, allow_read)", id="unknown-top-level-key"),
     pytest.param("profile:\n  typha: true\n  mtu: 1450\n",
                  ".sglint.yaml:3: profile.mtu: unknown setting (expected one of encapsulation, bgp, typha, "
                  "wireguard, wireguard_v6, vxlan_port, apiserver_port, aws_src_dst_check, ipv6_only)", id="unknown-profile-setting"),
@@ -313,7 +313,7 @@ def test_pyproject_without_the_table_is_an_empty_config(tmp_path: Path) -> None:
                      "pyproject.toml: profile.bgp: must be true or false (got 'on')", id="bad-profile-value"),
         pytest.param("[tool.calico-sglint]\ncolour = 1\n",
                      "pyproject.toml: colour: unknown key (expected one of profile, roles, clusters, rules, severity, disable, "
-                     "fail_on, fix, format, output, module_dirs, skip_paths)", id="unknown-key"),
+                     "fail_on, fix, format, output, module_dirs, skip_paths, allow_read)", id="unknown-key"),
         pytest.param("[tool]\ncalico-sglint = 3\n", "pyproject.toml: [tool.calico-sglint] must be a table",
                      id="not-a-table"),
         pytest.param("[tool.calico-sglint\n",

@@ -223,7 +223,11 @@ def _check_side(
         elif snapshot is not None:
             _make_path_dirs(paths, where.tree, snapshot)
         mirror = (where.tree, where.repo) if where.tree != where.repo else None  # modules terraform init installed
-        side = replace(options, read=replace(options.read, paths=tuple(paths), touched=dirs, installed_mirror=mirror))
+        # A snapshot has no `.git`: its tree is the repository that reads are confined to.
+        allow = options.read.allow_read + ((where.tree,) if snapshot is not None else ())
+        side = replace(options, read=replace(
+            options.read, paths=tuple(paths), touched=dirs, installed_mirror=mirror, allow_read=allow
+        ))
         try:
             result = check(side)
             while snapshot is not None and snapshot.write(_in_dirs(_unread_calls(result.workspace, where.tree))):

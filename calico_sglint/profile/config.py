@@ -25,7 +25,7 @@ CONFIG_NAMES = (".sglint.yaml", ".sglint.yml")
 ROLE_VALUES = ("control-plane", "worker", "both", "none")
 _TOP_LEVEL = (
     "profile", "roles", "clusters", "rules", "severity", "disable", "fail_on", "fix", "format", "output", "module_dirs",
-    "skip_paths",
+    "skip_paths", "allow_read",
 )
 
 
@@ -47,6 +47,7 @@ class Config:
     output: str | None = None
     skip_paths: tuple[tuple[str, str], ...] = ()  # (this file's directory, glob)
     module_dirs: tuple[str, ...] = ()  # installed-module directories, relative to the config's dir
+    allow_read: tuple[str, ...] = ()  # directories outside the repository file() may read
     key_lines: Mapping[str, int] = field(default_factory=dict)  # "severity.x" -> line
 
     def resolve(self, name: str, flag: Any) -> Any:
@@ -183,9 +184,15 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         module_dirs = [module_dirs]
     if not isinstance(module_dirs, list) or not all(isinstance(d, str) and d for d in module_dirs):
         raise fail("module_dirs", "must be a list of directories of installed modules", "module_dirs")
+    allow_read = data.get("allow_read", [])
+    if isinstance(allow_read, str):
+        allow_read = [allow_read]
+    if not isinstance(allow_read, list) or not all(isinstance(a, str) for a in allow_read):
+        raise fail("allow_read", "must be a list of directories", "allow_read")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
-    if "disable" in data:
-        key_lines["disable"] = line_of("disable")
+    for key in ("disable", "allow_read"):
+        if key in data:
+            key_lines[key] = line_of(key)
     return Config(
         file=file,
         profile=profile,
@@ -201,6 +208,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
         output=os.path.join(base, output) if output else None,
         skip_paths=tuple((os.path.abspath(base or "."), glob) for glob in skip_paths),
         module_dirs=tuple(os.path.join(base, d) for d in module_dirs),
+        allow_read=tuple(os.path.join(base, a) for a in allow_read),
         key_lines=key_lines,
     )
 

@@ -16,6 +16,7 @@ from calico_sglint.profile.observations import (
     SourceFile,
 )
 from calico_sglint.source import Diagnostic, Location
+from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
 from calico_sglint.terraform.discover import (
     display_path,
     repository_root,
@@ -23,19 +24,21 @@ from calico_sglint.terraform.discover import (
 )
 
 
-def scan(paths: Sequence[str], cwd: str | None = None) -> Scan:
-    """Read every candidate file once: cheap substring filter, then YAML."""
+def scan(paths: Sequence[str], cwd: str | None = None, boundary: ReadBoundary | None = None) -> Scan:
+    """Read every candidate file once: cheap substring filter, then YAML. Only files inside
+    `boundary` (default: the repository of `paths`, confine.py) are read, after resolving
+    symlinks; others are skipped with a warning that names the file, never its content."""
+    boundary = boundary or boundary_for(list(paths))
     files: list[SourceFile] = []
     diagnostics: list[Diagnostic] = []
-    for path in candidate_files(paths):
+    for path in candidate_files(paths, boundary):
         shown = display_path(path, cwd)
-        try:
-            with open(path, "rb") as handle:
-                text = handle.read().decode("utf-8", errors="replace")
-        except OSError as err:
-            diagnostics.append(Diagnostic("warning", f"cannot read: {err.strerror or err}; skipped when "
+        data = boundary.read(path)
+        if isinstance(data, Refused):
+            diagnostics.append(Diagnostic("warning", f"not read: {data.reason}; skipped when "
                                           "detecting the Calico profile", Location(shown, 0, 0)))
             continue
+        text = data.decode("utf-8", errors="replace")
         if not any(token in text for token in TOKENS):
             continue
         found = observe_text(text, shown)
@@ -44,9 +47,11 @@ def scan(paths: Sequence[str], cwd: str | None = None) -> Scan:
     return Scan(tuple(files), tuple(diagnostics))
 
 
-def candidate_files(paths: Sequence[str]) -> list[str]:
+def candidate_files(paths: Sequence[str], boundary: ReadBoundary | None = None) -> list[str]:
     """YAML files under each scanned path, and in each directory above it up to the repository
-    root (its own files and its Ansible variable directories); absolute, resolved, sorted."""
+    root (its own files and its Ansible variable directories); absolute, resolved, sorted.
+    Directories above outside `boundary` (the parent of a scanned path outside a repository)
+    are not looked at."""
     found: set[str] = set()
     walked: set[str] = set()
     for raw in paths:
@@ -55,6 +60,8 @@ def candidate_files(paths: Sequence[str]) -> list[str]:
         top = os.path.realpath(raw if os.path.isdir(raw) else os.path.dirname(os.path.abspath(raw)))
         found.update(_walk(top, walked))
         for ancestor in ancestors(top):
+            if boundary is not None and not boundary.contains(ancestor):
+                continue
             found.update(_files_in(ancestor, in_vars=False))
             for name in (*sorted(VARS_DIRS), "inventory"):
                 sub = os.path.join(ancestor, name)

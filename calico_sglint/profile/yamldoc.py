@@ -19,6 +19,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 Path = tuple[Any, ...]
+ALIAS_BUDGET = 10_000  # nodes that aliases may add to a document beyond the ones written out
 
 
 class TagTolerantLoader(_Loader):  # type: ignore[misc]
@@ -57,6 +58,7 @@ def load_documents(text: str, file: str, loader_class: type | None = None) -> li
             node = loader.get_node()
             if node is None:
                 continue
+            _check_aliases(node, file)
             data = loader.construct_document(node)
             lines: dict[Path, int] = {}
             _record(node, (), lines)
@@ -72,6 +74,40 @@ def load_documents(text: str, file: str, loader_class: type | None = None) -> li
     finally:
         loader.dispose()
     return documents
+
+
+def _check_aliases(root: yaml.Node, file: str) -> None:
+    """Refuse a document whose aliases expand it by more than `ALIAS_BUDGET` nodes. A "billion
+    laughs" document of a few hundred bytes nests aliases of aliases; every consumer here walks
+    the data as a tree, which would then take longer than the universe has. Written-out nodes
+    are free: a big manifest without aliases is never refused."""
+    expanded: dict[int, int] = {}
+    distinct: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # post-order without recursion: a deep document must not overflow the stack
+        node, children_done = stack.pop()
+        if id(node) in expanded:
+            continue
+        children = _children(node)
+        if not children_done:
+            if id(node) in distinct:  # reached again below itself: `&a [*a]`
+                raise InputError("YAML alias refers to itself; not read", file, node.start_mark.line + 1)
+            distinct.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in expanded)
+            continue
+        expanded[id(node)] = 1 + sum(expanded.get(id(child), 1) for child in children)
+        if expanded[id(node)] - len(distinct) > ALIAS_BUDGET:
+            line = node.start_mark.line + 1
+            raise InputError(f"YAML aliases expand to more than {ALIAS_BUDGET:,} extra nodes; not read", file, line)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _record(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:

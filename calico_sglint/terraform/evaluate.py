@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location
-from calico_sglint.terraform import typeconstraints
+from calico_sglint.terraform import budget, typeconstraints
+from calico_sglint.terraform.budget import MAX_INSTANCES_PER_BLOCK, MAX_MODULE_DEPTH, Budget, BudgetExceeded
 from calico_sglint.terraform.configuration import (
     Configuration,
     ModuleProblem,
@@ -34,11 +35,11 @@ from calico_sglint.terraform.expressions import (
     evaluate,
     iterate,
 )
+from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
 from calico_sglint.terraform.parse import (
     decode,
     parse_expression,
     parse_template,
-    read_bytes,
 )
 from calico_sglint.terraform.syntax import (
     Attribute,
@@ -63,7 +64,7 @@ from calico_sglint.terraform.values import (
     to_int,
     to_string,
 )
-from calico_sglint.terraform.workspace import ParsedModule, Workspace
+from calico_sglint.terraform.workspace import ModuleCall, ParsedModule, Workspace
 
 _RESOURCE_META = {"count", "for_each", "depends_on", "provider"}
 _RESOURCE_META_BLOCKS = {"lifecycle", "provisioner", "connection", "precondition", "postcondition"}
@@ -84,31 +85,39 @@ def evaluate_root(
     root_path: str,
     inputs: VarInputs = VarInputs(),
     wanted: Mapping[str, frozenset[str] | None] | None = None,
+    boundary: ReadBoundary | None = None,
 ) -> Configuration:
     """Evaluate the root module at `root_path` and every local module it calls.
 
     `wanted` maps the resource types to build instances of to the top-level attributes and
-    blocks to evaluate (None: all of them); None evaluates every resource whole."""
-    run = _Run(workspace, root_path, inputs)
+    blocks to evaluate (None: all of them); None evaluates every resource whole. Files that
+    expressions read must lie inside `boundary` (default: the scanned paths' repository)."""
+    run = _Run(workspace, root_path, inputs, boundary)
     root = ModuleInstance(run, workspace.modules[root_path], "", None, None)
     resources: list[ResourceInstance] = []
     modules: list[tuple[str, str]] = []
     opaque: list[OpaqueInput] = []
     installed: list[str] = []
     id_outputs: list[tuple[str, str, str]] = []
-    for instance in _instances(root):
-        modules.append((instance.address, instance.parsed.display))
-        if instance.installed:
-            installed.append(instance.address)
-        resources.extend(instance.resource_instances(wanted))
-        opaque.extend(instance.opaque_inputs())
-        if instance.address:
-            id_outputs.extend(instance.id_outputs())
-    problems = module_problems(workspace, root_path)
-    for problem in problems:
-        if problem.kind == "version":  # read anyway: a warning, not a finding
-            run.warn(f"{problem.address} (source \"{problem.source}\"): {problem.reason}; {problem.advice}",
-                     problem.location)
+    try:
+        with budget.active(run.budget):
+            for instance in _instances(root):
+                modules.append((instance.address, instance.parsed.display))
+                if instance.installed:
+                    installed.append(instance.address)
+                resources.extend(instance.resource_instances(wanted))
+                opaque.extend(instance.opaque_inputs())
+                if instance.address:
+                    id_outputs.extend(instance.id_outputs())
+            problems = module_problems(workspace, root_path)
+            for problem in problems:
+                if problem.kind == "version":  # read anyway: a warning, not a finding
+                    run.warn(f"{problem.address} (source \"{problem.source}\"): {problem.reason}; {problem.advice}",
+                             problem.location)
+    except BudgetExceeded as exceeded:
+        message = f"{exceeded.message}; sglint stopped evaluating this root module (see Limits in docs/configuration.md)"
+        run.diagnostics.append(Diagnostic("error", message, exceeded.location))
+        resources, modules, opaque, installed, problems, id_outputs = [], modules[:1], [], [], (), []
     return Configuration(
         workspace.modules[root_path].display,
         tuple(resources),
@@ -159,13 +168,17 @@ def instance_address(base: str, key: int | str | None) -> str:
 class _Run:
     """State shared by all module instances of one root: inputs, diagnostics, file cache."""
 
-    def __init__(self, workspace: Workspace, root_path: str, inputs: VarInputs) -> None:
+    def __init__(
+        self, workspace: Workspace, root_path: str, inputs: VarInputs, boundary: ReadBoundary | None = None
+    ) -> None:
         self.workspace = workspace
         self.root_path = root_path
         self.inputs = inputs
         self.diagnostics: list[Diagnostic] = []
-        self._texts: dict[str, str | None] = {}
-        self._templates: dict[str, Template | None] = {}
+        self.budget = Budget()
+        self.boundary = boundary or boundary_for(workspace.scanned or [root_path])
+        self._texts: dict[str, str | Refused] = {}
+        self._templates: dict[str, Template | Refused] = {}
 
     def warn(self, message: str, location: Location | None) -> None:
         self.diagnostics.append(Diagnostic("warning", message, location))
@@ -174,26 +187,31 @@ class _Run:
         """Terraform resolves relative file paths against the root module's directory."""
         return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.root_path, path))
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str) -> str | Refused:
+        """A file an expression reads, through the run's `ReadBoundary` (confine.py)."""
         full = self.resolve(path)
         if full not in self._texts:
-            try:
-                self._texts[full] = decode(read_bytes(full, path), path)
-            except InputError:
-                self._texts[full] = None
+            data = self.boundary.read(full)
+            if isinstance(data, Refused):
+                self._texts[full] = data
+            else:
+                try:
+                    self._texts[full] = decode(data, path)
+                except InputError as err:
+                    self._texts[full] = Refused(err.message)
         return self._texts[full]
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         full = self.resolve(path)
         if full not in self._templates:
             text = self.read_text(path)
             try:
-                self._templates[full] = None if text is None else parse_template(text, path, 1)
+                self._templates[full] = text if isinstance(text, Refused) else parse_template(text, path, 1)
             except InputError as err:
                 self.warn(f"template {path}: {err}", at)
-                self._templates[full] = None
+                self._templates[full] = Refused("the template does not parse")
         template = self._templates[full]
-        return None if template is None else (template, path)
+        return template if isinstance(template, Refused) else (template, path)
 
 
 @dataclass(frozen=True)
@@ -220,9 +238,11 @@ class ModuleInstance(Names):
         address: str,
         inputs: Mapping[str, Callable[[], Any]] | None,
         expansion: Unknown | None,
+        callers: tuple[str, ...] = (),
     ) -> None:
         self.run = run
         self.parsed = module
+        self.callers = callers  # the directories of the modules above this one, root first
         self.address = address
         self.inputs = inputs  # None for the root module
         self.expansion_unknown = expansion
@@ -351,10 +371,10 @@ class ModuleInstance(Names):
             lambda address: self._module_object(name, address),
         )
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         return self.run.template(path, at)
 
-    def read_text(self, path: str) -> str | None:
+    def read_text(self, path: str) -> str | Refused:
         return self.run.read_text(path)
 
     # --- variables ------------------------------------------------------------------------
@@ -408,7 +428,19 @@ class ModuleInstance(Names):
     # --- count / for_each -----------------------------------------------------------------
 
     def _expansion(self, key: tuple[str, ...], block: Block, file: File) -> _Expansion:
-        return self._once(("expansion", *key), lambda: self._expand(block, file))  # type: ignore[no-any-return]
+        return self._once(("expansion", *key), lambda: self._charged(block, file))  # type: ignore[no-any-return]
+
+    def _charged(self, block: Block, file: File) -> _Expansion:
+        """The block's expansion, its instances charged to the run's budget (`budget.py`)."""
+        expansion = self._expand(block, file)
+        try:
+            self.run.budget.spend_instances(len(expansion.keys), f"{block.type} {'.'.join(block.labels)}")
+        except BudgetExceeded as exceeded:
+            attribute = block.body.attributes.get("count") or block.body.attributes.get("for_each")
+            line = attribute.line if attribute is not None else block.line
+            exceeded.location = exceeded.location or Location(file.path, line, line)
+            raise
+        return expansion
 
     def _expand(self, block: Block, file: File) -> _Expansion:
         attrs = block.body.attributes
@@ -421,7 +453,7 @@ class ModuleInstance(Names):
                 count = to_int(value)
                 if count < 0:
                     raise EvalError(f"count must not be negative (got {count})")
-                check_size(count, "count")
+                _check_instances(count, "count")
                 return _Expansion(tuple(range(count)), {}, "count")
             if "for_each" in attrs:
                 value = evaluate(attrs["for_each"].expr, scope)
@@ -439,13 +471,14 @@ class ModuleInstance(Names):
         if isinstance(value, (Unknown, Ref, ObjectLike)):
             return _unknown_expansion(find_unknown(value), attribute, file)
         if isinstance(value, dict):
+            _check_instances(len(value), "for_each")
             items = sorted(value.items())
-            check_size(len(items), "for_each")
             return _Expansion(tuple(k for k, _ in items), dict(items), "for_each")
         if isinstance(value, TfSet):
             culprit = find_unknown(list(value))
             if culprit is not None:
                 return _unknown_expansion(culprit, attribute, file)
+            _check_instances(len(value), "for_each")
             keys = [to_string(item) for item in value]
             return _Expansion(tuple(keys), {k: v for k, v in zip(keys, value)}, "for_each")
         if isinstance(value, (list, tuple)):
@@ -499,7 +532,22 @@ class ModuleInstance(Names):
         """The directory of the module call `name`, or why it cannot be read."""
         call = next(c for c in self.parsed.calls if c.name == name)
         key = call_key(self._prefixed(f"module.{name}"))
-        return self.run.workspace.call_target(self.run.root_path, key, call)
+        target = self.run.workspace.call_target(self.run.root_path, key, call)
+        refused = None if isinstance(target, UnreadableModule) else self._refused_call(call, target)
+        return target if refused is None else UnreadableModule(refused, "")
+
+    def _refused_call(self, call: ModuleCall, path: str) -> str | None:
+        """Why a module call is not followed: a module that calls itself (directly or through
+        others) would never end, and nesting is bounded (`budget.py`). An error at the call."""
+        chain = (*self.callers, self.parsed.path)
+        if path in chain:
+            reason = "the module calls itself (directly or through other modules), which Terraform rejects"
+        elif len(chain) > MAX_MODULE_DEPTH:
+            reason = f"modules are nested more than {MAX_MODULE_DEPTH} deep"
+        else:
+            return None
+        self.run.diagnostics.append(Diagnostic("error", f"module.{call.name}: {reason}; not evaluated", call.location))
+        return reason
 
     def _module_object(self, name: str, address: str) -> Any:
         target = self._target(name)
@@ -526,6 +574,7 @@ class ModuleInstance(Names):
             address,
             inputs,
             expansion.unknown or self.expansion_unknown,
+            (*self.callers, self.parsed.path),
         )
         call = next(c for c in self.parsed.calls if c.name == name)
         child.installed = self.installed or call.path is None
@@ -708,6 +757,11 @@ class ModuleInstance(Names):
             members = value if isinstance(value, UnknownMembers) else None  # an unknown number of blocks
             result.append(EvalBlock(type_, attrs, tuple(blocks), location, members))
         return result
+
+
+def _check_instances(count: int, what: str) -> None:
+    if count > MAX_INSTANCES_PER_BLOCK:
+        raise EvalError(f"{what} of {count} instances is more than sglint evaluates ({MAX_INSTANCES_PER_BLOCK})")
 
 
 def _unknown_expansion(unknown: Unknown | None, attribute: Attribute, file: File) -> _Expansion:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from calico_sglint.source import Location
-from calico_sglint.terraform import functions
+from calico_sglint.terraform import budget, functions
+from calico_sglint.terraform.confine import OUTSIDE, Refused
+from calico_sglint.terraform.budget import BudgetExceeded
 from calico_sglint.terraform.syntax import (
     BinaryOp,
     Call,
@@ -44,6 +46,7 @@ from calico_sglint.terraform.values import (
     Unknown,
     UnknownMembers,
     check_size,
+    check_string,
     find_unknown,
     known_equal,
     normalize_number,
@@ -76,13 +79,13 @@ class Names:
     def data(self, type_: str, name: str, at: Location) -> Any:
         raise EvalError(f"data sources cannot be referenced here (data.{type_}.{name})")
 
-    def template(self, path: str, at: Location) -> tuple[Template, str] | None:
+    def template(self, path: str, at: Location) -> tuple[Template, str] | Refused:
         """The parsed template at `path` and its display name (for `templatefile`)."""
-        return None
+        return Refused("files cannot be read here")
 
-    def read_text(self, path: str) -> str | None:
-        """The content of a file the configuration reads (for `file`), or None."""
-        return None
+    def read_text(self, path: str) -> str | Refused:
+        """The content of a file the configuration reads (for `file`), or why not."""
+        return Refused("files cannot be read here")
 
 
 NO_NAMES = Names()
@@ -111,7 +114,12 @@ def evaluate(expr: TemplatePart, scope: Scope) -> Any:
     handler = _HANDLERS.get(type(expr))
     if handler is None:  # pragma: no cover - every syntax node has a handler
         raise EvalError(f"cannot evaluate {type(expr).__name__}")
-    return handler(expr, scope)
+    try:
+        return handler(expr, scope)
+    except BudgetExceeded as exceeded:
+        if exceeded.location is None:  # the innermost expression names where it ran out
+            exceeded.location = scope.at(expr.line)
+        raise
 
 
 def unknown(expr: Expr, scope: Scope, reason: str) -> Unknown:
@@ -149,6 +157,11 @@ def _template(expr: Template, scope: Scope) -> Any:
         if isinstance(result, Unknown):
             return result
         pieces.append(result)
+    return _concatenate(pieces)
+
+
+def _concatenate(pieces: list[str]) -> str:
+    check_string(sum(map(len, pieces)), "template result")
     return "".join(pieces)
 
 
@@ -166,7 +179,8 @@ def _template_part(part: TemplatePart, scope: Scope) -> str | Unknown:
         if isinstance(collection, (Unknown, Ref, ObjectLike)):
             return find_unknown(collection)  # type: ignore[return-value]
         pieces = []
-        for key, value in _iterate(collection, "template for"):
+        for key, value in iterate(collection, "template for"):
+            budget.tick()
             inner = scope.bind(**{part.value_var: value})
             if part.key_var:
                 inner = inner.bind(**{part.key_var: key})
@@ -174,7 +188,7 @@ def _template_part(part: TemplatePart, scope: Scope) -> str | Unknown:
             if isinstance(result, Unknown):
                 return result
             pieces.append(result)
-        return "".join(pieces)
+        return _concatenate(pieces)
     value = evaluate(part, scope)
     culprit = find_unknown(value) if isinstance(value, (Unknown, Ref, ObjectLike)) else None
     if culprit is not None:
@@ -193,7 +207,7 @@ def _join_parts(parts: tuple[TemplatePart, ...], scope: Scope) -> str | Unknown:
         if isinstance(result, Unknown):
             return result
         pieces.append(result)
-    return "".join(pieces)
+    return _concatenate(pieces)
 
 
 # --- references --------------------------------------------------------------------------
@@ -418,7 +432,8 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
     items: list[Any] = []
     grouped: dict[str, list[Any]] = {}
     mapping: dict[str, Any] = {}
-    for key, value in _iterate(collection, "for expression"):
+    for key, value in iterate(collection, "for expression"):
+        budget.tick()
         inner = scope.bind(**{expr.value_var: value})
         if expr.key_var:
             inner = inner.bind(**{expr.key_var: key})
@@ -444,6 +459,7 @@ def _for(expr: ForExpr, scope: Scope) -> Any:
             )
         else:
             mapping[name] = element
+    check_size(len(items) + len(grouped) + len(mapping), "for expression")
     if expr.key is None:
         return items
     return dict(sorted(grouped.items())) if expr.group else dict(sorted(mapping.items()))
@@ -456,6 +472,7 @@ def _call(expr: Call, scope: Scope) -> Any:
     special = _SPECIAL_FUNCTIONS.get(expr.name)
     if special is not None:
         return special(expr, scope)
+    budget.tick()
     if not functions.is_supported(expr.name):
         return unknown(expr, scope, f"function {expr.name}() is not evaluated by sglint")
     args = [evaluate(arg, scope) for arg in expr.args]
@@ -521,15 +538,15 @@ def _templatefile(expr: Call, scope: Scope) -> Any:
     if not isinstance(variables, dict):
         raise EvalError("templatefile(): the second argument must be a map")
     loaded = scope.names.template(path, scope.at(expr.line))
-    if loaded is None:
-        return unknown(expr, scope, f'template file "{path}" could not be read')
+    if isinstance(loaded, Refused):
+        return unknown(expr, scope, f"template file not read: {loaded.reason}")
     template, display = loaded
     template_scope = Scope(NO_NAMES, display, dict(variables))
     rendered = evaluate(template, template_scope)
     if not isinstance(rendered, str):
         return rendered
     source = scope.names.read_text(path)  # cached by the template() call above
-    aligned = source is not None and source.count("\n") == rendered.count("\n")
+    aligned = isinstance(source, str) and source.count("\n") == rendered.count("\n")
     return FileText(rendered, path, aligned)
 
 
@@ -538,8 +555,8 @@ def _file(expr: Call, scope: Scope) -> Any:
     if isinstance(path, Unknown):
         return path
     text = scope.names.read_text(path)
-    if text is None:
-        return unknown(expr, scope, f'file "{path}" could not be read')
+    if isinstance(text, Refused):
+        return unknown(expr, scope, f"file not read: {text.reason}")
     return FileText(text, path, True)
 
 
@@ -547,7 +564,10 @@ def _fileexists(expr: Call, scope: Scope) -> Any:
     path = _path_argument(expr, scope)
     if isinstance(path, Unknown):
         return path
-    return scope.names.read_text(path) is not None
+    text = scope.names.read_text(path)
+    if isinstance(text, Refused) and text.reason == OUTSIDE:
+        return unknown(expr, scope, f"file not looked at: {text.reason}")
+    return not isinstance(text, Refused)
 
 
 def _path_function(name: str) -> Callable[[Call, Scope], Any]:
@@ -560,7 +580,11 @@ def _path_function(name: str) -> Callable[[Call, Scope], Any]:
 
     def call(expr: Call, scope: Scope) -> Any:
         path = _path_argument(expr, scope)
-        return path if isinstance(path, Unknown) else operations[name](path)
+        if isinstance(path, Unknown):
+            return path
+        if name == "pathexpand" and path.startswith("~"):  # the runner's home is not ours to show
+            return unknown(expr, scope, "depends on the home directory of the machine running sglint")
+        return operations[name](path)
 
     return call
 
@@ -594,5 +618,5 @@ _HANDLERS: dict[type, Callable[[Any, Scope], Any]] = {
 def iterate(collection: Any, what: str) -> list[tuple[Any, Any]]:
     """(key, value) pairs in Terraform's order: list index, map key, set element."""
     items = _iterate(collection, what)
-    check_size(len(items), what)
+    check_size(len(items), what, charge=False)
     return items

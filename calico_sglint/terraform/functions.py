@@ -30,8 +30,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
 import yaml
 
+from calico_sglint.terraform import budget
+from calico_sglint.terraform.budget import MAX_FORMAT_WIDTH, MAX_STRING
 from calico_sglint.terraform.values import (
     Deferred,
     EvalError,
@@ -41,6 +44,8 @@ from calico_sglint.terraform.values import (
     Unknown,
     UnknownMembers,
     check_size,
+    check_string,
+    equality_key,
     find_unknown,
     is_known,
     normalize_number,
@@ -57,6 +62,7 @@ from calico_sglint.terraform.values import (
 )
 
 RANGE_LIMIT = 1024  # Terraform's own cap on range()
+_PAIRWISE_LIMIT = 1000  # values not known until apply, compared pairwise in distinct/toset
 _MISSING: Any = object()  # marks an optional argument that was not given
 
 
@@ -83,7 +89,7 @@ def call_function(name: str, args: list[Any]) -> Any:
             # the result depends on how many elements there are
             raise Deferred(Unknown(uncounted.expr, uncounted.reason, uncounted.location))
     try:
-        return impl(*args)
+        result = impl(*args)
     except EvalError as err:
         message = str(err)
         if message.startswith(f"{bare}:"):
@@ -91,6 +97,20 @@ def call_function(name: str, args: list[Any]) -> Any:
         raise EvalError(f"{bare}: {message}") from None
     except (ArithmeticError, RecursionError) as err:
         raise EvalError(f"{bare}: {err}") from None
+    _charge(bare, result)
+    return result
+
+
+def _charge(name: str, result: Any) -> None:
+    """Charge the run's budget for what a function built (`budget.py`), and refuse results
+    over the per-value limits (e.g. `flatten` of nested lists, `strrev` of a huge string)."""
+    try:
+        if isinstance(result, str):
+            check_string(len(result), f"{name} result")
+        elif isinstance(result, (list, tuple, dict)):
+            check_size(len(result), f"{name} result")
+    except EvalError as err:
+        raise EvalError(f"{name}: {err}") from None
 
 
 @functools.cache
@@ -186,17 +206,32 @@ def _defer(*values: Any) -> bool:
 
 
 def _dedupe(items: list[Any]) -> list[Any]:
-    """First occurrences, in order. An unknown element may repeat a known one, so it is kept
-    as unknown members (values.UnknownMembers) rather than making the whole result unknown."""
-    unique: list[Any] = []
+    """First occurrences, in order: known values by hash (linear time); values only apply could
+    tell apart are compared pairwise, as `_same` decides, and only a bounded few. An unknown
+    element may repeat a known one, so it is kept as unknown members (values.UnknownMembers)
+    rather than making the whole result unknown."""
+    keys: set[Any] = set()
+    pending: list[Any] = []  # the values not known until apply kept so far
+    result: list[Any] = []
     for item in items:
         if isinstance(item, Unknown):
             member = UnknownMembers.of(item)
-            if member not in unique:
-                unique.append(member)
-        elif not any(_same(item, seen) for seen in unique if not isinstance(seen, Unknown)):
-            unique.append(item)
-    return unique
+            if member not in result:
+                result.append(member)
+            continue
+        if is_known(item):
+            key = equality_key(item)
+            if key in keys or any(_same(item, seen) for seen in pending):
+                continue
+            keys.add(key)
+        else:
+            if len(pending) >= _PAIRWISE_LIMIT:
+                _defer(item)
+            if any(_same(item, seen) for seen in result if not isinstance(seen, Unknown)):
+                continue
+            pending.append(item)
+        result.append(item)
+    return result
 
 
 def _number(value: Any) -> int | float:
@@ -214,24 +249,32 @@ def _from_decimal(value: Decimal) -> int | float:
 
 # Grapheme clusters, approximated: marks, joiners, emoji modifiers and flag pairs extend.
 def _graphemes(text: str) -> list[str]:
-    clusters: list[str] = []
-    for char in text:
-        if clusters and _extends_cluster(clusters[-1], char):
-            clusters[-1] += char
+    """The clusters of `text`, in time linear in its length (plain ASCII in one step)."""
+    if text.isascii() and "\r\n" not in text:
+        return list(text)
+    starts: list[int] = []
+    previous, length, flags = "", 0, 0  # the current cluster's last character, size, flag count
+    for index, char in enumerate(text):
+        if index & 0xFF == 0:  # the run's clock is read every 256 ticks: every 64k characters
+            budget.tick()
+        if starts and _extends_cluster(previous, length, flags, char):
+            length += 1
         else:
-            clusters.append(char)
-    return clusters
+            starts.append(index)
+            length, flags = 1, 0
+        flags += 0x1F1E6 <= ord(char) <= 0x1F1FF
+        previous = char
+    return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)])]
 
 
-def _extends_cluster(cluster: str, char: str) -> bool:
+def _extends_cluster(previous: str, length: int, flags: int, char: str) -> bool:
     if unicodedata.category(char) in ("Mn", "Me", "Mc") or char == "\u200d":
         return True
-    if cluster.endswith("\u200d") or 0x1F3FB <= ord(char) <= 0x1F3FF:
+    if previous == "\u200d" or 0x1F3FB <= ord(char) <= 0x1F3FF:
         return True
-    if cluster == "\r" and char == "\n":
+    if length == 1 and previous == "\r" and char == "\n":
         return True
-    flags = sum(1 for c in cluster if 0x1F1E6 <= ord(c) <= 0x1F1FF)
-    return 0x1F1E6 <= ord(char) <= 0x1F1FF and flags == len(cluster) and flags % 2 == 1
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF and flags == length and flags % 2 == 1
 
 
 # --- type conversion --------------------------------------------------------------------
@@ -423,7 +466,7 @@ def _range(*params: Any) -> list[int | float]:
             raise EvalError(f"more than {RANGE_LIMIT} values were generated")
         result.append(_from_decimal(current))
         current += step
-    check_size(len(result), "range")
+    check_size(len(result), "range", charge=False)
     return result
 
 
@@ -521,14 +564,38 @@ def _setunion(first: Any, *rest: Any) -> TfSet:
 def _setintersection(first: Any, *rest: Any) -> TfSet:
     """setintersection(sets...): elements in all of the sets."""
     head, *others = _set_args((first, *rest))
-    common = [item for item in head if all(any(_same(item, o) for o in other) for other in others)]
+    lookups = _lookups(others)
+    common = [item for item in head if all(_member(item, lookup) for lookup in lookups)]
     return TfSet.of(_dedupe(common))
 
 
 def _setsubtract(minuend: Any, subtrahend: Any) -> TfSet:
     """setsubtract(a, b): elements of a that are not in b."""
     left, right = _set_args((minuend, subtrahend))
-    return TfSet.of(_dedupe([item for item in left if not any(_same(item, r) for r in right)]))
+    [lookup] = _lookups([right])
+    return TfSet.of(_dedupe([item for item in left if not _member(item, lookup)]))
+
+
+def _lookups(groups: list[list[Any]]) -> list[tuple[set[Any], list[Any]]]:
+    """Each group as (keys of its known elements, its other elements), for `_member`."""
+    result = []
+    for group in groups:
+        known = [item for item in group if is_known(item)]
+        result.append(({equality_key(item) for item in known}, [i for i in group if not is_known(i)]))
+    return result
+
+
+def _member(item: Any, lookup: tuple[set[Any], list[Any]]) -> bool:
+    """Whether `item` is in a group: by hash among known values (linear time overall)."""
+    keys, others = lookup
+    if is_known(item):
+        if equality_key(item) in keys:
+            return True
+        if not others:
+            return False
+    elif keys:
+        _defer(item)  # only apply could tell whether it equals one of them
+    return any(_same(item, other) for other in others)
 
 
 def _setproduct(*sets: Any) -> list[Any] | TfSet:
@@ -536,7 +603,7 @@ def _setproduct(*sets: Any) -> list[Any] | TfSet:
     if len(sets) < 2:
         raise EvalError("at least two arguments are required")
     groups = [_elements(s) for s in sets]
-    check_size(math.prod(len(g) for g in groups), "setproduct result")
+    check_size(math.prod(len(g) for g in groups), "setproduct result", charge=False)
     product: list[list[Any]] = [[]]
     for group in groups:
         product = [[*combo, item] for combo in product for item in group]
@@ -645,6 +712,7 @@ def _join(separator: Any, *lists: Any) -> str:
             if item is None:
                 raise EvalError(f"element {position} is null; cannot concatenate null values")
             parts.append(to_string(item))
+    check_string(sum(map(len, parts)) + len(sep) * max(len(parts) - 1, 0), "join result")
     return sep.join(parts)
 
 
@@ -714,7 +782,9 @@ def _indent(spaces: Any, text: Any) -> str:
     count = to_int(spaces)
     if count < 0:
         raise EvalError("the number of spaces must not be negative")
-    return _string(text).replace("\n", "\n" + " " * count)
+    value = _string(text)
+    check_string(len(value) + value.count("\n") * count, "indent result")
+    return value.replace("\n", "\n" + " " * count)
 
 
 def _strrev(text: Any) -> str:
@@ -755,114 +825,45 @@ def _replace(text: Any, search: Any, replacement: Any) -> str:
     value, pattern, new = _string(text), _string(search), _string(replacement)
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
         regex = _compile_regex(pattern[1:-1])
-        parts, position = [], 0
+        parts, position, length = [], 0, len(value)
         for match in _go_matches(regex, value):
             parts += [value[position : match.start()], _expand_template(new, match)]
+            length += len(parts[-1]) - (match.end() - match.start())
+            if length > MAX_STRING:
+                check_string(length, "replace result")
             position = match.end()
         return "".join(parts) + value[position:]
+    occurrences = value.count(pattern) if pattern else len(value) + 1
+    check_string(len(value) + occurrences * (len(new) - len(pattern)), "replace result")
     return value.replace(pattern, new)
 
 
-# --- regular expressions (RE2 syntax, run by Python's re) -----------------------------------
+# --- regular expressions (RE2, in linear time like Terraform's Go regexp) ------------------
 
-_ASCII_WORD = "0-9A-Za-z_"
-_ESCAPES = {  # RE2's \d \w \s \b are ASCII-only; Python's are Unicode
-    "d": "[0-9]",
-    "D": "[^0-9]",
-    "w": f"[{_ASCII_WORD}]",
-    "W": f"[^{_ASCII_WORD}]",
-    "s": r"[\t\n\f\r ]",
-    "S": r"[^\t\n\f\r ]",
-    "b": rf"(?:(?<=[{_ASCII_WORD}])(?![{_ASCII_WORD}])|(?<![{_ASCII_WORD}])(?=[{_ASCII_WORD}]))",
-    "B": rf"(?:(?<=[{_ASCII_WORD}])(?=[{_ASCII_WORD}])|(?<![{_ASCII_WORD}])(?![{_ASCII_WORD}]))",
-    "z": r"\Z",
-}
-_CLASS_ESCAPES = {"d": "0-9", "w": _ASCII_WORD, "s": r"\t\n\f\r "}
-_POSIX_CLASSES = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": r"\x00-\x7f",
-    "blank": r"\t ",
-    "cntrl": r"\x00-\x1f\x7f",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": r"!-/:-@\[-`{-~",
-    "space": r"\t\n\v\f\r ",
-    "upper": "A-Z",
-    "word": _ASCII_WORD,
-    "xdigit": "0-9A-Fa-f",
-}
-_UNSUPPORTED_GROUPS = ("(?=", "(?!", "(?<=", "(?<!", "(?>", "(?#", "(?P=")
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is an EvalError, not a line on stderr
+_RE2_OPTIONS.max_mem = 8 << 20  # RE2's own bound on the compiled program (its default)
+MAX_PATTERN = 4096  # characters in one pattern; longer ones are refused before compiling
 
 
 @functools.lru_cache(maxsize=256)
-def _compile_regex(pattern: str) -> re.Pattern[str]:
+def _compile_regex(pattern: str) -> Any:
+    """A compiled RE2 pattern. Terraform's regexp is Go's, which is RE2: matching takes time
+    linear in the text whatever the pattern, so a hostile pattern cannot hang a run (Python's
+    backtracking `re` never sees a user's pattern)."""
+    if len(pattern) > MAX_PATTERN:
+        raise EvalError(f"regexp pattern of {len(pattern)} characters is longer than {MAX_PATTERN}")
     try:
-        regex = re.compile(_re2_to_python(pattern))
-    except re.error as err:
-        raise EvalError(f"invalid regexp pattern {pattern!r}: {err}") from None
+        regex = re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as err:
+        detail = err.args[0].decode("utf-8", "replace") if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise EvalError(f"invalid regexp pattern {pattern!r}: {detail}") from None
     if regex.groupindex and len(regex.groupindex) != regex.groups:
         raise EvalError("invalid regexp pattern: cannot mix both named and unnamed capture groups")
     return regex
 
 
-def _re2_to_python(pattern: str) -> str:
-    """Rewrite the RE2 constructs whose meaning differs in Python's re."""
-    multiline = re.search(r"\(\?[a-zA-Z]*m", pattern) is not None
-    out: list[str] = []
-    i, in_class, class_body = 0, False, 0
-    while i < len(pattern):
-        char, following = pattern[i], pattern[i + 1 : i + 2]
-        if char == "\\":
-            if following == "Q":
-                end = pattern.find(r"\E", i + 2)
-                end = len(pattern) if end < 0 else end
-                out.append(re.escape(pattern[i + 2 : end]))
-                i = end + 2
-                continue
-            if following and following in "pPZC123456789":
-                raise EvalError(
-                    f"invalid or unsupported escape \\{following} in regexp {pattern!r}"
-                )
-            braced = re.match(r"\\x\{([0-9a-fA-F]{1,6})\}", pattern[i:])
-            if braced:
-                out.append(re.escape(chr(int(braced.group(1), 16))))
-                i += braced.end()
-                continue
-            table = _CLASS_ESCAPES if in_class else _ESCAPES
-            out.append(table.get(following, char + following))
-            i += 2
-        elif in_class:
-            posix = re.match(r"\[:(\w+):\]", pattern[i:])
-            if posix and posix.group(1) in _POSIX_CLASSES:
-                out.append(_POSIX_CLASSES[posix.group(1)])
-                i += posix.end()
-                continue
-            if char == "]" and i > class_body:
-                in_class = False
-            out.append("\\" + char if char in "[&~|" else char)
-            i += 1
-        elif char == "[":
-            class_body = i + 2 if following == "^" else i + 1
-            out.append(pattern[i:class_body])
-            in_class, i = True, class_body
-        elif literal := re.match(r"\{,[0-9]*\}", pattern[i:]):  # not a repetition in RE2
-            out.append(re.escape(literal.group(0)))
-            i += literal.end()
-        elif pattern.startswith(_UNSUPPORTED_GROUPS, i):
-            raise EvalError(f"invalid or unsupported Perl syntax in regexp {pattern!r}")
-        elif pattern.startswith("(?<", i):
-            out.append("(?P<")
-            i += 3
-        else:
-            out.append(r"\Z" if char == "$" and not multiline else char)
-            i += 1
-    return "".join(out)
-
-
-def _go_matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+def _go_matches(regex: Any, text: str) -> Iterator[Any]:
     """Matches like Go's FindAll, which skips an empty match right after the previous one."""
     last_end = -1
     for match in regex.finditer(text):
@@ -875,7 +876,7 @@ def _go_matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
 _TEMPLATE_REF = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
-def _expand_template(template: str, match: re.Match[str]) -> str:
+def _expand_template(template: str, match: Any) -> str:
     """Go's Regexp.Expand: $1, ${1}, $name, ${name}; $$ is a dollar; unknown groups are empty."""
 
     def group(ref: re.Match[str]) -> str:
@@ -890,7 +891,7 @@ def _expand_template(template: str, match: re.Match[str]) -> str:
     return _TEMPLATE_REF.sub(group, template)
 
 
-def _match_value(match: re.Match[str]) -> Any:
+def _match_value(match: Any) -> Any:
     if match.re.groups == 0:
         return match.group(0)
     if match.re.groupindex:
@@ -953,6 +954,7 @@ def _format_known(template: str, args: list[Any]) -> str:
                 f"need index {number} but have {len(args)} total"
             )
         out.append(_format_value(spec, args[number - 1]))
+        check_string(len(out[-1]), "format result")
         next_arg, used = number + 1, max(used, number)
         position = match.end()
     out.append(template[position:])
@@ -970,6 +972,9 @@ def _spec(match: re.Match[str], offset: int) -> _Spec:
             f"unsupported format verb {verb!r} in {match.group(0)!r} at offset {offset}"
         )
     precision = int(match["prec"] or 0) if match["dot"] else None  # "%.f" means precision 0
+    for amount in (int(match["width"] or 0), precision or 0):
+        if amount > MAX_FORMAT_WIDTH:  # "%999999999d" would build a gigabyte string
+            raise EvalError(f"width or precision {amount} in {match.group(0)!r} is larger than {MAX_FORMAT_WIDTH}")
     return _Spec(match.group(0), verb, match["flags"], int(match["width"] or 0), precision)
 
 

@@ -23,8 +23,10 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from calico_sglint.source import Location
+from calico_sglint.terraform import budget
+from calico_sglint.terraform.budget import MAX_ELEMENTS, MAX_STRING
 
-MAX_COLLECTION = 100_000  # refuse to build collections larger than this (e.g. range(1e9))
+MAX_COLLECTION = MAX_ELEMENTS  # refuse to build collections larger than this (e.g. range(1e9))
 _NUMBER = re.compile(r"[-+]?(?:\d+(\.\d*)?|(\.\d+))([eE][+-]?\d+)?")
 
 
@@ -108,11 +110,10 @@ class TfSet(tuple):  # type: ignore[type-arg]
 
     @classmethod
     def of(cls, items: Iterable[Any]) -> TfSet:
-        unique: list[Any] = []
+        unique: dict[Any, Any] = {}
         for item in items:
-            if not any(tf_equal(item, seen) for seen in unique):
-                unique.append(item)
-        return cls(sorted(unique, key=_set_sort_key))
+            unique.setdefault(equality_key(item), item)
+        return cls(sorted(unique.values(), key=_set_sort_key))
 
     def __repr__(self) -> str:
         return f"TfSet({list(self)!r})"
@@ -302,6 +303,31 @@ def tf_equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+def equality_key(value: Any) -> Any:
+    """A hashable key with `equality_key(a) == equality_key(b)` when `tf_equal(a, b)` (and for a
+    string read by `file()` and the same plain string), so sets and `distinct` deduplicate in
+    linear time instead of comparing every pair."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)  # 1 == 1.0 and hash(1) == hash(1.0)
+    if isinstance(value, str):
+        return ("string", str(value))  # a FileText equals the plain string
+    if isinstance(value, TfSet):
+        return ("set", tuple(equality_key(item) for item in value))
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(equality_key(item) for item in value))
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((key, equality_key(item)) for key, item in value.items())))
+    if value is None:
+        return ("null",)
+    try:
+        hash(value)
+    except TypeError:
+        return ("object", id(value))
+    return (type(value).__name__, value)
+
+
 def known_equal(left: Any, right: Any) -> bool | None:
     """`left == right` when unknown parts cannot change the answer, else None. Terraform
     knows `var.groups != null` for a map whose values are known only after apply: null-ness,
@@ -335,7 +361,18 @@ def sorted_items(mapping: dict[str, Any]) -> list[tuple[str, Any]]:
     return sorted(mapping.items(), key=lambda item: item[0])
 
 
-def check_size(count: int, what: str = "collection") -> None:
-    """Refuse to build absurdly large collections instead of hanging."""
+def check_size(count: int, what: str = "collection", charge: bool = True) -> None:
+    """Refuse to build absurdly large collections instead of hanging, and charge the run's
+    budget (`budget.py`) for the elements (`charge=False`: only iterated, not built)."""
     if count > MAX_COLLECTION:
         raise EvalError(f"{what} of {count} elements is larger than {MAX_COLLECTION}")
+    if charge:
+        budget.spend_elements(count, what)
+
+
+def check_string(length: int, what: str = "string") -> None:
+    """Refuse to build a string longer than `MAX_STRING` characters, and charge the run's
+    budget for it. Call it before building a string whose length is known in advance."""
+    if length > MAX_STRING:
+        raise EvalError(f"{what} of {length} characters is longer than {MAX_STRING}")
+    budget.spend_characters(length, what)

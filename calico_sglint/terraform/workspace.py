@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import AbstractSet, Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
+from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary
 from calico_sglint.terraform.discover import ModuleDir, discover, display_path, module_at
 from calico_sglint.terraform.installed import (
     InstalledModules,
@@ -120,13 +121,15 @@ def load_workspace(
     paths: list[str],
     cwd: str | None = None,
     parse_many: ParseMany = parse_serially,
+    boundary: ReadBoundary | None = None,
     only: AbstractSet[str] | None = None,
     env: Mapping[str, str] | None = None,
     module_dirs: tuple[str, ...] = (),
     installed_mirror: tuple[str, str] | None = None,
     skip: Sequence[tuple[str, str]] = (),
 ) -> Workspace:
-    """Discover, parse and link the modules under `paths`. With `only` (directories,
+    """Discover, parse and link the modules under `paths`. With a `boundary` (confine.py),
+    files that resolve outside it (symlinks) and local modules outside it are not read. With `only` (directories,
     absolute and resolved), scan just the modules there and those that may call one (a file
     has a line opening a `module` block): no other module can read them, so the rest is
     left unread. `env` (for `TF_DATA_DIR`), `module_dirs` (`--module-dir`) and
@@ -138,12 +141,12 @@ def load_workspace(
         discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
-    _load_local(list(discovery.modules), modules, parse_many, diagnostics, cwd)
+    _load_local(list(discovery.modules), modules, parse_many, diagnostics, cwd, boundary)
     scanned = tuple(m.path for m in discovery.modules if m.path in modules)
     roots = _roots(scanned, modules)
     installed, unreadable, mismatches = {}, {}, {}
     for root in roots:
-        walk = _InstalledWalk(root, InstalledModules.load(root, env, tuple(module_dirs), installed_mirror), modules)
+        walk = _InstalledWalk(root, InstalledModules.load(root, env, tuple(module_dirs), installed_mirror), modules, boundary)
         while True:
             missing = walk.run()
             if not missing:
@@ -151,19 +154,24 @@ def load_workspace(
             found = [m for m in (module_at(p, cwd) for p in missing) if m is not None]
             for path in set(missing) - {m.path for m in found}:
                 modules.setdefault(path, ParsedModule(path, display_path(path, cwd), (), (), ()))
-            _load_local(found, modules, parse_many, diagnostics, cwd)
+            _load_local(found, modules, parse_many, diagnostics, cwd, boundary)
+            for path in missing:  # one that did not parse (reported) must not be walked again, forever
+                modules.setdefault(path, ParsedModule(path, display_path(path, cwd), (), (), ()))
         installed[root], unreadable[root], mismatches[root] = walk.results()
     return Workspace(modules, scanned, roots, tuple(diagnostics), installed, unreadable, mismatches)
 
 
 def _load_local(
     pending: list[ModuleDir], modules: dict[str, ParsedModule], parse_many: ParseMany,
-    diagnostics: list[Diagnostic], cwd: str | None,
+    diagnostics: list[Diagnostic], cwd: str | None, boundary: ReadBoundary | None = None,
 ) -> None:
-    """Parse `pending` and every local module they call, into `modules`."""
+    """Parse `pending` and every local module they call, into `modules`; with a `boundary`,
+    not what lies outside it."""
     known = set(modules) | {m.path for m in pending}
     while pending:
         batch, pending = pending, []
+        if boundary is not None:
+            batch = [_inside(module, boundary, diagnostics) for module in batch]
         for module_dir, parsed in zip(batch, _parse_modules(batch, parse_many, diagnostics)):
             if parsed is None:
                 continue
@@ -172,6 +180,8 @@ def _load_local(
                 if call.path is None or call.path in known:
                     continue
                 known.add(call.path)
+                if boundary is not None and not boundary.contains(call.path):
+                    continue  # not read: the call is unreadable (module-unreadable), see _InstalledWalk
                 called = module_at(call.path, cwd)
                 if called is None:
                     diagnostics.append(
@@ -189,8 +199,12 @@ class _InstalledWalk:
     """The tree of module calls under one root, by dotted call key, resolving every
     non-local call through what `terraform init` installed."""
 
-    def __init__(self, root: str, installed: InstalledModules, modules: Mapping[str, ParsedModule]) -> None:
+    def __init__(
+        self, root: str, installed: InstalledModules, modules: Mapping[str, ParsedModule],
+        boundary: ReadBoundary | None = None,
+    ) -> None:
         self.root = root
+        self.boundary = boundary
         self.installed = installed
         self.modules = modules
         self.resolved: dict[str, Resolution] = {}
@@ -220,6 +234,9 @@ class _InstalledWalk:
         return list(dict.fromkeys(missing))
 
     def _target(self, key: str, call: ModuleCall) -> str | None:
+        if call.path is not None and self.boundary is not None and not self.boundary.contains(call.path):
+            self._unreadable(key, call, UnreadableModule(f"its source is {OUTSIDE}", "pass --allow-read DIR to read it"))
+            return None
         if call.path is not None:
             return call.path
         if not call.literal:
@@ -246,6 +263,21 @@ class _InstalledWalk:
 
     def results(self) -> tuple[dict[str, Resolution], tuple[UnreadableCall, ...], tuple[VersionMismatch, ...]]:
         return dict(self.resolved), tuple(self.unreadable.values()), tuple(self.mismatches.values())
+
+
+def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnostic]) -> ModuleDir:
+    """`module` without the files that are symlinks to somewhere outside `boundary`."""
+    outside = [path for path in module.tf_files + module.tfvars_files if not boundary.contains(path)]
+    for path in outside:
+        message = f"not read: a link to a file {OUTSIDE}"
+        diagnostics.append(Diagnostic("warning", message, Location(_display(module, path), 0, 0)))
+    if not outside:
+        return module
+    return replace(
+        module,
+        tf_files=tuple(p for p in module.tf_files if p not in outside),
+        tfvars_files=tuple(p for p in module.tfvars_files if p not in outside),
+    )
 
 
 # A line that may open a `module` block: top-level blocks start their line, so a file without

@@ -1,0 +1,2 @@
+resource "aws_security_group" "x" {
+  name = "x"
