@@ -13,8 +13,8 @@ alike:
 and the one-module check of the README's incident example (examples/typha-blocked). With the
 corpus beside the clone (`../shared/corpus`, or --corpus DIR), also the terraform-aws-eks module
 root and its self-managed-node-group example with `.terraform/modules` laid out as `terraform
-init` would (bench/installed.py): real registry-module code, with the same tools. Every
-run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
+init` would (bench/installed.py), and kops' Calico cluster: real public code, with the same
+tools. Every run is a whole process; the report gives the median wall time, the ratios, and the peak RSS
 (the largest process of the run's tree, as `/usr/bin/time -f %M` reports it, from
 `wait4`). sglint's bytecode is compiled first, as pip does when it installs a package.
 sglint's output must be the same cold, warm and without the cache, or the run fails.
@@ -22,7 +22,10 @@ sglint's output must be the same cold, warm and without the cache, or the run fa
     python bench/run.py                          # N = 10, 100, 1000; 5 rounds
     python bench/run.py --sizes 10,100 --rounds 3 --checkov /opt/checkov/bin/checkov
     python bench/run.py --json results.json --markdown results.md
+    python bench/run.py --sizes 100 --corpus ''          # without the corpus trees
     python bench/run.py --sizes "" --checkov /work/ckv/bin/checkov   # the example and the corpus only
+
+The report ends with the targets of issue #18, checked on this run's medians.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from installed import eks_example, eks_module_copy  # noqa: E402
 
 EXAMPLE = os.path.join(REPO, "examples", "typha-blocked")
 CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
+EKS_ROOT = "terraform-aws-eks root"  # the row issue #18's target names
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Sample:
     max_rss_kb: int
     code: int
     output_hash: str
+    cpu_seconds: float = 0.0  # user + system, the process and the workers it waited for
 
 
 @dataclass
@@ -71,6 +76,10 @@ class Series:
     @property
     def median(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(s.cpu_seconds for s in self.samples)
 
     @property
     def peak_rss_mb(self) -> float:
@@ -87,7 +96,7 @@ def run_once(command: list[str], env: dict[str, str], cwd: str) -> Sample:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         digest = hashlib.sha256(out.read()).hexdigest()[:12]
-    return Sample(seconds, int(usage.ru_maxrss), process.returncode, digest)
+    return Sample(seconds, int(usage.ru_maxrss), process.returncode, digest, usage.ru_utime + usage.ru_stime)
 
 
 def sglint_command(args: argparse.Namespace, target: str, *extra: str) -> list[str]:
@@ -99,9 +108,11 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
     """Alternate every tool on `tree` for --rounds rounds."""
     base_env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     base_env.pop("SGLINT_JOBS", None)
-    series = {name: Series(name) for name in ("cold", "warm", "no-cache")}
+    modes = [m for m in ("cold", "warm", "no-cache") if m in args.modes.split(",")]
+    series = {name: Series(name) for name in modes}
     warm_dir = tempfile.mkdtemp(prefix="sglint-warm-", dir=args.workdir)
-    run_once(sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir), tree)  # fill
+    if "warm" in modes:
+        run_once(sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir), tree)  # fill
     if with_checkov:
         series["checkov"] = Series("checkov")
     if args.terraform:
@@ -113,6 +124,7 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
             ("warm", sglint_command(args, "."), dict(base_env, SGLINT_CACHE_DIR=warm_dir)),
             ("no-cache", sglint_command(args, ".", "--no-cache"), base_env),
         ]
+        plan = [step for step in plan if step[0] in modes]
         if with_checkov:
             plan.append(("checkov", [args.checkov, "-d", ".", "--framework", "terraform", "--quiet",
                                      "--compact", "--skip-download"], base_env))
@@ -125,7 +137,7 @@ def measure_tree(args: argparse.Namespace, tree: str, label: str, with_checkov: 
             print(f"  {label} {name:<14} {series[name].samples[-1].seconds:7.3f} s", file=sys.stderr)
         shutil.rmtree(cold_dir, ignore_errors=True)
     shutil.rmtree(warm_dir, ignore_errors=True)
-    outputs = {s.output_hash for name in ("cold", "warm", "no-cache") for s in series[name].samples}
+    outputs = {s.output_hash for name in modes for s in series[name].samples}
     if len(outputs) != 1:
         raise SystemExit(f"sglint's output on {label} differs between cold, warm and --no-cache runs")
     return series
@@ -144,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--terraform", default=shutil.which("terraform"), help="terraform executable (default: on PATH)")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--corpus", default=CORPUS, help="the real-world corpus (default ../shared/corpus; "
-                        "skipped when absent)")
+                        "skipped when absent; '' to leave it out)")
+    parser.add_argument("--no-example", action="store_true", help="leave out the one-module example")
+    parser.add_argument("--modes", default="cold,warm,no-cache",
+                        help="the sglint runs to time (default cold,warm,no-cache)")
     parser.add_argument("--json", help="write the results as JSON here")
     parser.add_argument("--markdown", help="write the results table as Markdown here")
     args = parser.parse_args(argv)
@@ -153,10 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     compileall.compile_dir(package, quiet=1)  # what pip does at install time
     sizes = [int(s) for s in args.sizes.split(",") if s]
     results: dict[str, dict[str, Series]] = {}
-    example = measure_example(args)
-    results["1 (example)"] = example
-    for label, tree in corpus_trees(args):
-        results[label] = measure_tree(args, tree, label, bool(args.checkov))
+    if not args.no_example:
+        results["1 (example)"] = measure_example(args)
     for size in sizes:
         tree = os.path.join(args.workdir, f"mono-{size}")
         marker = os.path.join(tree, ".generated")
@@ -167,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                 handle.write(f"{size} {args.seed}")
         with_checkov = bool(args.checkov) and size <= args.checkov_max
         results[str(size)] = measure_tree(args, tree, f"N={size}", with_checkov)
-    table = markdown(results, args)
+    for label, tree in corpus_trees(args):
+        results[label] = measure_tree(args, tree, label, bool(args.checkov))
+    table = markdown(results, args) + "\n\n" + targets(results)
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as handle:
@@ -180,17 +195,50 @@ def main(argv: list[str] | None = None) -> int:
 
 def corpus_trees(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The terraform-aws-eks module root and its example with modules installed, built once
-    under --workdir from the corpus; none when the corpus is absent."""
-    if not os.path.isdir(os.path.join(args.corpus, "terraform-aws-eks")):
+    under --workdir from the corpus, and kops' Calico cluster as published; none when the
+    corpus is absent."""
+    if not args.corpus or not os.path.isdir(os.path.join(args.corpus, "terraform-aws-eks")):
         return []
     base = os.path.join(args.workdir, "corpus")
     if not os.path.isdir(base):
         eks_module_copy(args.corpus, os.path.join(base, "terraform-aws-eks"))
         eks_example(args.corpus, base)
-    return [
-        ("terraform-aws-eks root", os.path.join(base, "terraform-aws-eks")),
+    trees = [
+        (EKS_ROOT, os.path.join(base, "terraform-aws-eks")),
         ("eks example, modules installed", os.path.join(base, "self-managed-node-group")),
     ]
+    kops = os.path.join(args.corpus, "kops-privatecalico")
+    return trees + ([("kops-privatecalico", kops)] if os.path.isdir(kops) else [])
+
+
+def targets(results: dict[str, dict[str, Series]]) -> str:
+    """Issue #18's targets, each met or not on this run's medians (n/a: not measured)."""
+    def median(row: str, name: str) -> float | None:
+        return results[row][name].median if row in results and name in results[row] else None
+
+    def line(text: str, value: float | None, goal: str, met: bool | None) -> str:
+        shown = "n/a" if value is None else f"{value:.1f}"
+        verdict = "n/a" if met is None else ("met" if met else "NOT met")
+        return f"| {text} | {shown} | {goal} | {verdict} |"
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    cold_100 = ratio(median("100", "checkov"), median("100", "cold"))
+    warm_fmt = ratio(median("100", "warm"), median("100", "terraform fmt"))
+    eks = ratio(median(EKS_ROOT, "checkov"), median(EKS_ROOT, "cold"))
+    scale = ratio(median("1000", "cold"), median("100", "cold"))
+    rss = results["1000"]["cold"].peak_rss_mb if "cold" in results.get("1000", {}) else None
+    rows = [
+        "| target | value | goal | |",
+        "|---|---:|---|---|",
+        line("100 modules cold: checkov / sglint", cold_100, ">= 10x", None if cold_100 is None else cold_100 >= 10),
+        line("100 modules warm: sglint / terraform fmt -check", warm_fmt, "<= 1.0", None if warm_fmt is None else warm_fmt <= 1),
+        line(f"{EKS_ROOT} cold: checkov / sglint", eks, ">= 15x", None if eks is None else eks >= 15),
+        line("1000 modules cold / 100 modules cold", scale, "<= 10x", None if scale is None else scale <= 10),
+        line("1000 modules cold: peak RSS (MB)", rss, "<= 300", None if rss is None else rss <= 300),
+    ]
+    return "\n".join(rows)
 
 
 def measure_example(args: argparse.Namespace) -> dict[str, Series]:
@@ -225,7 +273,7 @@ def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) ->
         f"Medians of {args.rounds} alternating rounds (9 for the example), whole process, "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}.",
         "",
-        "| modules | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check "
+        "| tree (modules) | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check "
         "| checkov / sglint cold | peak RSS sglint (cold) |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -233,9 +281,23 @@ def markdown(results: dict[str, dict[str, Series]], args: argparse.Namespace) ->
         cells = [size]
         for name in ("cold", "warm", "no-cache", "checkov", "terraform fmt"):
             cells.append(f"{series[name].median:.2f} s" if name in series else "n/a")
-        ratio = series["checkov"].median / series["cold"].median if "checkov" in series else None
+        ratio = series["checkov"].median / series["cold"].median if "checkov" in series and "cold" in series else None
         cells.append(f"{ratio:.1f}x" if ratio else "n/a")
-        cells.append(f"{series['cold'].peak_rss_mb:.0f} MB")
+        cells.append(f"{series['cold'].peak_rss_mb:.0f} MB" if "cold" in series else "n/a")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "CPU seconds (user + system, with worker processes; medians): on a shared machine the",
+        "steadier measure of the work each tool does.",
+        "",
+        "| tree (modules) | sglint cold | sglint warm | sglint --no-cache | checkov | terraform fmt -check |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, series in results.items():
+        cells = [size] + [
+            f"{series[name].median_cpu:.2f} s" if name in series else "n/a"
+            for name in ("cold", "warm", "no-cache", "checkov", "terraform fmt")
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -250,8 +312,10 @@ def as_json(results: dict[str, dict[str, Series]], args: argparse.Namespace) -> 
             size: {
                 name: {
                     "median_s": s.median,
+                    "median_cpu_s": s.median_cpu,
                     "peak_rss_mb": s.peak_rss_mb,
                     "seconds": [x.seconds for x in s.samples],
+                    "cpu_seconds": [x.cpu_seconds for x in s.samples],
                     "exit_codes": sorted({x.code for x in s.samples}),
                 }
                 for name, s in series.items()

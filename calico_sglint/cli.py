@@ -697,7 +697,10 @@ cache_app = typer.Typer(
         "The cache of parsed Terraform files, which makes repeated runs fast.\n\n"
         "Files are cached by content in $SGLINT_CACHE_DIR, else $XDG_CACHE_HOME/calico-sglint,\n"
         "else the user cache directory (~/.cache/calico-sglint on Linux). A changed file is\n"
-        "simply parsed again; --no-cache on check, fix, show and graph bypasses the cache.\n\n"
+        "simply parsed again; --no-cache on check, fix, show and graph bypasses the cache.\n"
+        "An entry is used only when it proves it was written for that content by this\n"
+        "sglint (a regular file, under a size cap, of the right shape): anything else is\n"
+        "parsed again, so a stale, copied or damaged entry cannot change an answer.\n\n"
         "Examples:\n\n"
         "\b\n"
         "  sglint cache dir\n"
@@ -725,7 +728,8 @@ def cache_dir() -> None:
 
 @cache_app.command("clear", cls=Command)
 def cache_clear() -> None:
-    """Delete every cached file (only what sglint wrote in the cache directory).
+    """Delete what sglint wrote in the cache directory (files that start with its header,
+    and its cache tag); anything else there is kept.
 
     Examples:
 

@@ -190,6 +190,13 @@ def test_deep_lists_are_a_clean_error() -> None:
         parse_text(source, "t.tf")
 
 
+@pytest.mark.parametrize("between", ["\n    ", "  # why\n    "])
+def test_an_operator_on_the_next_line_inside_parentheses(between: str) -> None:
+    """python-hcl2's post-lexer merges the line break before an operator into its token."""
+    expr = parse_text(f"x = (\n  a{between}+ b\n)\n", "t.tf").body.attributes["x"].expr
+    assert expr == BinaryOp("+", Name("a", 2), Name("b", 3), 2)
+
+
 @pytest.mark.parametrize(
     ("quoted", "value"),
     [('"$${\\"}"', '${"}'), ('"$${a\\nb}"', "${a\nb}"), ('"%%{x\\\\}"', "%{x\\}")],

@@ -24,9 +24,11 @@ from calico_sglint.terraform.cache import (
     Parsed,
     content_key,
     dumps_pack,
+    entry_cap,
     loads_pack,
     pack_key,
     parsed_of,
+    prepare_parser,
 )
 from calico_sglint.terraform.parse import decode, parse_text, read_bytes
 from calico_sglint.terraform.prune import prune_body
@@ -38,8 +40,13 @@ _Module = tuple[str, list[tuple[str, bytes, str]]]  # (pack key, [(content key, 
 
 # Worker processes pay off only for a large batch: a pool costs ~30 ms to start plus loading
 # every result back. Measured on 2 cores, --no-cache, whole process (bench/generate.py
-# modules of 12 files): 5 modules 0.55 s serial / 0.55 s with 2 workers, 10 modules
-# 0.75 / 0.74, 30 modules 1.48 / 1.48, 100 modules 4.03 / 2.51.
+# modules of 13 files): 5 modules 0.55 s serial / 0.55 s with 2 workers, 10 modules
+# 0.75 / 0.74, 30 modules 1.48 / 1.48, 100 modules 4.03 / 2.51. Measured again with the
+# parser without position propagation (bench/pool.py, pool / serial wall time, medians,
+# on a 2-core machine shared with seven other jobs, load average ~10): 10 modules 1.93,
+# 20 1.05, 30 0.94, 40 0.90, 50 1.48, 60 1.48, 100 1.07; CPU time equal within noise
+# in-process at 60 modules. Where a pool starts to win did not move measurably (the
+# contention hides the pool's gain above it), so the threshold stays at ~30 modules.
 PARALLEL_MIN_FILES = 400
 PARALLEL_MIN_BYTES = 600 * 1024
 FILES_PER_WORKER = 100
@@ -72,12 +79,15 @@ def parse_batch(
         if not members:
             continue
         key = pack_key([m[2] for m in members])
-        entries = cache.get(key, len(members)) if cache is not None else None
+        size = sum(len(m[3]) for m in members)
+        entries = cache.get(key, len(members), size) if cache is not None else None
         if entries is None:
             todo.append(((key, [(m[2], m[3], m[1]) for m in members]), members))
             continue
         for (index, display, digest, _), entry in zip(members, entries):
             results[index] = _result(entry, display, digest)
+    if todo:
+        prepare_parser(cache)
     unique: dict[str, _Module] = {}  # identical directories (two installs of one module) parse once
     for module, _ in todo:
         unique.setdefault(module[0], module)
@@ -87,7 +97,7 @@ def parse_batch(
             results[index] = _result(entry, display, digest)
     for key, (_, payload) in parsed.items():
         if cache is not None and payload is not None:
-            cache.put(key, payload)
+            cache.put(key, payload, entry_cap(sum(len(data) for _, data, _ in unique[key][1])))
     if any(result is None for result in results):
         raise RuntimeError("a file was neither cached nor parsed")  # a bug, not an input error
     return results  # type: ignore[return-value]

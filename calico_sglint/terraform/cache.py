@@ -18,11 +18,26 @@ Safety:
   a fresh directory under `parsed/`, never a stale entry.
 - Writes are atomic (a private temp file in the same directory, then `os.replace`):
   concurrent runs may write the same entry; a reader sees the old entry, the new one or none.
-- A corrupt, truncated, foreign or unreadable entry is a miss (and is rewritten).
+- An entry cannot change an answer. Whoever can write the cache directory (a CI cache
+  restored from another run) decides what is in it, so an entry is used only when it
+  proves it belongs: its header names the format, the parser fingerprint and the key it
+  was written for (the digest of the module's file contents), so an entry copied over
+  another module's key is a miss; it is a regular file (checked with `lstat` and opened
+  with `O_NOFOLLOW | O_NONBLOCK`, so a symlink, FIFO or device is a miss, never a hang)
+  no larger than its cap (`entry_cap`, from the size of the sources it stands for); and
+  it has the shape the parser gives trees (built with `wellformed`'s checked
+  constructors). Anything else is a miss, and is rewritten. (What no check without a
+  secret can refuse is an entry forged, not copied, for the right key: the cache is as
+  trustworthy as whoever may write its directory.)
 - Unpickling only ever builds `syntax` nodes and plain values (a restricted unpickler), so
   a cache directory shared through CI caches or artifacts cannot run code.
+- `cache clear` removes only files that carry sglint's header (and its own cache tag):
+  a file someone else put there stays.
 - An unwritable or unusable cache directory silently turns the cache off for the run.
 - Entries are private to the user (0600 in 0700 directories): tfvars hold secrets.
+
+The parser's LALR tables (`larkparser.py`) are kept here too, as one more entry (plain
+data), so that a run that must parse something does not derive them from python-hcl2's.
 """
 
 from __future__ import annotations
@@ -31,6 +46,7 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import sys
 from dataclasses import dataclass, fields
 from operator import attrgetter
@@ -39,8 +55,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from calico_sglint import __version__
 from calico_sglint.source import InputError
 from calico_sglint.terraform import syntax
+from calico_sglint.terraform.wellformed import CONSTRUCTORS
 
-FORMAT = 1  # bump when the entry layout changes
+FORMAT = 2  # bump when the entry layout changes
 PARSED_DIR = "parsed"  # everything we write lives under <cache dir>/parsed/
 _TAG_NAME = "CACHEDIR.TAG"
 _TAG = (
@@ -54,8 +71,16 @@ _NODE_CLASSES: tuple[type, ...] = (
     syntax.Conditional, syntax.BinaryOp, syntax.UnaryOp, syntax.ForExpr, syntax.Attribute,
     syntax.Block, syntax.Body, syntax.Comment,
 )
-_ALLOWED = {(cls.__module__, cls.__qualname__): cls for cls in _NODE_CLASSES}
+_ALLOWED = {(cls.__module__, cls.__qualname__): CONSTRUCTORS[cls] for cls in _NODE_CLASSES}
+_MAGIC = b"sglint-cache"
+_HEAD_MAX = 200  # bytes: the header is shorter
+TABLES_KEY = "lark-tables"  # the parser tables' entry (not a hex digest: no clash)
+MAX_TABLES_BYTES = 16 * 1024 * 1024
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows
+_READ_FLAGS = (
+    os.O_RDONLY | _O_BINARY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None, platform: str | None = None) -> str:
@@ -108,7 +133,9 @@ def parser_fingerprint(keep: Iterable[str] | None = None) -> str:
 def parser_sources() -> tuple[str, ...]:
     """Our own files that decide what a cached entry holds: a change to any of them is a miss."""
     here = os.path.dirname(os.path.abspath(__file__))
-    return tuple(os.path.join(here, name) for name in ("parse.py", "syntax.py", "cache.py", "prune.py"))
+    return tuple(
+        os.path.join(here, name) for name in ("parse.py", "larkparser.py", "syntax.py", "cache.py", "prune.py")
+    )
 
 
 def _package_files(package: str, names: tuple[str, ...]) -> list[str]:
@@ -213,6 +240,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return cls
 
 
+def entry_cap(source_bytes: int) -> int:
+    """The largest entry sglint writes or reads for sources of `source_bytes` bytes. Parsed
+    trees pickle to less than the text they come from (the benchmark's modules: about a
+    third); the margin covers dense expressions like `[a,a,a,...]`."""
+    return 64 * 1024 + 16 * source_bytes
+
+
 class ParseCache:
     """Module entries on disk under `<directory>/parsed/<fingerprint>/`; see the module doc."""
 
@@ -226,24 +260,36 @@ class ParseCache:
 
     def path(self, key: str) -> str:
         """The entry file of `key` (sharded by its first two hex digits)."""
+        if key == TABLES_KEY:
+            return os.path.join(self.directory, key)
         return os.path.join(self.directory, key[:2], key)
 
-    def get(self, key: str, count: int) -> list[Parsed] | None:
-        """The `count` file entries stored under `key`, or None: missing, unreadable,
-        corrupt or not `count` long."""
-        if not self.enabled:
-            return None
-        try:
-            with open(self.path(key), "rb") as handle:
-                data = handle.read()
-        except OSError:
-            return None
-        return loads_pack(data, count)
+    def header(self, key: str) -> bytes:
+        """What the entry of `key` starts with: it proves what the entry was written for."""
+        return b"%s %d %s %s\n" % (_MAGIC, FORMAT, self.fingerprint.encode(), key.encode())
 
-    def put(self, key: str, data: bytes) -> None:
-        """Store `data` under `key` atomically (a private temp file, then `os.replace`);
-        turn the cache off for this run if the directory is unusable."""
+    def get(self, key: str, count: int, source_bytes: int) -> list[Parsed] | None:
+        """The `count` file entries stored under `key` for sources of `source_bytes` bytes,
+        or None: missing, not a regular file, too large, written for another key or parser,
+        unreadable, corrupt, of the wrong shape or not `count` long."""
+        payload = self.read(key, entry_cap(source_bytes))
+        return None if payload is None else loads_pack(payload, count)
+
+    def read(self, key: str, cap: int) -> bytes | None:
+        """The payload stored under `key` when its file proves it was written for `key`."""
         if not self.enabled:
+            return None
+        header = self.header(key)
+        data = read_regular_file(self.path(key), cap + len(header))
+        if data is None or not data.startswith(header):
+            return None
+        return data[len(header) :]
+
+    def put(self, key: str, data: bytes, cap: int) -> None:
+        """Store `data` under `key`, unless it is larger than `cap`, atomically (a private
+        temp file, then `os.replace`); turn the cache off for this run if the directory
+        is unusable."""
+        if not self.enabled or len(data) > cap:
             return
         path = self.path(key)
         shard = os.path.dirname(path)
@@ -263,6 +309,7 @@ class ParseCache:
             return
         try:
             with os.fdopen(handle, "wb") as out:
+                out.write(self.header(key))
                 out.write(data)
             os.replace(temp, path)
         except OSError:
@@ -284,6 +331,62 @@ class ParseCache:
         self._made.add(shard)
 
 
+def read_regular_file(path: str, cap: int) -> bytes | None:
+    """The bytes of `path` when it is a regular file of at most `cap` bytes, else None.
+    Never follows a symlink at `path` and never blocks: a FIFO or a device is None."""
+    opened = _open_regular(path)
+    if opened is None:
+        return None
+    handle, size = opened
+    try:
+        if size > cap:
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as reader:
+            data = reader.read(size + 1)  # + 1: a file that grew since fstat
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return data if len(data) <= cap else None
+
+
+def _open_regular(path: str) -> tuple[int, int] | None:
+    """An open descriptor of `path` and its size, when it is a regular file: checked with
+    `lstat` before opening (a FIFO is never opened) and `fstat` after (no race)."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        handle = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(handle)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        os.close(handle)
+        return None
+    return handle, info.st_size
+
+
+def prepare_parser(cache: ParseCache | None) -> None:
+    """Make the process's parser before parsing (and before starting workers, which then
+    share it): from the tables in `cache` when it holds good ones, else from python-hcl2's,
+    storing them in `cache` for the next run."""
+    from calico_sglint.terraform import larkparser
+
+    if cache is None or not cache.enabled:
+        larkparser.parser()
+        return
+    if not larkparser.has_parser():
+        blob = cache.read(TABLES_KEY, MAX_TABLES_BYTES)
+        if blob is not None and larkparser.parser_from_blob(blob):
+            return
+    elif os.path.lexists(cache.path(TABLES_KEY)):
+        return
+    cache.put(TABLES_KEY, larkparser.derive(), MAX_TABLES_BYTES)
+
+
 def open_cache(directory: str | None, keep: Iterable[str] | None = None) -> ParseCache | None:
     """The cache in `directory` for this parser (and pruning), or None without a directory."""
     if not directory:
@@ -293,33 +396,50 @@ def open_cache(directory: str | None, keep: Iterable[str] | None = None) -> Pars
 
 def clear_cache(directory: str) -> tuple[int, int]:
     """Delete every entry sglint wrote under `directory`; return (files, bytes) removed.
-    Only `<directory>/parsed/` and the cache tag are touched, whatever else is there."""
+    Only `<directory>/parsed/` and the cache tag are touched, and there only files that
+    start with sglint's header (or are its tag): whatever else is there stays."""
     removed = size = 0
     parsed = os.path.join(directory, PARSED_DIR)
     for top, dirs, files in os.walk(parsed, topdown=False):
         for name in files:
             path = os.path.join(top, name)
-            try:
-                size += os.path.getsize(path)
-                os.remove(path)
+            length = _written_by_sglint(path, _MAGIC + b" ")
+            if length is not None and _remove(path):
                 removed += 1
-            except OSError:
-                pass
+                size += length
         for name in dirs:
             try:
-                os.rmdir(os.path.join(top, name))
+                os.rmdir(os.path.join(top, name))  # only when empty
             except OSError:
                 pass
     try:
         os.rmdir(parsed)
     except OSError:
         pass
-    _remove(os.path.join(directory, _TAG_NAME))
+    tag = os.path.join(directory, _TAG_NAME)
+    if _written_by_sglint(tag, _TAG.encode("ascii")) is not None:
+        _remove(tag)
     return removed, size
 
 
-def _remove(path: str) -> None:
+def _written_by_sglint(path: str, start: bytes) -> int | None:
+    """The size of `path` when it is a regular file starting with `start`, else None."""
+    opened = _open_regular(path)
+    if opened is None:
+        return None
+    handle, size = opened
+    try:
+        head = os.read(handle, len(start))
+    except OSError:
+        return None
+    finally:
+        os.close(handle)
+    return size if head == start else None
+
+
+def _remove(path: str) -> bool:
     try:
         os.remove(path)
     except OSError:
-        pass
+        return False
+    return True

@@ -1,8 +1,13 @@
 """Parse stage: Terraform files -> `syntax.File`, via python-hcl2's Lark parse tree.
 
-python-hcl2 does the parsing (grammar, lexing, positions). We only convert its tree into the
-small typed tree in `syntax.py`, and split heredoc and `templatefile` templates, whose
-interpolations python-hcl2 leaves as plain text, handing each `${...}` back to it.
+python-hcl2 does the parsing (grammar, lexing, post-lexing), with its parser built without
+Lark's position propagation (`larkparser.py`): each node's line is its first token's, which
+is what Lark would have propagated. We only convert the tree into the small typed tree in
+`syntax.py`, and split heredoc and `templatefile` templates, whose interpolations
+python-hcl2 leaves as plain text, handing each `${...}` back to it.
+
+`reference=True` parses with python-hcl2's own parser instead, lines from Lark's propagated
+positions: the path sglint took before, kept so tests can prove both give the same trees.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import hashlib
 import os
 import re
 from sys import intern
-from typing import Any
+from typing import Any, Callable
 
 from calico_sglint.source import InputError
+from calico_sglint.terraform import larkparser
 from calico_sglint.terraform.syntax import (
     EMPTY_BODY,
     Attribute,
@@ -56,11 +62,12 @@ def parse_file(path: str, display: str | None = None) -> File:
     return parse_text(text, shown, hashlib.sha256(data).hexdigest())
 
 
-def parse_text(text: str, display: str, digest: str = "") -> File:
+def parse_text(text: str, display: str, digest: str = "", *, reference: bool = False) -> File:
     """Parse HCL text that came from `display` (used in locations and errors)."""
-    tree = _lark_parse(text, display)
+    tree = _lark_parse(text, display, reference=reference)
+    convert = _Converter(display, 0, reference)
     try:
-        body = _body(tree.children[0], display, 0) if tree.children else EMPTY_BODY
+        body = convert.body(tree.children[0]) if tree.children else EMPTY_BODY
     except RecursionError:
         raise InputError("expression nested too deeply to evaluate", display, 1) from None
     except _ConvertError as err:
@@ -68,11 +75,11 @@ def parse_text(text: str, display: str, digest: str = "") -> File:
     return File(display, body, digest, _directives(text))
 
 
-def parse_expression(text: str, display: str, line: int) -> Expr:
+def parse_expression(text: str, display: str, line: int, *, reference: bool = False) -> Expr:
     """Parse a standalone expression (a `-var` value, an interpolation inside a template)."""
-    tree = _lark_parse(f"x = (\n{text}\n)", display, line_offset=line - 2)
+    tree = _lark_parse(f"x = (\n{text}\n)", display, line_offset=line - 2, reference=reference)
     try:
-        body = _body(tree.children[0], display, line - 2)
+        body = _Converter(display, line - 2, reference).body(tree.children[0])
     except RecursionError:
         raise InputError("expression nested too deeply to evaluate", display, line) from None
     except _ConvertError as err:
@@ -144,8 +151,7 @@ def _is_comment_or_blank(line: str) -> bool:
 # --- python-hcl2 / Lark -----------------------------------------------------------------
 
 
-def _lark_parse(text: str, display: str, line_offset: int = 0) -> Any:
-    from hcl2.api import parses_to_tree
+def _lark_parse(text: str, display: str, line_offset: int = 0, reference: bool = False) -> Any:
     from lark.exceptions import (
         LarkError,
         UnexpectedCharacters,
@@ -155,7 +161,12 @@ def _lark_parse(text: str, display: str, line_offset: int = 0) -> Any:
 
     last_line = text.count("\n") + (0 if text.endswith("\n") else 1) + line_offset
     try:
-        return parses_to_tree(text)
+        if reference:
+            from hcl2.api import parses_to_tree
+
+            return parses_to_tree(text)
+        # python-hcl2 appends a newline too: its grammar cannot end on "newline or end of file".
+        return larkparser.parser().parse(text + "\n")
     except UnexpectedToken as err:
         token = err.token
         if token.type == "$END":
@@ -196,7 +207,7 @@ class _ConvertError(Exception):
 
 
 def _is_token(node: Any) -> bool:
-    return not hasattr(node, "data")
+    return isinstance(node, str)  # a Lark Token is a str; a Tree is not
 
 
 def _kind(node: Any) -> str:
@@ -207,72 +218,47 @@ def _content(node: Any) -> list[Any]:
     """Children that carry meaning: no newlines/comments, no punctuation tokens."""
     return [
         c for c in node.children
-        if c is not None and not (not _is_token(c) and c.data == "new_line_or_comment")
+        if c is not None and (isinstance(c, str) or c.data != "new_line_or_comment")
     ]
 
 
-def _line(node: Any, offset: int) -> int:
+def _token_line(node: Any, offset: int) -> int:
+    """The line `node` starts on: its first token's, as Lark's propagated positions say
+    (a subtree without tokens, like an empty body, does not count; none at all: line 1)."""
+    first = node
+    while not isinstance(first, str) and first.children and first.children[0] is not None:
+        first = first.children[0]  # the usual case: the first child leads to the token
+    if isinstance(first, str):
+        return int(first.line or 1) + offset
+    pending = [node]
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        if _is_token(node):
+            return int(node.line or 1) + offset
+        pending.extend(reversed(node.children))
+    return 1 + offset
+
+
+def _meta_line(node: Any, offset: int) -> int:
+    """The line Lark's propagated positions give `node` (the reference path)."""
     if _is_token(node):
         return int(node.line or 1) + offset
     return int(getattr(node.meta, "line", 1) or 1) + offset
 
 
-def _last_line(node: Any, offset: int) -> int:
+def _last_line(node: Any, offset: int, line_of: Callable[[Any, int], int]) -> int:
     """The line of the last meaningful token under `node` (trailing newlines excluded)."""
     while not _is_token(node):
-        children = [
-            c for c in node.children
-            if c is not None and not (not _is_token(c) and c.data == "new_line_or_comment")
-        ]
+        children = _content(node)
         if not children:
-            return _line(node, offset)
+            return line_of(node, offset)
         node = children[-1]
     end = int(node.end_line or node.line or 1)
     if str(node).endswith("\n"):
         end -= 1
     return end + offset
-
-
-def _body(node: Any, display: str, line_offset: int) -> Body:
-    attributes: dict[str, Attribute] = {}
-    blocks: list[Block] = []
-    for child in node.children:
-        if _is_token(child):
-            continue
-        if child.data == "attribute":
-            name_node, _, expr_node = _content(child)
-            name = _name_of(name_node)
-            line = _line(child, line_offset)
-            if name in attributes:
-                raise _ConvertError(
-                    f'attribute "{name}" is defined twice (first at line {attributes[name].line})',
-                    line,
-                )
-            expr = _Converter(display, line_offset).expr(expr_node)
-            attributes[name] = Attribute(name, expr, line, _last_line(expr_node, line_offset))
-        elif child.data == "block":
-            blocks.append(_block(child, display, line_offset))
-    return Body(attributes, tuple(blocks))
-
-
-def _block(node: Any, display: str, offset: int) -> Block:
-    parts = [c for c in _content(node)]
-    block_type = _name_of(parts[0])
-    labels: list[str] = []
-    body = EMPTY_BODY
-    end_line = _line(node, offset)
-    for part in parts[1:]:
-        if _is_token(part):
-            if part.type == "RBRACE":
-                end_line = int(part.line) + offset
-            continue
-        if part.data == "body":
-            body = _body(part, display, offset)
-        elif part.data == "string":
-            labels.append(_plain_string(part, display, offset))
-        else:
-            labels.append(_name_of(part))
-    return Block(block_type, tuple(labels), body, _line(node, offset), end_line)
 
 
 def _name_of(node: Any) -> str:
@@ -283,29 +269,78 @@ def _name_of(node: Any) -> str:
     return intern(str(node))
 
 
-def _plain_string(node: Any, display: str, offset: int) -> str:
-    template = _Converter(display, offset).string(node)
-    if all(isinstance(p, str) for p in template.parts):
-        return intern("".join(template.parts))  # type: ignore[arg-type]
-    raise _ConvertError("block labels cannot contain interpolations", _line(node, offset))
-
-
-_BINARY_OPS = {"||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"}
+# By token type: python-hcl2's post-lexer merges a line break (and comments) before an
+# operator into the operator's token, so its text may start with them.
+_BINARY_OPS = {
+    "DOUBLE_PIPE": "||", "DOUBLE_AMP": "&&", "DOUBLE_EQ": "==", "NEQ": "!=", "LT": "<", "GT": ">",
+    "LEQ": "<=", "GEQ": ">=", "PLUS": "+", "MINUS": "-", "ASTERISK": "*", "SLASH": "/",
+    "PERCENT": "%",
+}
 
 
 class _Converter:
-    """Lark expression subtrees -> `syntax` expressions."""
+    """Lark subtrees -> `syntax` bodies, blocks and expressions."""
 
-    def __init__(self, display: str, line_offset: int) -> None:
+    def __init__(self, display: str, line_offset: int, reference: bool = False) -> None:
         self.display = display
         self.offset = line_offset
+        self.reference = reference
+        self.line_of: Callable[[Any, int], int] = _meta_line if reference else _token_line
+
+    def body(self, node: Any) -> Body:
+        attributes: dict[str, Attribute] = {}
+        blocks: list[Block] = []
+        for child in node.children:
+            if _is_token(child):
+                continue
+            if child.data == "attribute":
+                name_node, _, expr_node = _content(child)
+                name = _name_of(name_node)
+                line = self.line_of(child, self.offset)
+                if name in attributes:
+                    raise _ConvertError(
+                        f'attribute "{name}" is defined twice (first at line {attributes[name].line})',
+                        line,
+                    )
+                expr = self.expr(expr_node)
+                end = _last_line(expr_node, self.offset, self.line_of)
+                attributes[name] = Attribute(name, expr, line, end)
+            elif child.data == "block":
+                blocks.append(self.block(child))
+        return Body(attributes, tuple(blocks))
+
+    def block(self, node: Any) -> Block:
+        parts = _content(node)
+        block_type = _name_of(parts[0])
+        labels: list[str] = []
+        body = EMPTY_BODY
+        line = self.line_of(node, self.offset)
+        end_line = line
+        for part in parts[1:]:
+            if _is_token(part):
+                if part.type == "RBRACE":
+                    end_line = int(part.line) + self.offset
+                continue
+            if part.data == "body":
+                body = self.body(part)
+            elif part.data == "string":
+                labels.append(self.plain_string(part))
+            else:
+                labels.append(_name_of(part))
+        return Block(block_type, tuple(labels), body, line, end_line)
+
+    def plain_string(self, node: Any) -> str:
+        template = self.string(node)
+        if all(isinstance(p, str) for p in template.parts):
+            return intern("".join(template.parts))  # type: ignore[arg-type]
+        raise _ConvertError("block labels cannot contain interpolations", self.line_of(node, self.offset))
 
     def expr(self, node: Any) -> Expr:
         node = self._unwrap_parens(node)
         if _is_token(node):
-            raise _ConvertError(f"unexpected {_describe_token(node)}", _line(node, self.offset))
+            raise _ConvertError(f"unexpected {_describe_token(node)}", self.line_of(node, self.offset))
         kind = node.data
-        line = _line(node, self.offset)
+        line = self.line_of(node, self.offset)
         handler = getattr(self, f"_{kind}", None)
         if handler is None:
             raise _ConvertError(f"unsupported expression ({kind})", line)
@@ -357,7 +392,7 @@ class _Converter:
     def string(self, node: Any) -> Template:
         from hcl2.utils import process_escape_sequences
 
-        line = _line(node, self.offset)
+        line = self.line_of(node, self.offset)
         flat: list[Any] = []
         for part in node.children:
             if _is_token(part):
@@ -383,7 +418,7 @@ class _Converter:
         return Template((process_escape_sequences(raw),), line)
 
     def _directive(self, node: Any) -> tuple[str, Any]:
-        line = _line(node, self.offset)
+        line = self.line_of(node, self.offset)
         parts = [c for c in _content(node)]
         strip_before = len(parts) > 1 and _is_token(parts[1]) and parts[1].type == "STRIP_MARKER"
         strip_after = len(parts) > 2 and _is_token(parts[-2]) and parts[-2].type == "STRIP_MARKER"
@@ -414,7 +449,7 @@ class _Converter:
             cut = min(indents, default=0)
             body_lines = [l[cut:] for l in body_lines]
         text = "".join(l.rstrip("\r") + "\n" for l in body_lines)
-        return parse_template(text, self.display, line + 1)
+        return parse_template(text, self.display, line + 1, reference=self.reference)
 
     # collections
 
@@ -431,7 +466,7 @@ class _Converter:
             key_inner = _content(key_node)[0]
             key: Expr
             if not _is_token(key_inner) and key_inner.data == "keyword":
-                key = Literal(_name_of(key_inner), _line(key_inner, self.offset))
+                key = Literal(_name_of(key_inner), self.line_of(key_inner, self.offset))
             else:
                 key = self.expr(key_inner)
                 if isinstance(key, Name) and not self._is_parenthesised(key_inner):
@@ -452,7 +487,7 @@ class _Converter:
     def _index_key(self, index: Any) -> Expr:
         parts = _content(index)
         if index.data == "short_index":
-            return Literal(int(str(parts[1])), _line(parts[1], self.offset))
+            return Literal(int(str(parts[1])), self.line_of(parts[1], self.offset))
         return self.expr(parts[1])
 
     def _attr_splat_expr_term(self, node: Any, line: int) -> Expr:
@@ -496,9 +531,9 @@ class _Converter:
     def _binary_op(self, node: Any, line: int) -> Expr:
         left_node, term = [c for c in _content(node)]
         term_parts = _content(term)
-        op = str(term_parts[0].children[0])
-        if op not in _BINARY_OPS:
-            raise _ConvertError(f"unknown operator {op}", line)
+        op = _BINARY_OPS.get(term_parts[0].children[0].type)
+        if op is None:
+            raise _ConvertError(f"unknown operator {str(term_parts[0].children[0]).strip()}", line)
         return BinaryOp(op, self.expr(left_node), self.expr(term_parts[-1]), line)
 
     def _unary_op(self, node: Any, line: int) -> Expr:
@@ -594,7 +629,7 @@ _DIRECTIVE = re.compile(
 )
 
 
-def parse_template(text: str, display: str, line: int) -> Template:
+def parse_template(text: str, display: str, line: int, *, reference: bool = False) -> Template:
     """Split a template into literal text, `${}` expressions and `%{}` directives. At most
     `MAX_TEMPLATE_PARTS` of those (each is parsed on its own; a million of them is an attack)."""
     flat: list[Any] = []
@@ -621,11 +656,12 @@ def parse_template(text: str, display: str, line: int) -> Template:
             if char == "$":
                 if strip_before:
                     flat.append(("strip", None))
-                flat.append(parse_expression(inner, display, current_line))
+                flat.append(parse_expression(inner, display, current_line, reference=reference))
                 if strip_after:
                     flat.append(("lstrip", None))
             else:
-                flat.append(_template_directive(inner, display, current_line, (strip_before, strip_after)))
+                strip = (strip_before, strip_after)
+                flat.append(_template_directive(inner, display, current_line, strip, reference))
             pos = close + 1
         elif char in "$%" and text.startswith(char + "{", pos + 1):
             literal.append(char + "{")  # $${ and %%{ are escapes
@@ -661,17 +697,18 @@ def _apply_interpolation_strips(flat: list[Any]) -> list[Any]:
 
 
 def _template_directive(
-    inner: str, display: str, line: int, strip: tuple[bool, bool]
+    inner: str, display: str, line: int, strip: tuple[bool, bool], reference: bool
 ) -> tuple[str, Any]:
     match = _DIRECTIVE.match(inner)
     if not match:
         raise InputError(f"unknown template directive %{{{inner.strip()}}}", display, line)
     if match.group(1):
-        return ("if", (parse_expression(match.group("cond"), display, line), line, strip))
+        cond = parse_expression(match.group("cond"), display, line, reference=reference)
+        return ("if", (cond, line, strip))
     if match.group(6):
         names = [n.strip() for n in match.group("names").split(",")]
         key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
-        coll = parse_expression(match.group("coll"), display, line)
+        coll = parse_expression(match.group("coll"), display, line, reference=reference)
         return ("for", (key_var, value_var, coll, line, strip))
     kind = next(g for g in match.groups()[2:5] if g)
     return (kind, (line, strip))
