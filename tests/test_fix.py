@@ -281,6 +281,7 @@ def _outside_the_scanned_paths(tmp_path: Path) -> Path:
     live.mkdir()
     (tmp_path / "repo" / "main.tf").rename(live / "main.tf")
     (live / "main.tf").write_text((live / "main.tf").read_text().replace("./modules/", "../modules/"))
+    (tmp_path / "repo" / ".git").mkdir()  # a repository: reads reach its modules (#17), fix writes stay in live/
     return tmp_path / "repo"
 
 

@@ -58,7 +58,6 @@ from calico_sglint.terraform.values import (
     TfSet,
     Unknown,
     UnknownMembers,
-    check_size,
     find_refs,
     find_unknown,
     to_int,
