@@ -41,8 +41,8 @@ from calico_sglint.profile.settings import SETTINGS, resolve_profile
 from calico_sglint.profile.sources import scan
 from calico_sglint.result import CheckResult, RootResult
 from calico_sglint.source import Diagnostic, InputError, Location
-from calico_sglint.terraform.confine import ReadBoundary, boundary_for
 from calico_sglint.terraform.configuration import Configuration
+from calico_sglint.terraform.confine import ReadBoundary, boundary_for
 from calico_sglint.terraform.evaluate import VarInputs, evaluate_root
 from calico_sglint.terraform.parse import parse_file
 from calico_sglint.terraform.syntax import File

@@ -18,7 +18,15 @@ from typing import Any, Mapping
 from calico_sglint.checks.findings import RuleToAdd
 from calico_sglint.fix.hcl import hcl_string, reference
 from calico_sglint.model.types import SecurityGroup
-from calico_sglint.terraform.syntax import Attribute, Block, File, Literal, ObjectExpr, Template, TupleExpr
+from calico_sglint.terraform.syntax import (
+    Attribute,
+    Block,
+    File,
+    Literal,
+    ObjectExpr,
+    Template,
+    TupleExpr,
+)
 from calico_sglint.terraform.workspace import ModuleCall, ParsedModule, Workspace
 
 _LAST_CALL = re.compile(r'^(?:(.*)\.)?module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\])?$')

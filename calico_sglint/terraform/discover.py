@@ -11,8 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass
-from typing import Sequence
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from calico_sglint.source import InputError
 

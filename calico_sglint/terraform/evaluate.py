@@ -17,17 +17,21 @@ from typing import Any, Callable, Iterator, Mapping
 
 from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform import budget, typeconstraints
-from calico_sglint.terraform.budget import MAX_INSTANCES_PER_BLOCK, MAX_MODULE_DEPTH, Budget, BudgetExceeded
+from calico_sglint.terraform.budget import (
+    MAX_INSTANCES_PER_BLOCK,
+    MAX_MODULE_DEPTH,
+    Budget,
+    BudgetExceeded,
+)
 from calico_sglint.terraform.configuration import (
     Configuration,
-    ModuleProblem,
-    OpaqueInput,
     EvalAttr,
     EvalBlock,
+    ModuleProblem,
+    OpaqueInput,
     ResourceInstance,
 )
-from calico_sglint.terraform.installed import UnreadableModule
-from calico_sglint.terraform.objects import ModuleObject, OpaqueModule, Placeholder, ResourceObject
+from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -35,7 +39,13 @@ from calico_sglint.terraform.expressions import (
     evaluate,
     iterate,
 )
-from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
+from calico_sglint.terraform.installed import UnreadableModule
+from calico_sglint.terraform.objects import (
+    ModuleObject,
+    OpaqueModule,
+    Placeholder,
+    ResourceObject,
+)
 from calico_sglint.terraform.parse import (
     decode,
     parse_expression,

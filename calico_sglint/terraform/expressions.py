@@ -14,8 +14,8 @@ from typing import Any, Callable, Mapping
 
 from calico_sglint.source import Location
 from calico_sglint.terraform import budget, functions
-from calico_sglint.terraform.confine import OUTSIDE, Refused
 from calico_sglint.terraform.budget import BudgetExceeded
+from calico_sglint.terraform.confine import OUTSIDE, Refused
 from calico_sglint.terraform.syntax import (
     BinaryOp,
     Call,

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from calico_sglint.source import Diagnostic, Location
-from calico_sglint.terraform.configuration import Configuration, EvalAttr, EvalBlock, ResourceInstance
+from calico_sglint.terraform.configuration import (
+    Configuration,
+    EvalAttr,
+    EvalBlock,
+    ResourceInstance,
+)
 from calico_sglint.terraform.planfile import SENSITIVE, Plan, PlanInstance
 from calico_sglint.terraform.planrefs import Resolver
 from calico_sglint.terraform.plansource import Origin, SourceMap

@@ -19,7 +19,10 @@ from typing import Any, Mapping, Protocol
 
 from calico_sglint.terraform.evaluate import instance_address
 from calico_sglint.terraform.planfile import Plan, split_reference
-from calico_sglint.terraform.references import expression_references, names_every_candidate
+from calico_sglint.terraform.references import (
+    expression_references,
+    names_every_candidate,
+)
 from calico_sglint.terraform.values import Ref, Unknown
 
 MAX_DEPTH = 32

@@ -16,7 +16,12 @@ from typing import AbstractSet, Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
 from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary
-from calico_sglint.terraform.discover import ModuleDir, discover, display_path, module_at
+from calico_sglint.terraform.discover import (
+    ModuleDir,
+    discover,
+    display_path,
+    module_at,
+)
 from calico_sglint.terraform.installed import (
     InstalledModules,
     Resolution,
