@@ -162,7 +162,7 @@ def _path_changes(
 
 
 def _path_change(
-    key: tuple[str, str, str, str, int, int], change: str, before: _Side | None, after: _Side | None,
+    key: PathKey, change: str, before: _Side | None, after: _Side | None,
     finding: Finding | None, renames: Renames,
 ) -> PathChange:
     """One path's change, shown as the new side has it (the old side's when it is gone)."""
@@ -214,21 +214,26 @@ def _first_sg(groups: Iterable[object], fallback: str) -> str:
     return next((g for g in groups if isinstance(g, str)), fallback)
 
 
-def _path_key(root: RootResult, path: RequiredPath, renames: Renames) -> tuple[str, str, str, str, int, int]:
+PathKey = tuple[str, str, str, str, int, int, str, str]  # root, rule, source, target, ports, protocol, cluster
+
+
+def _path_key(root: RootResult, path: RequiredPath, renames: Renames) -> PathKey:
+    """What a path is across the two sides: the protocol tells a control-plane target's TCP
+    and UDP parts apart; the cluster, a group that moved to another cluster."""
     return (
         root.model.root, path.rule.id, renames.address(path.source.group.address),
-        renames.address(path.target.group.address), *path.ports,
+        renames.address(path.target.group.address), *path.ports, path.protocol, path.source.cluster,
     )
 
 
-def _finding_for(findings: list[Finding], key: tuple[str, str, str, str, int, int], path: RequiredPath) -> Finding | None:
+def _finding_for(findings: list[Finding], key: PathKey, path: RequiredPath) -> Finding | None:
     """The path finding that reports `path` (findings group node groups by their SGs)."""
-    root, rule_id, source, target, low, high = key
+    root, rule_id, source, target, low, high, protocol, _ = key
     for finding in findings:
         info = finding.path
         if (
             info is not None and finding.root == root and finding.rule_id == rule_id
-            and (info.from_port, info.to_port) == (low, high)
+            and (info.from_port, info.to_port) == (low, high) and info.protocol == protocol
             and source in info.source_groups and target in info.target_groups
         ):
             return finding
