@@ -66,6 +66,7 @@ from calico_sglint.terraform.values import (
     ObjectLike,
     Ref,
     TfSet,
+    UndeclaredReference,
     Unknown,
     UnknownMembers,
     find_refs,
@@ -354,7 +355,7 @@ class ModuleInstance(Names):
     def resource(self, type_: str, name: str, at: Location) -> Any:
         if (type_, name) not in self.resources:
             if type_ == "aws_security_group":  # reported as sg-unknown-reference
-                return Unknown(f"{type_}.{name}", UNDECLARED_SECURITY_GROUP, at)
+                return UndeclaredReference(f"{type_}.{name}", UNDECLARED_SECURITY_GROUP, at)
             raise EvalError(f"{type_}.{name} is not declared in {self.parsed.display}")
         return self._collection(
             ("resource", type_, name),

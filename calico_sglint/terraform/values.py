@@ -44,6 +44,12 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class UndeclaredReference(Unknown):
+    """A reference to a resource the module does not declare: Terraform rejects it, so it is a
+    mistake to report (`sg-unknown-reference`), not a value to wait for."""
+
+
+@dataclass(frozen=True)
 class UnknownMembers(Unknown):
     """Zero or more list elements that could not be evaluated, beside the known ones:
     `compact(concat(var.extra, [aws_security_group.node.id]))` is

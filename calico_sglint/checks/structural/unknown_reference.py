@@ -9,8 +9,7 @@ from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
 from calico_sglint.model.types import Model, Rule
 from calico_sglint.profile.rulepack import PackRule
 from calico_sglint.source import Location
-from calico_sglint.terraform.evaluate import UNDECLARED_SECURITY_GROUP
-from calico_sglint.terraform.values import Unknown
+from calico_sglint.terraform.values import UndeclaredReference, Unknown
 
 
 def sg_unknown_reference(rule: PackRule, context: CheckContext) -> list[Finding]:
@@ -22,7 +21,7 @@ def sg_unknown_reference(rule: PackRule, context: CheckContext) -> list[Finding]
         if isinstance(item.security_group, Unknown):
             candidates.append(item.security_group)
         for unknown in candidates:
-            if unknown.reason != UNDECLARED_SECURITY_GROUP or (unknown.expr, unknown.location) in seen:
+            if not isinstance(unknown, UndeclaredReference) or (unknown.expr, unknown.location) in seen:
                 continue
             seen.add((unknown.expr, unknown.location))
             message = f"{item.declared_by} names {unknown.expr}, which is not declared in this module"
