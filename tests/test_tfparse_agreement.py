@@ -51,6 +51,10 @@ SKIPPED = {
     # The parser-error scenario: `broken/` is deliberately unparseable, and the directory has
     # no *.tf of its own (tfparse returns {} for it). It tests error reporting, not evaluation.
     "fixtures/syntax-error": "deliberate HCL syntax error; not an evaluation scenario",
+    # Modules only: tests/test_fix_modules.py writes the calling module for each case. Read as
+    # roots, their variables have no values: we keep for_each over them unknown, tfparse takes
+    # them as empty, so the comparison says nothing about either reader.
+    "fixtures/fix-through-module": "modules without their callers; not an evaluation scenario",
 }
 
 
@@ -86,6 +90,20 @@ KNOWN_DISAGREEMENTS: tuple[Known, ...] = (
         "invalid Terraform on purpose: tfparse resolves the undeclared aws_security_group.wroker "
         "to the rule's own group; we keep it unknown and report sg-unknown-reference",
     ),
+    Known("fixtures/clusters-eks", "rule only in ours", ("aws_eks_cluster.al2023.vpc_config[0].cluster_security_group_id", "egress", "all", 0, 65535, "cidr", "0.0.0.0/0"),
+          "we model the security group EKS creates for the cluster with AWS's default rules (all traffic from itself, all egress); tfparse has no such group"),
+    Known("fixtures/clusters-eks", "rule only in ours", ("aws_eks_cluster.al2023.vpc_config[0].cluster_security_group_id", "ingress", "all", 0, 65535, "sg", "aws_eks_cluster.al2023.vpc_config[0].cluster_security_group_id"),
+          "we model the security group EKS creates for the cluster with AWS's default rules (all traffic from itself, all egress); tfparse has no such group"),
+    Known("fixtures/clusters-eks", "rule only in tfparse",
+          ("aws_security_group.al2023_node", "ingress", "all", 0, 65535, "sg", "aws_security_group.al2023_node"),
+          "tfparse resolves the unknown cluster_security_group_id the inline rule names to the rule's own group (as with any unresolved reference); we name the EKS cluster group"),
+    Known("fixtures/clusters-eks", "rule only in ours", ("aws_eks_cluster.bottlerocket.vpc_config[0].cluster_security_group_id", "egress", "all", 0, 65535, "cidr", "0.0.0.0/0"),
+          "we model the security group EKS creates for the cluster with AWS's default rules (all traffic from itself, all egress); tfparse has no such group"),
+    Known("fixtures/clusters-eks", "rule only in ours", ("aws_eks_cluster.bottlerocket.vpc_config[0].cluster_security_group_id", "ingress", "all", 0, 65535, "sg", "aws_eks_cluster.bottlerocket.vpc_config[0].cluster_security_group_id"),
+          "we model the security group EKS creates for the cluster with AWS's default rules (all traffic from itself, all egress); tfparse has no such group"),
+    Known("fixtures/clusters-eks", "rule only in tfparse",
+          ("aws_security_group.bottlerocket_node", "ingress", "all", 0, 65535, "sg", "aws_security_group.bottlerocket_node"),
+          "tfparse resolves the unknown cluster_security_group_id the inline rule names to the rule's own group (as with any unresolved reference); we name the EKS cluster group"),
 )
 
 
