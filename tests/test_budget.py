@@ -132,6 +132,7 @@ def test_a_budget_error_is_one_line_naming_file_and_line(tmp_path: Path, monkeyp
     ]
 
 
+@pytest.mark.slow
 def test_the_same_limits_hold_under_fix_and_graph(tmp_path: Path, monkeypatch, sglint) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path, _case_files("modules-calling-the-next-twice"))
     monkeypatch.chdir(tmp_path)
@@ -151,6 +152,7 @@ def test_regex_runs_in_linear_time_on_a_backtracking_pattern() -> None:
     assert call_function("regexall", ["(x+x+)+y", "x" * 5000]) == []
 
 
+@pytest.mark.slow
 def test_set_operations_are_not_quadratic() -> None:
     items = [f"item-{n % 50_000}" for n in range(100_000)]
     started = time.process_time()

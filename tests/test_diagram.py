@@ -99,6 +99,7 @@ def test_the_graph_follows_the_profile_flags(sglint, in_repo) -> None:  # type: 
     assert '  aws_instance_worker -->|"udp/4789"| aws_instance_worker\n' in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", CHECKED)
 def test_json_validates_and_dot_parses_for_every_fixture(scenario: str, sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     path = f"fixtures/{scenario}".replace("fixtures/../", "")

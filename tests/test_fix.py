@@ -67,6 +67,7 @@ def test_the_typha_incident_gets_exactly_two_rule_resources(tmp_path: Path, run)
     assert run(tmp_path, "check", "typha-blocked").code == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("source", fixable_trees(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fix_then_check_in_each_style(source: Path, style: str, tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ def _fuzz(selected: list[Case], tmp_path: Path, capsys) -> list[str]:  # type: i
     return problems
 
 
+@pytest.mark.slow
 def test_mutated_fixtures_never_crash(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     assert _fuzz(cases(BOUNDED_CASES), tmp_path, capsys) == []
@@ -47,6 +48,7 @@ def _odd_case(files: dict[str, str], root: Path, capsys) -> None:  # type: ignor
         assert run(command, root, capsys) is None, files["main.tf"]
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=_UNCHECKED)
 @given(files=odd_modules())
 def test_valid_but_odd_terraform_never_crashes(files: dict[str, str], tmp_path_factory, capsys) -> None:  # type: ignore[no-untyped-def]
