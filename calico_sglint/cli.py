@@ -281,8 +281,9 @@ def fix(
         typer.echo(line)
     counts = summary(after.findings)
     source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
-    typer.echo(f"after fix{source}: {counts['error']} error{'s' if counts['error'] != 1 else ''}, "
-               f"{counts['warning']} warning{'s' if counts['warning'] != 1 else ''}")
+    from calico_sglint.render.wording import count_text
+
+    typer.echo(f"after fix{source}: {count_text(counts['error'], 'error')}, {count_text(counts['warning'], 'warning')}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     untracked = require_tracked and not patches and _untracked_fixes(after)
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
