@@ -81,10 +81,13 @@ class ReadOptions:
 
     def boundary(self) -> ReadBoundary:
         """Where `file()`, profile detection and module calls may read: the repository, and
-        `allow_read`, the installed-module directories named (`module_dirs`) and, for a side
+        `allow_read`, the installed-module directories named (`module_dirs`, an absolute
+        `$TF_DATA_DIR/modules`: the runner's environment, not the pull request's) and, for a side
         `sglint diff` wrote from git, the working tree whose installed modules it reads."""
         mirror = self.installed_mirror or ()
-        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *mirror))
+        data_dir = self.env.get("TF_DATA_DIR", "")
+        installed = (os.path.join(data_dir, "modules"),) if os.path.isabs(data_dir) else ()
+        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *mirror, *installed))
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,14 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     if options.plan is not None:
         return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
+    boundary = options.boundary()
     for directory in options.module_dirs:
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
     workspace = load_workspace(
         list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
         module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
-        installed_mirror=options.installed_mirror, skip=options.skip_paths,
+        installed_mirror=options.installed_mirror, skip=options.skip_paths, boundary=boundary,
     )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))
@@ -126,7 +130,6 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
     models, configurations = [], []
-    boundary = options.boundary()
     for root in workspace.roots:
         config = check_types(evaluate_root(workspace, root, inputs, wanted, boundary))
         models.append(build_model(config))
@@ -146,7 +149,7 @@ def read_plan_file(options: ReadOptions, parse_many: ParseMany | None = None) ->
     if options.var_files or options.vars:
         raise InputError("--var and --var-file do not apply to --plan: the plan holds every variable's value")
     plan = load_plan(options.plan)  # type: ignore[arg-type]
-    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options))
+    workspace = load_workspace(list(options.paths), parse_many=parse_many or parser_for(options), boundary=options.boundary())
     root = choose_root(plan, workspace)
     shown = display_path(os.path.abspath(plan.path))
     sources = SourceMap(plan, workspace, root, shown)

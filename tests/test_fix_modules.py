@@ -1,7 +1,8 @@
 """fix/modules.py and fix/calls.py: `sglint fix` writes through the module call.
 
-The modules in fixtures/fix-through-module sit outside the scanned path (`live/`), as a
-registry module in `.terraform/modules` does: sglint reads them and never edits them. For
+The modules in fixtures/fix-through-module sit outside the scanned path (`live/`) but inside
+the repository, as a registry module in `.terraform/modules` does: sglint reads them and never
+edits them. For
 each way of fixing through a call (a new argument, a new map key, new list elements, a
 computed_* list with its count, a rule resource on the module's output) and each refusal
 (an expression passed to the input, inline rules without an id output), the exact patch or
@@ -40,6 +41,7 @@ EKS_VXLAN = '''
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(FIXTURES / "fix-through-module", root)
+    (root / ".git").mkdir()  # a repository: live/ reads ../modules inside it
     (root / "live").mkdir()
     monkeypatch.chdir(root)
     return root

@@ -165,7 +165,7 @@ def test_a_symlinked_file_leading_outside_the_repository_is_refused(repo: Path, 
     outside.write_text("# not yours\n")
     (repo / "a" / "calico_sglint.tf").symlink_to(outside)
     before, outside_before = digest(repo), outside.read_bytes()
-    result = run(repo, "fix", "a")
+    result = run(repo, "fix", "a", "--allow-read", str(tmp_path))  # read, so fix would write it
     assert result.code == 2
     assert result.stderr == ("a/calico_sglint.tf: resolves through a symlink to a place outside the repository; "
                              "sglint fix writes nothing there\n")
@@ -177,7 +177,7 @@ def test_a_directory_symlink_leading_outside_the_repository_is_refused(repo: Pat
     shutil.copytree(EXAMPLES / "typha-blocked", outside)
     (repo / "linked").symlink_to(outside, target_is_directory=True)
     before = digest(outside)
-    result = run(repo, "fix", ".")
+    result = run(repo, "fix", ".", "--allow-read", str(outside))  # read, so fix would write there
     assert result.code == 2
     assert "linked/calico_sglint.tf: resolves" in result.stderr or "outside the repository" in result.stderr
     assert result.stderr.count("\n") == 1

@@ -91,6 +91,9 @@ class Workspace:
         if call.path is not None:
             if call.path in self.modules:
                 return call.path
+            refused = self.installed.get(root, {}).get(key)
+            if isinstance(refused, UnreadableModule):  # outside the boundary (_InstalledWalk)
+                return refused
             return UnreadableModule(f'source "{call.source}" could not be read', "fix the source path")
         if not call.literal:
             return UnreadableModule(NOT_LITERAL, "write the module's source as a literal string")
@@ -176,7 +179,7 @@ def _load_local(
     while pending:
         batch, pending = pending, []
         if boundary is not None:
-            batch = [_inside(module, boundary, diagnostics) for module in batch]
+            batch = [m for m in (_inside(module, boundary, diagnostics) for module in batch) if m is not None]
         for module_dir, parsed in zip(batch, _parse_modules(batch, parse_many, diagnostics)):
             if parsed is None:
                 continue
@@ -239,11 +242,16 @@ class _InstalledWalk:
         return list(dict.fromkeys(missing))
 
     def _target(self, key: str, call: ModuleCall) -> str | None:
-        if call.path is not None and self.boundary is not None and not self.boundary.contains(call.path):
-            self._unreadable(key, call, UnreadableModule(f"its source is {OUTSIDE}", "pass --allow-read DIR to read it"))
+        """The directory `call` reads, or None when it cannot be read (recorded, with why)."""
+        path = call.path if call.path is not None else self._installed(key, call)
+        if path is not None and self.boundary is not None and not self.boundary.contains(path):
+            where = "source" if call.path is not None else "installed copy"
+            self._unreadable(key, call, UnreadableModule(f"its {where} is {OUTSIDE}", "pass --allow-read DIR to read it"))
             return None
-        if call.path is not None:
-            return call.path
+        return path
+
+    def _installed(self, key: str, call: ModuleCall) -> str | None:
+        """Where `terraform init` installed the non-local `call`, or None (recorded, with why)."""
         if not call.literal:
             self._unreadable(key, call, UnreadableModule(NOT_LITERAL, "write the module's source as a literal string"))
             return None
@@ -270,8 +278,13 @@ class _InstalledWalk:
         return dict(self.resolved), tuple(self.unreadable.values()), tuple(self.mismatches.values())
 
 
-def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnostic]) -> ModuleDir:
-    """`module` without the files that are symlinks to somewhere outside `boundary`."""
+def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnostic]) -> ModuleDir | None:
+    """`module` without the files that are symlinks to somewhere outside `boundary`; None
+    when the directory itself is (a directory symlink found by the walk): one warning."""
+    if not boundary.contains(module.path):
+        message = f"not read: a link to a directory {OUTSIDE}"
+        diagnostics.append(Diagnostic("warning", message, Location(module.display, 0, 0)))
+        return None
     outside = [path for path in module.tf_files + module.tfvars_files if not boundary.contains(path)]
     for path in outside:
         message = f"not read: a link to a file {OUTSIDE}"
