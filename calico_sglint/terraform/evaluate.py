@@ -32,6 +32,7 @@ from calico_sglint.terraform.configuration import (
     ResourceInstance,
 )
 from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
+from calico_sglint.terraform.fileset import PatternError, fileset
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -187,6 +188,7 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.budget = Budget()
         self.boundary = boundary or boundary_for(workspace.scanned or [root_path])
+        self._bytes: dict[str, bytes | Refused] = {}
         self._texts: dict[str, str | Refused] = {}
         self._templates: dict[str, Template | Refused] = {}
 
@@ -197,11 +199,25 @@ class _Run:
         """Terraform resolves relative file paths against the root module's directory."""
         return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.root_path, path))
 
+    def read_bytes(self, path: str) -> bytes | Refused:
+        """The bytes of a file an expression reads, through the run's `ReadBoundary` (confine.py)."""
+        full = self.resolve(path)
+        if full not in self._bytes:
+            self._bytes[full] = self.boundary.read(full)
+        return self._bytes[full]
+
+    def fileset(self, path: str, pattern: str) -> list[str] | Refused:
+        """`fileset(path, pattern)` inside the run's `ReadBoundary` (fileset.py)."""
+        try:
+            return fileset(self.resolve(path), pattern, self.boundary)
+        except PatternError as err:
+            raise EvalError(f"fileset(): {err}") from None
+
     def read_text(self, path: str) -> str | Refused:
         """A file an expression reads, through the run's `ReadBoundary` (confine.py)."""
         full = self.resolve(path)
         if full not in self._texts:
-            data = self.boundary.read(full)
+            data = self._bytes.get(full) or self.boundary.read(full)  # bytes kept only when asked for
             if isinstance(data, Refused):
                 self._texts[full] = data
             else:
@@ -386,6 +402,12 @@ class ModuleInstance(Names):
 
     def read_text(self, path: str) -> str | Refused:
         return self.run.read_text(path)
+
+    def read_bytes(self, path: str) -> bytes | Refused:
+        return self.run.read_bytes(path)
+
+    def fileset(self, path: str, pattern: str) -> list[str] | Refused:
+        return self.run.fileset(path, pattern)
 
     # --- variables ------------------------------------------------------------------------
 

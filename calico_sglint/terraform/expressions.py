@@ -87,6 +87,14 @@ class Names:
         """The content of a file the configuration reads (for `file`), or why not."""
         return Refused("files cannot be read here")
 
+    def read_bytes(self, path: str) -> bytes | Refused:
+        """The bytes of a file the configuration reads (`filebase64`, `filemd5`, ...), or why not."""
+        return Refused("files cannot be read here")
+
+    def fileset(self, path: str, pattern: str) -> list[str] | Refused:
+        """The files under `path` matching `pattern` (for `fileset`), or why not."""
+        return Refused("files cannot be read here")
+
 
 NO_NAMES = Names()
 _REFERENCE_ROOTS = {"var", "local", "module", "data"}
@@ -570,6 +578,39 @@ def _fileexists(expr: Call, scope: Scope) -> Any:
     return not isinstance(text, Refused)
 
 
+def _file_function(name: str) -> Callable[[Call, Scope], Any]:
+    """`filebase64`, `filemd5`, `filesha*`: a function of the file's bytes (functions.py)."""
+    compute = functions.FILE_FUNCTIONS[name]
+
+    def call(expr: Call, scope: Scope) -> Any:
+        if len(expr.args) != 1:
+            raise EvalError(f"{name}() takes exactly one argument, a path")
+        path = _path_argument(expr, scope)
+        if isinstance(path, Unknown):
+            return path
+        data = scope.names.read_bytes(path)
+        if isinstance(data, Refused):
+            return unknown(expr, scope, f"file not read: {data.reason}")
+        return compute(data)
+
+    return call
+
+
+def _fileset(expr: Call, scope: Scope) -> Any:
+    if len(expr.args) != 2:
+        raise EvalError("fileset() takes a path and a pattern")
+    path = _path_argument(expr, scope)
+    if isinstance(path, Unknown):
+        return path
+    pattern = evaluate(expr.args[1], scope)
+    if isinstance(pattern, (Unknown, Ref, ObjectLike)):
+        return find_unknown(pattern)
+    found = scope.names.fileset(path, to_string(pattern))
+    if isinstance(found, Refused):
+        return unknown(expr, scope, f"files not listed: {found.reason}")
+    return TfSet.of(found)
+
+
 def _path_function(name: str) -> Callable[[Call, Scope], Any]:
     operations: dict[str, Callable[[str], str]] = {
         "basename": os.path.basename,
@@ -595,6 +636,8 @@ _SPECIAL_FUNCTIONS: dict[str, Callable[[Call, Scope], Any]] = {
     "templatefile": _templatefile,
     "file": _file,
     "fileexists": _fileexists,
+    "fileset": _fileset,
+    **{name: _file_function(name) for name in functions.FILE_FUNCTIONS},
     **{name: _path_function(name) for name in ("basename", "dirname", "abspath", "pathexpand")},
 }
 

@@ -1612,15 +1612,46 @@ def _urlencode(text: Any) -> str:
     return urllib.parse.quote_plus(_string(text), safe="")
 
 
+def _digest(algorithm: str, encoding: str, data: bytes) -> str:
+    """The `algorithm` digest of `data`, in hex or base64."""
+    hashed = hashlib.new(algorithm, data)
+    return hashed.hexdigest() if encoding == "hex" else base64.b64encode(hashed.digest()).decode()
+
+
 def _hasher(algorithm: str, encoding: str) -> Callable[[Any], str]:
     def digest(text: Any) -> str:
-        hashed = hashlib.new(algorithm, _string(text).encode())
-        return (
-            hashed.hexdigest() if encoding == "hex" else base64.b64encode(hashed.digest()).decode()
-        )
+        return _digest(algorithm, encoding, _string(text).encode())
 
     digest.__doc__ = f"The {algorithm} digest of the UTF-8 string, in {encoding}."
     return digest
+
+
+def _file_hasher(algorithm: str, encoding: str) -> Callable[[bytes], str]:
+    def digest(data: bytes) -> str:
+        return _digest(algorithm, encoding, data)
+
+    digest.__doc__ = f"The {algorithm} digest of the file's bytes, in {encoding}."
+    return digest
+
+
+def _filebase64(data: bytes) -> str:
+    """filebase64(path): the file's bytes (any bytes, not only UTF-8) in base64."""
+    check_string((len(data) + 2) // 3 * 4, "filebase64 result")
+    return base64.b64encode(data).decode("ascii")
+
+
+# Functions of a file's bytes: the caller reads the file (confined to the repository,
+# confine.py) and passes its bytes; `file`, `fileexists`, `fileset` and `templatefile`
+# need more than the bytes and live with the evaluator (expressions.py, fileset.py).
+FILE_FUNCTIONS: dict[str, Callable[[bytes], str]] = {
+    "filebase64": _filebase64,
+    "filemd5": _file_hasher("md5", "hex"),
+    "filesha1": _file_hasher("sha1", "hex"),
+    "filesha256": _file_hasher("sha256", "hex"),
+    "filesha512": _file_hasher("sha512", "hex"),
+    "filebase64sha256": _file_hasher("sha256", "base64"),
+    "filebase64sha512": _file_hasher("sha512", "base64"),
+}
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
