@@ -156,3 +156,183 @@ def test_profile_detection_skips_a_manifest_linked_from_outside(
     assert "../outside/installation.yaml: warning: not read: outside the repository" in result.stderr
     assert result.json()["roots"][0]["profile"]["encapsulation"] == {"value": "VXLAN", "source": "default"}
 
+
+
+# --- module calls and .tf files outside the repository --------------------------------------
+
+MODULE_SECRET = "SUPERSECRET-module-7c2e"
+CLEAN_WORKER = """\
+resource "aws_security_group" "worker" {
+  name = "worker"
+  ingress {
+    from_port = 0
+    to_port   = 0
+    protocol  = "-1"
+    self      = true
+  }
+  egress {
+    from_port = 0
+    to_port   = 0
+    protocol  = "-1"
+    self      = true
+  }
+}
+
+resource "aws_instance" "worker" {
+  count                  = 2
+  vpc_security_group_ids = [aws_security_group.worker.id]
+  tags                   = { Role = "worker" }
+}
+"""
+LEAK_MODULE = f"""\
+resource "aws_security_group" "leak" {{
+  name        = "{MODULE_SECRET}"
+  description = "{MODULE_SECRET}"
+  ingress {{
+    from_port   = 5473
+    to_port     = 5473
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }}
+}}
+
+resource "aws_instance" "leak" {{
+  vpc_security_group_ids = [aws_security_group.leak.id]
+  tags                   = {{ Role = "worker" }}
+}}
+"""
+OUTSIDE_CALL = CLEAN_WORKER + '\nmodule "extra" {\n  source = "../../outside/mod"\n}\n'  # `source` on line 24
+REFUSED_CALL = (
+    'module.extra (source "../../outside/mod") was not read: its source is outside the repository '
+    "(sglint reads only files inside it; see --allow-read); the security groups and nodes it creates are not checked"
+)
+REFUSED_HINT = "Pass --allow-read DIR to read it, then run sglint again."
+
+
+@pytest.fixture
+def outside_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`repo/` (with .git) whose root calls `../../outside/mod`, a module beside the repository."""
+    write(tmp_path, {
+        "repo/.git/HEAD": "ref: refs/heads/main\n",
+        "repo/infra/main.tf": OUTSIDE_CALL,
+        "outside/mod/main.tf": LEAK_MODULE,
+    })
+    monkeypatch.chdir(tmp_path / "repo")
+    return tmp_path / "repo"
+
+
+EXPECTED_CALL_REPORT = {
+    "text": f"  infra/main.tf:24: warning [module-unreadable] {REFUSED_CALL}\n      fix: {REFUSED_HINT}\n",
+    "compact": f"infra/main.tf:24: warning [module-unreadable] {REFUSED_CALL}\n",
+    "github": (
+        "::warning file=infra/main.tf,line=24,endLine=24,title=module-unreadable%3A A module call sglint cannot read::"
+        f"{REFUSED_CALL}%0A%0AHow to fix: {REFUSED_HINT}\n"
+    ),
+    "markdown": f"| warning | `module-unreadable` | `infra/main.tf:24` | {REFUSED_CALL} |\n",
+    "junit": f"warning (below the fail level error): infra/main.tf:24: [module-unreadable] {REFUSED_CALL}\n",
+}
+
+
+@pytest.mark.parametrize("output_format", sorted(EXPECTED_CALL_REPORT))
+def test_a_module_call_outside_the_repository_is_a_module_unreadable_warning(
+    outside_module: Path, sglint, output_format: str  # type: ignore[no-untyped-def]
+) -> None:
+    result = sglint("check", "infra", "--format", output_format, "--no-cache")
+    assert result.code == 0  # a warning, like any module-unreadable; --fail-on warning makes it fail
+    assert EXPECTED_CALL_REPORT[output_format] in result.stdout
+    assert MODULE_SECRET not in result.stdout + result.stderr
+    assert "aws_security_group.leak" not in result.stdout and "aws_instance.leak" not in result.stdout
+    assert sglint("check", "infra", "--format", output_format, "--no-cache", "--fail-on", "warning").code == 1
+
+
+def test_a_module_call_outside_the_repository_in_json_and_sarif(outside_module: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    report = sglint("check", "infra", "--format", "json", "--no-cache")
+    (finding,) = report.json()["findings"]
+    assert (finding["rule_id"], finding["severity"], finding["message"], finding["location"], finding["hint"]) == (
+        "module-unreadable", "warning", REFUSED_CALL, {"file": "infra/main.tf", "line": 24, "end_line": 24}, REFUSED_HINT,
+    )
+    sarif = sglint("check", "infra", "--format", "sarif", "--no-cache")
+    (result,) = sarif.json()["runs"][0]["results"]
+    assert (result["ruleId"], result["level"], result["message"]["text"]) == (
+        "module-unreadable", "warning", f"{REFUSED_CALL}\n\nHow to fix: {REFUSED_HINT}",
+    )
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 24, "endLine": 24}
+    assert MODULE_SECRET not in report.stdout + sarif.stdout + report.stderr + sarif.stderr
+
+
+@pytest.mark.parametrize(("command", "output_format"), [
+    ("show", "text"), ("show", "json"), ("graph", "mermaid"), ("graph", "dot"), ("graph", "json"),
+    ("fix", "text"),
+])
+def test_a_module_outside_the_repository_never_reaches_show_graph_or_fix(
+    outside_module: Path, sglint, command: str, output_format: str  # type: ignore[no-untyped-def]
+) -> None:
+    flags = ("--diff",) if command == "fix" else ("--format", output_format)
+    result = sglint(command, "infra", *flags, "--no-cache")
+    assert result.code == 0
+    assert MODULE_SECRET not in result.stdout + result.stderr
+    assert "aws_security_group.leak" not in result.stdout
+
+
+def test_show_says_the_module_is_not_read_because_it_is_outside(outside_module: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    result = sglint("show", "infra", "--no-cache")
+    assert result.stdout.endswith(
+        "  Could not evaluate\n    module.extra source: ../../outside/mod (infra/main.tf:24): module not read: "
+        f"its source is {OUTSIDE}\n\n"
+    )
+
+
+def test_allow_read_reads_a_module_outside_the_repository(outside_module: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    result = sglint("check", "infra", "--format", "json", "--no-cache", "--allow-read", "../outside")
+    assert result.code == 1  # the module is read: its Typha port open to the internet is found
+    assert ("sg-exposed", "../outside/mod/main.tf", 4) in _found(result.json())
+    shown = sglint("show", "infra", "--no-cache", "--allow-read", "../outside")
+    assert "module.extra.aws_security_group.leak  ../outside/mod/main.tf:1" in shown.stdout
+
+
+def test_without_a_repository_the_scanned_path_is_the_boundary_for_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sglint  # type: ignore[no-untyped-def]
+) -> None:
+    write(tmp_path, {"infra/main.tf": CLEAN_WORKER + '\nmodule "extra" {\n  source = "../mod"\n}\n', "mod/main.tf": LEAK_MODULE})
+    monkeypatch.chdir(tmp_path)
+    result = sglint("check", "infra", "--format", "compact", "--no-cache")
+    assert result.stdout == (
+        'infra/main.tf:24: warning [module-unreadable] module.extra (source "../mod") was not read: its source is '
+        f"{OUTSIDE}; the security groups and nodes it creates are not checked\n0 errors, 1 warning\n"
+    )
+    assert sglint("check", ".", "--format", "compact", "--no-cache").code == 1  # scanned from the common parent: read
+
+
+def test_a_tf_file_linked_from_outside_is_skipped_with_a_warning(outside_module: Path, tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    (outside_module / "infra" / "main.tf").write_text(CLEAN_WORKER)
+    (outside_module / "infra" / "extra.tf").symlink_to(tmp_path / "outside" / "mod" / "main.tf")
+    for output_format in ("text", "json", "sarif", "github", "markdown"):
+        result = sglint("check", "infra", "--format", output_format, "--no-cache")
+        assert result.code == 0
+        assert MODULE_SECRET not in result.stdout + result.stderr
+        assert result.stderr == f"infra/extra.tf: warning: not read: a link to a file {OUTSIDE}\n"
+    shown = sglint("show", "infra", "--no-cache")
+    assert "aws_security_group.leak" not in shown.stdout and MODULE_SECRET not in shown.stdout + shown.stderr
+
+
+def test_a_directory_linked_from_outside_is_one_warning(outside_module: Path, tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    (outside_module / "infra" / "main.tf").write_text(CLEAN_WORKER)
+    (outside_module / "infra" / "linked").symlink_to(tmp_path / "outside" / "mod", target_is_directory=True)
+    result = sglint("check", "infra", "--format", "json", "--no-cache")
+    assert (result.code, result.json()["findings"]) == (0, [])
+    assert result.stderr == f"infra/linked: warning: not read: a link to a directory {OUTSIDE}\n"
+    assert MODULE_SECRET not in result.stdout
+
+
+def test_a_module_directory_linked_inside_the_repository_is_read(outside_module: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    write(outside_module, {"shared/mod/main.tf": LEAK_MODULE})
+    (outside_module / "infra" / "mod").symlink_to(outside_module / "shared" / "mod", target_is_directory=True)
+    (outside_module / "infra" / "main.tf").write_text(CLEAN_WORKER + 'module "extra" {\n  source = "./mod"\n}\n')
+    result = sglint("check", "infra", "--format", "json", "--no-cache")
+    assert (result.code, result.stderr) == (1, "")
+    assert ("sg-exposed", "infra/mod/main.tf", 4) in _found(result.json())
+
+
+def _found(report: dict) -> list[tuple[str, str, int]]:  # type: ignore[type-arg]
+    """(rule, file, line) of every finding of a JSON report."""
+    return [(f["rule_id"], f["location"]["file"], f["location"]["line"]) for f in report["findings"]]
