@@ -59,6 +59,8 @@ class ReadBoundary:
             return Refused(f"cannot be read ({err.strerror or 'error'})")
         try:
             info = os.fstat(handle)
+            if stat.S_ISDIR(info.st_mode):
+                return Refused("is a directory, not a file")
             if not stat.S_ISREG(info.st_mode):
                 return Refused("not a regular file (a device, FIFO or socket)")
             if info.st_size > limit:

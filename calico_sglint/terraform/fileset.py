@@ -94,6 +94,8 @@ class _Walk:
             if head == "**":
                 if self._is_dir(entry):
                     self._descend(entry, parts, seen)
+                elif not rest:  # a trailing `**` matches every file below
+                    self._matched(entry, rest, seen)
             elif head.fullmatch(entry.name):
                 self._matched(entry, rest, seen)
 
