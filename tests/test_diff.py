@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import REPO
+from conftest import REPO, write
 from referencing import Registry, Resource
 
 from calico_sglint.terraform.cache import TABLES_KEY
@@ -567,3 +567,19 @@ def test_with_merge_base_changes_made_on_the_base_branch_since_are_not_counted(r
     report = validate(forked.json())
     assert report["exposures"] == [] and paths_of(report, "closed") == INCIDENT_CLOSED
     assert report["base"]["label"] == f"the merge base with main ({repo.git('rev-parse', '--short=7', 'main~1').strip()})"
+
+
+def test_a_module_outside_the_repository_is_read_on_neither_side(repo: Repo, tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    secret = "SUPERSECRET-diff-3b9d"
+    write(tmp_path, {"outside/mod/main.tf": (
+        f'resource "aws_security_group" "leak" {{\n  name = "{secret}"\n}}\n\nresource "aws_instance" "leak" {{\n'
+        '  vpc_security_group_ids = [aws_security_group.leak.id]\n  tags                   = { Role = "worker" }\n}\n'
+    )})
+    call = '\nmodule "extra" {\n  source = "../../outside/mod"\n}\n'
+    repo.commit({"infra/main.tf": cluster_tf(TYPHA_ALL_NODES) + call}, "cluster calling a module beside the repository")
+    repo.write({"infra/main.tf": cluster_tf(TYPHA_WORKERS_ONLY) + call})
+    result = sglint("diff", "main", "--format", "json")
+    assert result.code == 1, result.stderr
+    assert paths_of(validate(result.json()), "closed") == INCIDENT_CLOSED
+    assert secret not in result.stdout + result.stderr
+    assert "module.extra" not in result.stdout  # its node group would add required paths if it were read
