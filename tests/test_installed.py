@@ -205,6 +205,19 @@ def test_tf_data_dir_is_honoured(sglint, root: Path, monkeypatch: pytest.MonkeyP
     assert (code, report["findings"]) == (0, [])
 
 
+def test_an_absolute_tf_data_dir_outside_the_repository_is_read(
+    sglint, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    """Reads are confined to the repository, but `$TF_DATA_DIR` is the runner's, not the pull
+    request's: what `terraform init` installed there is read."""
+    (root / ".git").mkdir()
+    data_dir = tmp_path / "runner" / "tfdata"
+    terraform_init(str(root), installs(PACKAGES), data_dir=str(data_dir))
+    monkeypatch.setenv("TF_DATA_DIR", str(data_dir))
+    code, report = check(sglint)
+    assert (code, report["findings"]) == (0, [])
+
+
 def test_module_dir_flag_and_config(sglint, root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cache = tmp_path / "module-cache"
     for install in installs(PACKAGES):
