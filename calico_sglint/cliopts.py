@@ -45,7 +45,7 @@ VarFileOpt = typer.Option(None, "--var-file", help=VAR_FILE_HELP, show_default=F
 VarOpt = typer.Option(None, "--var", help=VAR_HELP, show_default=False)
 AllowReadOpt = typer.Option(
     None, "--allow-read", metavar="DIR",
-    help="Let file()/templatefile() read this directory outside the repository (repeatable; local use: reads are confined to the repository otherwise).",
+    help="Let file functions, module calls and linked *.tf files read this directory outside the repository (repeatable; local use: reads are confined to the repository otherwise).",
     show_default=False,
 )
 ModuleDirOpt = typer.Option(
