@@ -144,6 +144,7 @@ def test_fix_through_the_security_group_module(tmp_path: Path, sglint, monkeypat
     shutil.copytree(CORPUS / "terraform-aws-security-group", tmp_path / "modules" / "sg",
                     ignore=shutil.ignore_patterns("examples"))
     _writable(tmp_path / "modules")
+    (tmp_path / ".git").mkdir()  # a repository: live/ calls ../modules/sg inside it
     (tmp_path / "live").mkdir()
     main = SG_CALL % (input_name, count_line)
     (tmp_path / "live" / "main.tf").write_text(main)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import AbstractSet, Callable, Iterable, Mapping, Sequence
 
 from calico_sglint.source import Diagnostic, InputError, Location, error_diagnostic
-from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary
+from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary, Refused
 from calico_sglint.terraform.discover import (
     ModuleDir,
     discover,
@@ -146,7 +146,7 @@ def load_workspace(
     all the same."""
     discovery = discover(paths, cwd, skip)
     if only is not None:
-        discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m)))
+        discovery = replace(discovery, modules=tuple(m for m in discovery.modules if m.path in only or _may_call(m, boundary)))
     diagnostics = [error_diagnostic(e) for e in discovery.errors]
     modules: dict[str, ParsedModule] = {}
     _load_local(list(discovery.modules), modules, parse_many, diagnostics, cwd, boundary)
@@ -308,10 +308,17 @@ def may_open_module_block(text: bytes) -> bool:
     return _MODULE_LINE.search(text) is not None
 
 
-def _may_call(module: ModuleDir) -> bool:
+def _may_call(module: ModuleDir, boundary: ReadBoundary | None = None) -> bool:
     """Whether a module may hold a `module` block (or has a file that cannot be read,
-    which parsing will report)."""
+    which parsing will report). A file outside `boundary` is not opened (`_inside` warns)."""
     for path in module.tf_files:
+        if boundary is not None:
+            data = boundary.read(path)
+            if data == Refused(OUTSIDE):
+                continue
+            if isinstance(data, Refused) or may_open_module_block(data):
+                return True
+            continue
         try:
             with open(path, "rb") as handle:
                 if may_open_module_block(handle.read()):
