@@ -534,15 +534,25 @@ def _path_argument(expr: Call, scope: Scope) -> str | Unknown:
     return to_string(path)
 
 
-def _templatefile(expr: Call, scope: Scope) -> Any:
+def _path_and_argument(expr: Call, scope: Scope, usage: str) -> tuple[str, Any] | Unknown:
+    """The path and the evaluated second argument of a two-argument file function, or the
+    unknown either depends on; `EvalError(usage)` for another number of arguments."""
     if len(expr.args) != 2:
-        raise EvalError("templatefile() takes a path and a map of variables")
+        raise EvalError(usage)
     path = _path_argument(expr, scope)
     if isinstance(path, Unknown):
         return path
-    variables = evaluate(expr.args[1], scope)
-    if isinstance(variables, (Unknown, Ref, ObjectLike)):
-        return find_unknown(variables)
+    second = evaluate(expr.args[1], scope)
+    if isinstance(second, (Unknown, Ref, ObjectLike)):
+        return find_unknown(second)  # type: ignore[return-value]
+    return path, second
+
+
+def _templatefile(expr: Call, scope: Scope) -> Any:
+    arguments = _path_and_argument(expr, scope, "templatefile() takes a path and a map of variables")
+    if isinstance(arguments, Unknown):
+        return arguments
+    path, variables = arguments
     if not isinstance(variables, dict):
         raise EvalError("templatefile(): the second argument must be a map")
     loaded = scope.names.template(path, scope.at(expr.line))
@@ -558,14 +568,21 @@ def _templatefile(expr: Call, scope: Scope) -> Any:
     return FileText(rendered, path, aligned)
 
 
-def _file(expr: Call, scope: Scope) -> Any:
+def _read(expr: Call, scope: Scope, read: Callable[[str], Any]) -> tuple[str, Any] | Unknown:
+    """The path `expr` names and what `read` (the scope's `read_text` or `read_bytes`) got
+    from it, or an unknown saying why not (outside the repository, missing, ...)."""
     path = _path_argument(expr, scope)
     if isinstance(path, Unknown):
         return path
-    text = scope.names.read_text(path)
-    if isinstance(text, Refused):
-        return unknown(expr, scope, f"file not read: {text.reason}")
-    return FileText(text, path, True)
+    content = read(path)
+    if isinstance(content, Refused):
+        return unknown(expr, scope, f"file not read: {content.reason}")
+    return path, content
+
+
+def _file(expr: Call, scope: Scope) -> Any:
+    found = _read(expr, scope, scope.names.read_text)
+    return found if isinstance(found, Unknown) else FileText(found[1], found[0], True)
 
 
 def _fileexists(expr: Call, scope: Scope) -> Any:
@@ -585,26 +602,17 @@ def _file_function(name: str) -> Callable[[Call, Scope], Any]:
     def call(expr: Call, scope: Scope) -> Any:
         if len(expr.args) != 1:
             raise EvalError(f"{name}() takes exactly one argument, a path")
-        path = _path_argument(expr, scope)
-        if isinstance(path, Unknown):
-            return path
-        data = scope.names.read_bytes(path)
-        if isinstance(data, Refused):
-            return unknown(expr, scope, f"file not read: {data.reason}")
-        return compute(data)
+        found = _read(expr, scope, scope.names.read_bytes)
+        return found if isinstance(found, Unknown) else compute(found[1])
 
     return call
 
 
 def _fileset(expr: Call, scope: Scope) -> Any:
-    if len(expr.args) != 2:
-        raise EvalError("fileset() takes a path and a pattern")
-    path = _path_argument(expr, scope)
-    if isinstance(path, Unknown):
-        return path
-    pattern = evaluate(expr.args[1], scope)
-    if isinstance(pattern, (Unknown, Ref, ObjectLike)):
-        return find_unknown(pattern)
+    arguments = _path_and_argument(expr, scope, "fileset() takes a path and a pattern")
+    if isinstance(arguments, Unknown):
+        return arguments
+    path, pattern = arguments
     found = scope.names.fileset(path, to_string(pattern))
     if isinstance(found, Refused):
         return unknown(expr, scope, f"files not listed: {found.reason}")

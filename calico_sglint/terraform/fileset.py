@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import re2  # type: ignore[import-untyped]
 
@@ -133,17 +133,16 @@ class _Walk:
             raise _Stop(Refused(f"a link under it leads {OUTSIDE}"))
 
     def _is_dir(self, entry: os.DirEntry[str]) -> bool:
-        try:
-            if not entry.is_dir():
-                return False
-        except OSError:
-            return False
-        self._confined(entry)
-        return True
+        return self._is(entry, entry.is_dir)
 
     def _is_file(self, entry: os.DirEntry[str]) -> bool:
+        return self._is(entry, entry.is_file)
+
+    def _is(self, entry: os.DirEntry[str], test: Callable[[], bool]) -> bool:
+        """Whether `test` (links followed) holds for `entry`; a link that holds and leads
+        outside the boundary stops the walk."""
         try:
-            if not entry.is_file():
+            if not test():
                 return False
         except OSError:
             return False
