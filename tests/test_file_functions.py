@@ -112,6 +112,9 @@ def test_a_link_inside_the_repository_to_a_file_outside_is_not_hashed(repo: Path
     ('fileset(path.module, "vals/[^a.]*")', ["vals/Z.yaml", "vals/b.bin"]),
     ('fileset(path.module, "vals/{a,b}.{yaml,bin}")', ["vals/a.yaml", "vals/b.bin"]),
     ('fileset(path.module, "vals/*/*.yaml")', ["vals/sub/c.yaml"]),
+    ('fileset(path.module, "vals/{a.yaml,sub/c.yaml}")', ["vals/a.yaml", "vals/sub/c.yaml"]),
+    ('fileset(path.module, "{vals/sub,../shared}/*.yaml")', ["../shared/s.yaml", "vals/sub/c.yaml"]),
+    ('fileset(path.module, "vals/{sub/{c,x},[a]}.yaml")', ["vals/a.yaml", "vals/sub/c.yaml"]),
     ('fileset(path.module, "vals/\\\\*.yaml")', []),
     ('fileset(path.module, "nothing/*")', []),
     ('fileset(path.module, "hello.txt")', ["hello.txt"]),
@@ -127,6 +130,7 @@ def test_fileset_inside_the_repository(repo: Path, expression: str, expected: li
     ('fileset("../../outside", "*")', OUTSIDE),
     ('fileset(path.module, "/etc/*")', OUTSIDE),
     ('fileset(path.module, "vals/../../../*")', OUTSIDE),
+    ('fileset(path.module, "{vals/*.yaml,../../outside/*}")', OUTSIDE),  # one alternative outside: all unknown
 ])
 def test_fileset_outside_the_repository_is_unknown(repo: Path, expression: str, reason: str) -> None:
     value = probe(repo, expression)
@@ -160,6 +164,10 @@ def test_fileset_is_bounded(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(fileset_module, "MAX_MATCHES", 2)
     assert fileset(base, "vals/**", boundary) == Refused("more than 2 files match")
     assert fileset(base, "/".join(["*"] * 65), boundary) == Refused("the pattern has more than 64 path components")
+    assert fileset(base, "{a/,b/}" * 7 + "x", boundary) == Refused("the pattern has more than 64 alternatives")
+    assert fileset(base, "{a/}" * 2000 + "x", boundary) == Refused("the pattern is longer than 4096 characters")
+    assert fileset(base, "{*/}" * 65 + "x", boundary) == Refused("the pattern has more than 64 {...} groups")
+    assert fileset(base, "{*/}" * 64 + "x", boundary) == Refused("the pattern has more than 64 path components")
 
 
 def test_fileset_deep_trees_end_at_the_depth_limit(repo: Path) -> None:

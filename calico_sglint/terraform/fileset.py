@@ -3,11 +3,15 @@
 Terraform joins `path` and `pattern`, globs with doublestar (`*` and `?` within one path
 component, `**` across components, `[class]`, `[^class]`, `{alt,...}`, `\\` escapes; `*`
 matches dotfiles), keeps regular files only and returns their paths relative to `path`,
-with `/` separators, as a set of strings (sorted). Here the walk starts at the pattern's
-literal directory prefix, which must lie inside the `ReadBoundary`; a directory or file
-reached through a symlink that resolves outside it makes the whole result refused (the
-result would depend on what lies outside), and so do more than `MAX_ENTRIES` directory
-entries looked at. Names are matched with RE2 (linear time), never a backtracking engine.
+with `/` separators, as a set of strings (sorted). Here a `{...}` group holding a `/` is
+expanded into one pattern per alternative; each walk starts at its pattern's literal
+directory prefix, which must lie inside the `ReadBoundary`; a directory or file reached
+through a symlink that resolves outside it makes the whole result refused (the result would
+depend on what lies outside). Every walk is bounded: `MAX_ENTRIES` directory entries listed,
+`MAX_MATCHES` files, `MAX_DEPTH` directories and pattern components, `MAX_PATTERN`
+characters, `MAX_ALTERNATIVES` groups and expanded patterns; beyond one the result is
+refused (an unknown), never a hang. Names are matched with RE2 (linear time), never a
+backtracking engine.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary, Refused
 MAX_ENTRIES = 10_000  # directory entries one fileset() may look at
 MAX_MATCHES = 10_000  # files one fileset() may return
 MAX_DEPTH = 64  # directories below the pattern's literal prefix
+MAX_PATTERN = 4096  # characters of one pattern
+MAX_ALTERNATIVES = 64  # patterns one `{a/x,b/y}` pattern expands to
 _GLOB_CHARS = frozenset("*?[{\\")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
@@ -45,18 +51,83 @@ def fileset(base: str, pattern: str, boundary: ReadBoundary) -> list[str] | Refu
     """The regular files under absolute `base` matching `pattern`, relative to `base` with
     `/` separators and sorted, or why they may not be listed. `PatternError` when the
     pattern is malformed."""
-    start, parts = _split(os.path.normpath(os.path.join(base, pattern)))
-    if len(parts) > MAX_DEPTH:
-        return Refused(f"the pattern has more than {MAX_DEPTH} path components")
-    matchers = [part if part == "**" else _component(part) for part in parts]
-    if not boundary.contains(start):
-        return Refused(OUTSIDE)
+    if len(pattern) > MAX_PATTERN:
+        return Refused(f"the pattern is longer than {MAX_PATTERN} characters")
+    if pattern.count("{") > MAX_ALTERNATIVES:
+        return Refused(f"the pattern has more than {MAX_ALTERNATIVES} {{...}} groups")
     walk = _Walk(boundary)
     try:
-        walk.visit(start, tuple(matchers), (os.path.realpath(start),))
+        for each in _expand(pattern):
+            _glob(walk, os.path.normpath(os.path.join(base, each)))
     except _Stop as stop:
         return stop.refused
     return sorted({os.path.relpath(path, base).replace(os.sep, "/") for path in walk.found})
+
+
+def _glob(walk: _Walk, joined: str) -> None:
+    """Add the files matching the absolute pattern `joined` (no `{...}` spanning a `/`)."""
+    start, parts = _split(joined)
+    if len(parts) > MAX_DEPTH:
+        raise _Stop(Refused(f"the pattern has more than {MAX_DEPTH} path components"))
+    matchers = [part if part == "**" else _component(part) for part in parts]
+    if not walk.boundary.contains(start):
+        raise _Stop(Refused(OUTSIDE))
+    walk.visit(start, tuple(matchers), (os.path.realpath(start),))
+
+
+def _expand(pattern: str) -> list[str]:
+    """`pattern` with each `{...}` group that holds a `/` expanded into one pattern per
+    alternative, like doublestar (groups within one path component stay for RE2)."""
+    done: list[str] = []
+    pending = [pattern]
+    while pending:
+        current = pending.pop()
+        group = _spanning_group(current)
+        if group is None:
+            done.append(current)
+            continue
+        opens, closes, alternatives = group
+        pending.extend(current[:opens] + each + current[closes + 1:] for each in reversed(alternatives))
+        if len(done) + len(pending) > MAX_ALTERNATIVES:
+            raise _Stop(Refused(f"the pattern has more than {MAX_ALTERNATIVES} alternatives"))
+    return done
+
+
+def _spanning_group(pattern: str) -> tuple[int, int, list[str]] | None:
+    """The first outermost `{...}` group whose text holds a `/`: where it opens and closes,
+    and its alternatives (split at its own commas)."""
+    opened: list[int] = []
+    commas: list[int] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 1
+        elif char == "[":
+            index = _class_end(pattern, index)
+        elif char == "{":
+            opened.append(index)
+        elif char == "," and len(opened) == 1:
+            commas.append(index)
+        elif char == "}" and opened:
+            opens = opened.pop()
+            if not opened:
+                if "/" in pattern[opens:index]:
+                    bounds = [opens, *commas, index]
+                    return opens, index, [pattern[a + 1:b] for a, b in zip(bounds, bounds[1:])]
+                commas = []
+        index += 1
+    return None
+
+
+def _class_end(pattern: str, index: int) -> int:
+    """The index of the `]` closing the class opened at `index` (the last index if none:
+    translating the component reports it)."""
+    inner = index + 1
+    inner += inner < len(pattern) and pattern[inner] in "^!"
+    inner += inner < len(pattern) and pattern[inner] == "]"
+    closing = pattern.find("]", inner)
+    return closing if closing >= 0 else len(pattern)
 
 
 def _split(joined: str) -> tuple[str, list[str]]:
@@ -118,14 +189,16 @@ class _Walk:
         self.visit(entry.path, parts, (*seen, real))
 
     def _entries(self, directory: str) -> list[os.DirEntry[str]]:
+        entries = []
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                for entry in listing:  # counted as listed: a huge directory is not read whole
+                    self.looked += 1
+                    if self.looked > MAX_ENTRIES:
+                        raise _Stop(Refused(f"more than {MAX_ENTRIES} directory entries to search"))
+                    entries.append(entry)
         except OSError:
             return []  # missing or unreadable: no matches, as Terraform's glob
-        self.looked += len(entries)
-        if self.looked > MAX_ENTRIES:
-            raise _Stop(Refused(f"more than {MAX_ENTRIES} directory entries to search"))
         return entries
 
     def _confined(self, entry: os.DirEntry[str]) -> None:
