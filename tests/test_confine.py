@@ -306,11 +306,18 @@ def test_without_a_repository_the_scanned_path_is_the_boundary_for_modules(
 def test_a_tf_file_linked_from_outside_is_skipped_with_a_warning(outside_module: Path, tmp_path: Path, sglint) -> None:  # type: ignore[no-untyped-def]
     (outside_module / "infra" / "main.tf").write_text(CLEAN_WORKER)
     (outside_module / "infra" / "extra.tf").symlink_to(tmp_path / "outside" / "mod" / "main.tf")
-    for output_format in ("text", "json", "sarif", "github", "markdown"):
+    message = f"not read: a link to a file {OUTSIDE}"
+    in_report = {
+        "text": "", "json": '"file": "infra/extra.tf"', "sarif": '"uri": "infra/extra.tf"',
+        "github": f"::warning file=infra/extra.tf,title=sglint%3A input warning::{message}\n",
+        "markdown": f"- warning: `infra/extra.tf` {message}\n",
+    }
+    for output_format, expected in in_report.items():
         result = sglint("check", "infra", "--format", output_format, "--no-cache")
         assert result.code == 0
         assert MODULE_SECRET not in result.stdout + result.stderr
-        assert result.stderr == f"infra/extra.tf: warning: not read: a link to a file {OUTSIDE}\n"
+        assert result.stderr == f"infra/extra.tf: warning: {message}\n"
+        assert expected in result.stdout and (output_format == "text" or message in result.stdout), output_format
     shown = sglint("show", "infra", "--no-cache")
     assert "aws_security_group.leak" not in shown.stdout and MODULE_SECRET not in shown.stdout + shown.stderr
 
