@@ -78,16 +78,26 @@ class ReadOptions:
     # change cannot touch. None: every root.
     touched: frozenset[str] | None = None
     allow_read: tuple[str, ...] = ()  # --allow-read: directories outside the repository to read
+    # `module_dirs:` of the config: searched after `module_dirs`; read outside the repository
+    # only off CI (on CI the config arrives with the pull request)
+    config_module_dirs: tuple[str, ...] = ()
+
+    @property
+    def on_ci(self) -> bool:
+        """Whether sglint runs on CI, where the config comes with the change being checked."""
+        return bool(self.env.get("CI") or self.env.get("GITHUB_ACTIONS"))
 
     def boundary(self) -> ReadBoundary:
         """Where `file()`, profile detection and module calls may read: the repository, and
-        `allow_read`, the installed-module directories named (`module_dirs`, an absolute
-        `$TF_DATA_DIR/modules`: the runner's environment, not the pull request's) and, for a side
-        `sglint diff` wrote from git, the working tree whose installed modules it reads."""
+        `allow_read`, the installed-module directories named (`module_dirs`, the config's off
+        CI, an absolute `$TF_DATA_DIR/modules`: the runner's environment, not the pull
+        request's) and, for a side `sglint diff` wrote from git, the working tree whose
+        installed modules it reads."""
         mirror = self.installed_mirror or ()
         data_dir = self.env.get("TF_DATA_DIR", "")
         installed = (os.path.join(data_dir, "modules"),) if os.path.isabs(data_dir) else ()
-        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *mirror, *installed))
+        configured = () if self.on_ci else self.config_module_dirs
+        return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *configured, *mirror, *installed))
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
             raise InputError("no such directory (--module-dir)", directory)
     workspace = load_workspace(
         list(options.paths), parse_many=parse_many or parser_for(options), only=options.touched, env=options.env,
-        module_dirs=tuple(os.path.abspath(d) for d in options.module_dirs),
+        module_dirs=tuple(os.path.abspath(d) for d in (*options.module_dirs, *options.config_module_dirs)),
         installed_mirror=options.installed_mirror, skip=options.skip_paths, boundary=boundary,
     )
     if options.touched is not None:
@@ -251,7 +261,6 @@ def check(options: CheckOptions) -> CheckResult:
     result = read(replace(
         read_options,
         extra_types=read_options.extra_types | {"helm_release"},
-        module_dirs=(*read_options.module_dirs, *config.module_dirs),
         skip_paths=(*read_options.skip_paths, *config.skip_paths),
     ))
     found = scan(options.read.paths, boundary=read_options.boundary()) if result.root_paths else Scan()
@@ -285,14 +294,26 @@ def check(options: CheckOptions) -> CheckResult:
 
 
 def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOptions, list[Diagnostic]]:
-    """`allow_read` from the config widens reads, except on CI: there the config comes with
-    the pull request, which must not grant itself `file("/proc/self/environ")`."""
-    if not config.allow_read:
-        return options, []
-    if options.env.get("CI") or options.env.get("GITHUB_ACTIONS"):
-        note = "allow_read in the config is ignored on CI (a pull request could widen what sglint reads); use --allow-read"
-        return options, [Diagnostic("warning", note, Location(config.file or "config", config.key_lines.get("allow_read", 0), 0))]
-    return replace(options, allow_read=options.allow_read + config.allow_read), []
+    """`allow_read` and `module_dirs` from the config widen reads, except on CI: there the
+    config comes with the pull request, which must not grant itself `file("/proc/self/environ")`
+    (`module_dirs:` are still searched on CI, inside the repository)."""
+    options = replace(options, config_module_dirs=config.module_dirs)
+    if not options.on_ci:
+        return replace(options, allow_read=options.allow_read + config.allow_read), []
+    notes = []
+    if config.allow_read:
+        notes.append(_config_note(config, "allow_read", "allow_read in the config is ignored on CI", "--allow-read"))
+    boundary = options.boundary()
+    if any(not boundary.contains(directory) for directory in config.module_dirs):
+        notes.append(_config_note(config, "module_dirs", "module_dirs in the config outside the repository are not read on CI",
+                                  "--module-dir"))
+    return options, notes
+
+
+def _config_note(config: Config, key: str, what: str, flag: str) -> Diagnostic:
+    """A warning at `key` of the config that it does not widen reads on CI, and which flag does."""
+    message = f"{what} (a pull request could widen what sglint reads); use {flag}"
+    return Diagnostic("warning", message, Location(config.file or "config", config.key_lines.get(key, 0), 0))
 
 
 def _apply_suppressions(

@@ -99,6 +99,20 @@ def test_config_allow_read_is_honoured_locally_and_ignored_on_ci(
     assert ".sglint.yaml:1: warning: allow_read in the config is ignored on CI" in result.stderr
 
 
+def test_config_module_dirs_do_not_widen_reads_on_ci(
+    leaky_repo: Path, sglint, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    write(leaky_repo, {".sglint.yaml": "module_dirs:\n  - /\n"})  # a pull request's config naming every directory
+    monkeypatch.setenv("CI", "true")
+    result = sglint("check", "infra", "--no-cache", "--format", "json")
+    assert SECRET not in result.stdout + result.stderr
+    assert result.stderr == (".sglint.yaml:1: warning: module_dirs in the config outside the repository are not read "
+                             "on CI (a pull request could widen what sglint reads); use --module-dir\n")
+    monkeypatch.delenv("CI")
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    assert SECRET in sglint("check", "infra", "--no-cache", "--format", "json").stdout  # locally the config is yours
+
+
 def test_a_symlink_inside_the_repository_to_a_file_outside_is_refused(tmp_path: Path) -> None:
     write(tmp_path, {"repo/.git/HEAD": "x", "outside/secret": SECRET})
     (tmp_path / "repo" / "link").symlink_to(tmp_path / "outside" / "secret")

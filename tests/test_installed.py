@@ -218,7 +218,9 @@ def test_an_absolute_tf_data_dir_outside_the_repository_is_read(
     assert (code, report["findings"]) == (0, [])
 
 
-def test_module_dir_flag_and_config(sglint, root: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_module_dir_flag_and_config(sglint, root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("CI", raising=False)  # on CI the config's module_dirs stay inside the repository (below)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     cache = tmp_path / "module-cache"
     for install in installs(PACKAGES):
         assert install.copy_from is not None
@@ -228,6 +230,14 @@ def test_module_dir_flag_and_config(sglint, root: Path, tmp_path: Path) -> None:
     (root / ".sglint.yaml").write_text("module_dirs: [../module-cache]\n")
     code, report = check(sglint)
     assert (code, report["findings"]) == (0, [])
+    monkeypatch.setenv("CI", "true")  # the config comes with the pull request: it cannot widen reads
+    on_ci = sglint("check", "root", "--format", "compact")
+    assert on_ci.stderr == ("root/.sglint.yaml:1: warning: module_dirs in the config outside the repository are not "
+                            "read on CI (a pull request could widen what sglint reads); use --module-dir\n")
+    assert 'module.nodes (source "example-corp/k8s-nodes/aws") was not read: its installed copy is outside the repository' in on_ci.stdout
+    code, report = check(sglint, "--module-dir", str(cache))  # the runner's own flag does
+    assert (code, report["findings"]) == (0, [])
+    monkeypatch.delenv("CI")
     missing = sglint("check", "root", "--module-dir", str(tmp_path / "nowhere"))
     assert (missing.code, missing.stderr.strip()) == (2, f"{tmp_path / 'nowhere'}: no such directory (--module-dir)")
     (root / ".sglint.yaml").write_text("module_dirs: [../nowhere]\n")

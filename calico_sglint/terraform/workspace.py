@@ -245,8 +245,11 @@ class _InstalledWalk:
         """The directory `call` reads, or None when it cannot be read (recorded, with why)."""
         path = call.path if call.path is not None else self._installed(key, call)
         if path is not None and self.boundary is not None and not self.boundary.contains(path):
-            where = "source" if call.path is not None else "installed copy"
-            self._unreadable(key, call, UnreadableModule(f"its {where} is {OUTSIDE}", "pass --allow-read DIR to read it"))
+            if call.path is not None:
+                why = UnreadableModule(f"its source is {OUTSIDE}", "pass --allow-read DIR to read it")
+            else:  # found through a `module_dirs:` of the config, which does not widen reads on CI
+                why = UnreadableModule(f"its installed copy is {OUTSIDE}", "pass --module-dir DIR to read it")
+            self._unreadable(key, call, why)
             return None
         return path
 
