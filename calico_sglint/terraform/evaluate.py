@@ -32,7 +32,6 @@ from calico_sglint.terraform.configuration import (
     ResourceInstance,
 )
 from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
-from calico_sglint.terraform.fileset import PatternError, fileset
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -40,6 +39,7 @@ from calico_sglint.terraform.expressions import (
     evaluate,
     iterate,
 )
+from calico_sglint.terraform.fileset import PatternError, fileset
 from calico_sglint.terraform.installed import UnreadableModule
 from calico_sglint.terraform.objects import (
     ModuleObject,

@@ -315,20 +315,21 @@ def _may_call(module: ModuleDir, boundary: ReadBoundary | None = None) -> bool:
     """Whether a module may hold a `module` block (or has a file that cannot be read,
     which parsing will report). A file outside `boundary` is not opened (`_inside` warns)."""
     for path in module.tf_files:
-        if boundary is not None:
-            data = boundary.read(path)
-            if data == Refused(OUTSIDE):
-                continue
-            if isinstance(data, Refused) or may_open_module_block(data):
-                return True
-            continue
-        try:
-            with open(path, "rb") as handle:
-                if may_open_module_block(handle.read()):
-                    return True
-        except OSError:
+        data = boundary.read(path) if boundary is not None else _read_unconfined(path)
+        if data == Refused(OUTSIDE):
+            continue  # never read (`_inside` warns)
+        if isinstance(data, Refused) or may_open_module_block(data):
             return True
     return False
+
+
+def _read_unconfined(path: str) -> bytes | Refused:
+    """The bytes of `path`, read without a boundary (callers that pass none), or why not."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        return Refused(f"cannot be read ({err.strerror or 'error'})")
 
 
 def _parse_modules(
