@@ -959,6 +959,11 @@ def test_supported_names() -> None:
         "templatefile",
         "file",
         "fileexists",
+        "fileset",  # these read files: the evaluator calls them, through the ReadBoundary
+        "filebase64",
+        "filemd5",
+        "filesha256",
+        "filebase64sha512",
         "abspath",
         "pathexpand",
         "timestamp",
