@@ -110,6 +110,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     if options.plan is not None:
         return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
+    env_note = environment_variables_note(options)
     for directory in options.module_dirs:
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
@@ -120,7 +121,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))
-    diagnostics = list(workspace.diagnostics)
+    diagnostics = [*workspace.diagnostics, *env_note]
     if not workspace.modules and options.touched is None and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
@@ -191,8 +192,25 @@ def var_inputs(options: ReadOptions) -> VarInputs:
         if not sep or not name.strip():
             raise InputError(f'--var "{item}": expected NAME=VALUE')
         pairs.append((name.strip(), value))
-    env = {k[len("TF_VAR_"):]: v for k, v in options.env.items() if k.startswith("TF_VAR_")}
+    env = {} if on_ci(options.env) else {k[len("TF_VAR_"):]: v for k, v in options.env.items() if k.startswith("TF_VAR_")}
     return VarInputs(tuple(files), tuple(pairs), env)
+
+
+def on_ci(env: Mapping[str, str]) -> bool:
+    """Whether sglint runs on CI, where the Terraform may come from a stranger's pull request."""
+    return bool(env.get("CI") or env.get("GITHUB_ACTIONS"))
+
+
+def environment_variables_note(options: ReadOptions) -> list[Diagnostic]:
+    """On CI, `TF_VAR_*` from the environment are not read: the runner's environment may hold
+    secrets, and a pull request's Terraform could put a variable's value into a report (a
+    description, a CIDR). Say which were left out (names only); `--var` passes one on purpose."""
+    names = sorted(k for k in options.env if k.startswith("TF_VAR_")) if on_ci(options.env) else []
+    if not names:
+        return []
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [Diagnostic("warning", f"{shown} from the environment ignored on CI (a pull request could print their values); "
+                                  "pass a value on purpose with --var NAME=VALUE")]
 
 
 @dataclass(frozen=True)
@@ -286,7 +304,7 @@ def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOption
     the pull request, which must not grant itself `file("/proc/self/environ")`."""
     if not config.allow_read:
         return options, []
-    if options.env.get("CI") or options.env.get("GITHUB_ACTIONS"):
+    if on_ci(options.env):
         note = "allow_read in the config is ignored on CI (a pull request could widen what sglint reads); use --allow-read"
         return options, [Diagnostic("warning", note, Location(config.file or "config", config.key_lines.get("allow_read", 0), 0))]
     return replace(options, allow_read=options.allow_read + config.allow_read), []
