@@ -48,8 +48,7 @@ from calico_sglint.cliopts import (
     with_profile_options,
 )
 from calico_sglint.fix import STYLES
-from calico_sglint.render.diffformats import DIFF_FORMAT_NAMES
-from calico_sglint.render.formats import CHECK_FORMATS
+from calico_sglint.render.formats import CHECK_FORMATS, DIFF_FORMAT_NAMES, GRAPH_FORMAT_NAMES
 from calico_sglint.terminal import (
     GRAPH_EXTENSIONS,
     HelpGroup,
@@ -58,9 +57,6 @@ from calico_sglint.terminal import (
     print_text,
     progress,
 )
-
-GRAPH_FORMATS = ("mermaid", "dot", "json")
-
 
 app = typer.Typer(
     name="sglint",
@@ -333,7 +329,7 @@ def diff(
     """
     from calico_sglint.diff.run import DiffOptions, run_diff
     from calico_sglint.render.context import report_context
-    from calico_sglint.render.diffformats import render_diff
+    from calico_sglint.render.formats import DIFF_FORMATS, renderer
 
     extra = _also_reports(also, output, DIFF_FORMAT_NAMES)
     options = _check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, allow_read=allow_read)
@@ -343,9 +339,9 @@ def diff(
         raise typer.Exit(EXIT_ERROR)
     context = report_context(paths or ["."])
     for name, file in extra:
-        _emit(render_diff(name, result, context), file)
+        _emit(renderer(DIFF_FORMATS, name)(result, context), file)
     chosen = output_format or "text"
-    text = render_diff(chosen, result, context)
+    text = renderer(DIFF_FORMATS, chosen)(result, context)
     if chosen == "text" and not output:
         from calico_sglint.render.difftext import styled
 
@@ -392,7 +388,7 @@ def show(
 @with_profile_options
 def graph(
     paths: Optional[List[str]] = PathsArg,
-    output_format: str = typer.Option("mermaid", "--format", "-f", click_type=_choice(GRAPH_FORMATS), help="mermaid (renders on GitHub), dot (Graphviz) or json."),
+    output_format: str = typer.Option("mermaid", "--format", "-f", click_type=_choice(GRAPH_FORMAT_NAMES), help="mermaid (renders on GitHub), dot (Graphviz) or json."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the graph to this file instead of stdout."),
     config: Optional[str] = ConfigOpt,
     rules: Optional[List[str]] = RulesOpt,
@@ -423,16 +419,17 @@ def graph(
       sglint graph infra/prod --plan tfplan.json
     """
     from calico_sglint.pipeline import check as run_check
-    from calico_sglint.render.diagram import build_graphs, render_graph
+    from calico_sglint.render.diagram import build_graphs
+    from calico_sglint.render.formats import GRAPH_FORMATS, renderer
 
     result = run_check(_check_options(paths, var_files, variables, profile_flags, config, rules, no_cache, plan_file,
                                       module_dirs, Selection(skip_path, enable_rule, disable_rule), allow_read=allow_read))
     _print_diagnostics(result.diagnostics)
     if result.roots or not result.has_errors:
-        warning = output_warning(output_format.lower(), output, GRAPH_FORMATS, GRAPH_EXTENSIONS) if output else None
+        warning = output_warning(output_format.lower(), output, GRAPH_FORMAT_NAMES, GRAPH_EXTENSIONS) if output else None
         if warning:
             typer.echo(warning, err=True)
-        _emit(render_graph(build_graphs(result), output_format), output)
+        _emit(renderer(GRAPH_FORMATS, output_format.lower())(build_graphs(result)), output)
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 

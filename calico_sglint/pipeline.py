@@ -82,11 +82,6 @@ class ReadOptions:
     # only off CI (on CI the config arrives with the pull request)
     config_module_dirs: tuple[str, ...] = ()
 
-    @property
-    def on_ci(self) -> bool:
-        """Whether sglint runs on CI, where the config comes with the change being checked."""
-        return bool(self.env.get("CI") or self.env.get("GITHUB_ACTIONS"))
-
     def boundary(self) -> ReadBoundary:
         """Where `file()`, profile detection and module calls may read: the repository, and
         `allow_read`, the installed-module directories named (`module_dirs`, the config's off
@@ -96,7 +91,7 @@ class ReadOptions:
         mirror = self.installed_mirror or ()
         data_dir = self.env.get("TF_DATA_DIR", "")
         installed = (os.path.join(data_dir, "modules"),) if os.path.isabs(data_dir) else ()
-        configured = () if self.on_ci else self.config_module_dirs
+        configured = () if on_ci(self.env) else self.config_module_dirs
         return boundary_for(self.paths, (*self.allow_read, *self.module_dirs, *configured, *mirror, *installed))
 
 
@@ -124,6 +119,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         return read_plan_file(options, parse_many)
     inputs = var_inputs(options)
     boundary = options.boundary()
+    env_note = environment_variables_note(options)
     for directory in options.module_dirs:
         if not os.path.isdir(directory):
             raise InputError("no such directory (--module-dir)", directory)
@@ -134,7 +130,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
     )
     if options.touched is not None:
         workspace = replace(workspace, roots=roots_using(workspace, options.touched))
-    diagnostics = list(workspace.diagnostics)
+    diagnostics = [*workspace.diagnostics, *env_note]
     if not workspace.modules and options.touched is None and not any(d.severity == "error" for d in diagnostics):
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
@@ -204,8 +200,25 @@ def var_inputs(options: ReadOptions) -> VarInputs:
         if not sep or not name.strip():
             raise InputError(f'--var "{item}": expected NAME=VALUE')
         pairs.append((name.strip(), value))
-    env = {k[len("TF_VAR_"):]: v for k, v in options.env.items() if k.startswith("TF_VAR_")}
+    env = {} if on_ci(options.env) else {k[len("TF_VAR_"):]: v for k, v in options.env.items() if k.startswith("TF_VAR_")}
     return VarInputs(tuple(files), tuple(pairs), env)
+
+
+def on_ci(env: Mapping[str, str]) -> bool:
+    """Whether sglint runs on CI, where the Terraform may come from a stranger's pull request."""
+    return bool(env.get("CI") or env.get("GITHUB_ACTIONS"))
+
+
+def environment_variables_note(options: ReadOptions) -> list[Diagnostic]:
+    """On CI, `TF_VAR_*` from the environment are not read: the runner's environment may hold
+    secrets, and a pull request's Terraform could put a variable's value into a report (a
+    description, a CIDR). Say which were left out (names only); `--var` passes one on purpose."""
+    names = sorted(k for k in options.env if k.startswith("TF_VAR_")) if on_ci(options.env) else []
+    if not names:
+        return []
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [Diagnostic("warning", f"{shown} from the environment ignored on CI (a pull request could print their values); "
+                                  "pass a value on purpose with --var NAME=VALUE")]
 
 
 @dataclass(frozen=True)
@@ -298,7 +311,7 @@ def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOption
     config comes with the pull request, which must not grant itself `file("/proc/self/environ")`
     (`module_dirs:` are still searched on CI, inside the repository)."""
     options = replace(options, config_module_dirs=config.module_dirs)
-    if not options.on_ci:
+    if not on_ci(options.env):
         return replace(options, allow_read=options.allow_read + config.allow_read), []
     notes = []
     if config.allow_read:

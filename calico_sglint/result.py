@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from calico_sglint.checks.findings import Finding, RequiredPath
+from calico_sglint.checks.findings import Finding
+from calico_sglint.checks.paths import RequiredPaths
 from calico_sglint.checks.suppress import Suppressed
 from calico_sglint.model.roles import Cluster
 from calico_sglint.model.types import Model
@@ -22,7 +23,7 @@ class RootResult:
     profile: Profile
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
-    paths: tuple[RequiredPath, ...] = ()  # every required path with its state, open ones too
+    paths: RequiredPaths = field(default_factory=RequiredPaths)  # every required path with its state, open ones too (computed when read)
     requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on that checked something
     not_checked: tuple[tuple[str, str], ...] = ()  # (rule id, why) of requirements switched on that checked nothing
     # (module instance, output, resource address): ids that called modules expose, so `fix`

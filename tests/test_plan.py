@@ -272,6 +272,28 @@ def test_a_plan_of_generated_modules_models_what_the_hcl_reading_models(sglint, 
         assert model(planned[0], f"module.{Path(directory).name}.") == expected
 
 
+def test_a_plan_without_sources_clusters_its_modules_like_the_hcl_reading(sglint, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Two calls of two different modules are not two instances of one module: with the plan
+    alone, as with the sources, they are one cluster (the plan once named every module it has
+    no source for by the plan file, so they looked like replicas and were split)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from generate import generate
+    from plan import plan_document, write_root
+
+    directories = generate(str(tmp_path / "mono"), 2)
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "plan.json").write_text(json.dumps(plan_document(str(tmp_path / "mono"), directories)))
+    write_root(str(tmp_path / "mono"), directories)
+    monkeypatch.chdir(tmp_path / "plan")  # no sources here: the plan alone
+
+    def clusters(*args: str) -> list[Any]:
+        return [(c["name"], c["reason"], len(c["node_groups"])) for c in sglint("check", *args, "-f", "json").json()["roots"][0]["clusters"]]
+
+    planned = clusters("--plan", "plan.json")
+    assert planned == [("plan.json", "every node group of the root module", 4)]
+    assert clusters(str(tmp_path / "mono" / "root")) == [("../mono/root", "every node group of the root module", 4)]
+
+
 def test_locals_are_followed_through_the_sources(sglint, copy_tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The plan records `references: ["local.master_sg"]` but not the local's value: with the
     sources it names the master group, without them it is unknown (the path unverified)."""

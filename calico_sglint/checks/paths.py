@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import AbstractSet, Iterable, Iterator, Sequence
 
 import networkx as nx
 
@@ -70,10 +70,10 @@ def endpoint(node: ClusterNode) -> Endpoint:
     return Endpoint(node.group.address, node.group.security_groups, node.group.networks)
 
 
-def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile) -> list[RequiredPath]:
+def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Profile) -> Iterator[RequiredPath]:
     """Every path `rule` requires between node groups of one cluster, open or not (never
-    between two clusters); a group of one node needs no path to itself."""
-    found = []
+    between two clusters); a group of one node needs no path to itself. A generator: the
+    paths are quadratic in the node groups, so nothing holds them all at once."""
     for source in cluster.nodes:
         if not _selects(rule.from_role, source):
             continue
@@ -85,8 +85,25 @@ def required_paths(rule: PackRule, graph: SgGraph, cluster: Cluster, profile: Pr
             family = _family(rule, profile, source, target)
             for protocol, ports in _traffic(rule, profile, target):
                 state = graph.path_state(endpoint(source), endpoint(target), protocol, ports, family)
-                found.append(RequiredPath(rule, source, target, ports, state, protocol))
-    return found
+                yield RequiredPath(rule, source, target, ports, state, protocol)
+
+
+@dataclass(frozen=True)
+class RequiredPaths:
+    """Every path the path requirements `rules` ask for in one root's cluster, open ones too,
+    computed again each time it is iterated (the graph, JUnit and `sglint diff` read them;
+    keeping them would make memory quadratic in the node groups)."""
+
+    rules: tuple[PackRule, ...] = ()
+    graph: SgGraph | None = None
+    cluster: Cluster | None = None
+    profile: Profile | None = None
+
+    def __iter__(self) -> Iterator[RequiredPath]:
+        if self.graph is None or self.cluster is None or self.profile is None:
+            return
+        for rule in self.rules:
+            yield from required_paths(rule, self.graph, self.cluster, self.profile)
 
 
 def _traffic(rule: PackRule, profile: Profile, target: ClusterNode) -> list[tuple[str, tuple[int, int]]]:
@@ -106,23 +123,24 @@ def _family(rule: PackRule, profile: Profile, source: ClusterNode, target: Clust
 
 
 def not_checked(
-    pack: RulePack, profile: Profile, cluster: Cluster, paths: Iterable[RequiredPath]
+    pack: RulePack, profile: Profile, cluster: Cluster, checked: AbstractSet[tuple[str, str]]
 ) -> tuple[tuple[str, str], ...]:
     """The path requirements in force that required no path, and why (which role has no node
     group): a requirement that checked nothing must not read as passed. With several clusters,
-    also each cluster in which a requirement checked nothing."""
+    also each cluster in which a requirement checked nothing. `checked`: the (rule id,
+    cluster) pairs that required a path."""
     found = []
     for rule in pack.enabled():
         if rule.kind != "path" or not profile.matches(rule.when) or not cluster.has_roles(rule.from_role, rule.to_role):
             continue
-        checked = {path.source.cluster for path in paths if path.rule.id == rule.id}
-        if not checked:
+        clusters = {name for rule_id, name in checked if rule_id == rule.id}
+        if not clusters:
             found.append((rule.id, _why_nothing_checked(rule, cluster.nodes)))
         elif len(cluster.memberships) > 1:
             found.extend(
                 (rule.id, f"{_why_nothing_checked(rule, [n for n in cluster.nodes if n.cluster == m.name])} "
                           f"in cluster {m.name}")
-                for m in cluster.memberships if m.name not in checked
+                for m in cluster.memberships if m.name not in clusters
             )
     return tuple(found)
 
@@ -139,30 +157,39 @@ def _why_nothing_checked(rule: PackRule, nodes: Sequence[ClusterNode]) -> str:
 @dataclass
 class _Pair:
     """The node-group pairs that share one (source SG, target SG) path of a requirement, and
-    the port ranges not open between them (several for a control-plane target's segments)."""
+    the port ranges not open between them (several for a control-plane target's segments).
+    Only what the finding reads is kept: its size grows with the groups, not with the paths."""
 
-    states: list[PathState] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    targets: list[str] = field(default_factory=list)
-    spans: dict[tuple[int, int], list[PathState]] = field(default_factory=dict)
+    first: PathState | None = None
+    closed: PathState | None = None  # the first closed path, which the finding describes
+    sources: dict[str, None] = field(default_factory=dict)
+    targets: dict[str, None] = field(default_factory=dict)
+    spans: dict[tuple[int, int], PathState] = field(default_factory=dict)  # each range's worst state
+
+    def add(self, required: RequiredPath) -> None:
+        state = required.state
+        self.first = self.first or state
+        if state.state == CLOSED and self.closed is None:
+            self.closed = state
+        self.sources.setdefault(required.source.group.address)
+        self.targets.setdefault(required.target.group.address)
+        worst = self.spans.get(required.ports)
+        if worst is None or (worst.state != CLOSED and state.state == CLOSED):
+            self.spans[required.ports] = state
 
 
-def path_findings(rule: PackRule, required: list[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
+def path_findings(rule: PackRule, required: Iterable[RequiredPath], graph: SgGraph, root: str) -> list[Finding]:
     """One finding per (source SG, target SG, port range) of `rule` whose path is not open; the
     segments a control-plane target is asked for instead (`control_plane_target`) make one
     finding per protocol, listing every range not open."""
     pairs: dict[tuple[str, str, str, tuple[int, int] | None], _Pair] = defaultdict(_Pair)
-    for required in required:
-        if required.state.state == OPEN:
+    for path in required:
+        if path.state.state == OPEN:
             continue
-        segmented = required.protocol != rule.protocol
-        key = (primary_sg(required.source, graph), primary_sg(required.target, graph), required.protocol,
-               None if segmented else required.ports)
-        pair = pairs[key]
-        pair.states.append(required.state)
-        pair.sources.append(required.source.group.address)
-        pair.targets.append(required.target.group.address)
-        pair.spans.setdefault(required.ports, []).append(required.state)
+        segmented = path.protocol != rule.protocol
+        key = (primary_sg(path.source, graph), primary_sg(path.target, graph), path.protocol,
+               None if segmented else path.ports)
+        pairs[key].add(path)
     return [
         _path_finding(rule, graph, root, source_sg, target_sg, protocol, pair)
         for (source_sg, target_sg, protocol, _), pair in pairs.items()
@@ -174,11 +201,11 @@ def _path_finding(
 ) -> Finding:
     spans = sorted(pair.spans)
     ports = (spans[0][0], spans[-1][1])
-    closed = [s for s in pair.states if s.state == CLOSED]
-    state = closed[0] if closed else pair.states[0]
+    state = pair.closed or pair.first
+    assert state is not None  # a pair exists once a path was added to it
     missing = state.missing or "both"
-    sources = tuple(dict.fromkeys(pair.sources))
-    targets = tuple(dict.fromkeys(pair.targets))
+    sources = tuple(pair.sources)
+    targets = tuple(pair.targets)
     traffic = ", ".join(traffic_text(protocol, *span) for span in spans)
     who = f"{_groups_text(sources, source_sg)} cannot reach {_groups_text(targets, target_sg)} on {traffic}"
     path = PathInfo(protocol, ports[0], ports[1], source_sg, target_sg, missing, sources, targets)
@@ -187,10 +214,10 @@ def _path_finding(
     location = _sg_location(graph, target_sg if on_target else source_sg) or _group_location(
         graph, (targets if on_target else sources)[0]
     )
-    if closed:
+    if pair.closed is not None:
         fixes = tuple(dict.fromkeys(
             fix for span in spans
-            for fix in _fixes(rule, graph, _worst(pair.spans[span]), source_sg, target_sg, protocol, span)
+            for fix in _fixes(rule, graph, pair.spans[span], source_sg, target_sg, protocol, span)
         ))
         reasons = _missing_text(graph, state, source_sg, target_sg, traffic)
         nearest = "; ".join(f"{r.message} ({r.location})" for r in related)
@@ -212,10 +239,6 @@ def _path_finding(
     return Finding(
         rule.id, "warning", message, location, root, UNVERIFIED, hint, path, related, unknowns, (), _path_key(path)
     )
-
-
-def _worst(states: list[PathState]) -> PathState:
-    return next((s for s in states if s.state == CLOSED), states[0])
 
 
 def _may_stay_closed(rule: PackRule) -> str:

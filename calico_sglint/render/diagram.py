@@ -506,10 +506,6 @@ def _node_json(node: Node) -> dict[str, Any]:
     return data
 
 
-def render_graph(graphs: list[RootGraph], output_format: str) -> str:
-    """The graph in `mermaid`, `dot` or `json`."""
-    if output_format == "dot":
-        return dot(graphs)
-    if output_format == "json":
-        return json.dumps(graph_json(graphs), indent=2) + "\n"
-    return mermaid(graphs)
+def json_text(graphs: list[RootGraph]) -> str:
+    """The graph as JSON (`graph_json`), indented, ending with a newline."""
+    return json.dumps(graph_json(graphs), indent=2) + "\n"

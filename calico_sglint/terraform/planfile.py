@@ -72,6 +72,19 @@ class Plan:
             current = call.get("module") if isinstance(call, dict) else None
         return current if isinstance(current, dict) else None
 
+    def call_sources(self, module: str) -> tuple[str, ...]:
+        """The `source` of each module call on the way to a module instance, outermost first
+        ("?" where the configuration does not say): what tells two modules apart."""
+        sources = []
+        current: Mapping[str, Any] | None = self.configuration
+        for name, _ in module_steps(module):
+            calls = current.get("module_calls") if isinstance(current, dict) else None
+            call = calls.get(name) if isinstance(calls, dict) else None
+            source = call.get("source") if isinstance(call, dict) else None
+            sources.append(source if isinstance(source, str) and source else f"?{name}")
+            current = call.get("module") if isinstance(call, dict) else None
+        return tuple(sources)
+
     def config_resource(self, instance: PlanInstance) -> Mapping[str, Any] | None:
         """The `configuration` entry of the resource an instance belongs to."""
         module = self.config_module(instance.module)

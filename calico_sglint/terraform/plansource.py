@@ -38,11 +38,17 @@ class SourceMap:
         self._blocks: dict[str, Mapping[tuple[str, str, str], tuple[Block, File]]] = {}
 
     def module_dir(self, module: str) -> str:
-        """The display path of the module a module instance address runs."""
+        """The display path of the module a module instance address runs. Without its source
+        it is named by the plan's module call sources: two calls of different modules must
+        not look like two instances of one (clusters are split by module instance)."""
         parsed, opaque = self._module(module)
         if opaque is not None:
             return opaque.module_dir
-        return parsed.display if parsed is not None else self.plan_display
+        if parsed is not None:
+            return parsed.display
+        if not module:
+            return self.plan_display
+        return f"{' > '.join(self.plan.call_sources(module))} (in {self.plan_display})"
 
     def origin(self, instance: PlanInstance) -> Origin:
         parsed, opaque = self._module(instance.module)
