@@ -81,9 +81,13 @@ def plan_document(tree: str, modules: list[str]) -> dict[str, Any]:
 
 def write_root(tree: str, modules: list[str]) -> str:
     """`TREE/root/main.tf`: a root module calling each cluster module with the values of its
-    terraform.tfvars, the configuration `plan_document`'s plan is a plan of."""
+    terraform.tfvars, the configuration `plan_document`'s plan is a plan of. TREE is marked a
+    repository (`.git`), as a monorepo is: sglint reads only inside the repository, and
+    `root/` calls `../clusters/...`."""
     root = os.path.join(tree, "root")
     os.makedirs(root, exist_ok=True)
+    if not os.path.exists(os.path.join(tree, ".git")):
+        os.makedirs(os.path.join(tree, ".git"))
     calls = []
     for directory in modules:
         name = os.path.basename(directory).replace(".", "_")
