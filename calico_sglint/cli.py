@@ -160,6 +160,7 @@ def check(
 
     from calico_sglint.checks.findings import fails
     from calico_sglint.pipeline import check as run_check
+    from calico_sglint.pipeline import configured_output
     from calico_sglint.render.context import report_context
 
     if baseline and write_baseline:
@@ -181,7 +182,7 @@ def check(
     chosen = result.config.resolve("format", output_format)
     level = result.config.resolve("fail_on", fail_on)
     context = report_context(paths or ["."], level)
-    _write_reports(result, chosen, output or result.config.output, extra, context,
+    _write_reports(result, chosen, output or configured_output(options.read, result.config), extra, context,
                    text=TextOptions(verbose, quiet, not no_color and not os.environ.get("NO_COLOR")))
     if result.has_errors:
         raise typer.Exit(EXIT_ERROR)

@@ -244,6 +244,7 @@ def settings(
     if memo is not None and path in memo:
         return memo[path]
     config = load_config(path, path if options.config_path else (path and _shown(path)))
+    _refuse_outside_on_ci(options.read, config, "rules", config.rule_paths, "--rules")
     pack = load_packs([*config.rule_paths, *options.rule_paths])
     check_rule_ids(config, pack)
     for rule_id in (*options.enable_rules, *options.disable_rules):
@@ -321,6 +322,29 @@ def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOption
         notes.append(_config_note(config, "module_dirs", "module_dirs in the config outside the repository are not read on CI",
                                   "--module-dir"))
     return options, notes
+
+
+def configured_output(options: ReadOptions, config: Config) -> str | None:
+    """The report file the config's `output:` names. On CI it must lie inside the repository
+    and outside `.git`: a pull request must not choose which file on the runner is written."""
+    if config.output is not None:
+        _refuse_outside_on_ci(options, config, "output", (config.output,), "-o/--output")
+        if on_ci(options.env) and ".git" in os.path.normpath(os.path.abspath(config.output)).split(os.sep):
+            raise InputError("output: on CI the config may not write into .git; use -o/--output",
+                             config.file, config.key_lines.get("output") or None)
+    return config.output
+
+
+def _refuse_outside_on_ci(options: ReadOptions, config: Config, key: str, paths: tuple[str, ...], flag: str) -> None:
+    """On CI the config comes with the pull request: the files it names (rule packs, the report)
+    must lie inside the repository (`InputError`, exit 2, naming the config line)."""
+    if not on_ci(options.env):
+        return
+    boundary = options.boundary()
+    for path in paths:
+        if not boundary.contains(path):
+            raise InputError(f"{key}: {os.path.relpath(path)} is outside the repository; on CI the config may only name "
+                             f"files inside it (use {flag})", config.file, config.key_lines.get(key) or None)
 
 
 def _config_note(config: Config, key: str, what: str, flag: str) -> Diagnostic:

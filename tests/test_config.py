@@ -129,7 +129,7 @@ def test_full_config(tmp_path: Path) -> None:
         fix_file="calico_rules.tf",
         format="sarif",
         output=str(tmp_path / "infra" / "report.sarif"),  # relative to the config, like `rules:`
-        key_lines={"severity.calico-typha": 18, "severity.sg-cross-reference": 19, "disable": 20},
+        key_lines={"severity.calico-typha": 18, "severity.sg-cross-reference": 19, "disable": 20, "rules": 14, "output": 26},
     )
 
 
@@ -292,7 +292,7 @@ file = "calico.tf"
         fix_style="rule",
         fix_file="calico.tf",
         format="json",
-        key_lines={"severity.calico-typha": 0, "disable": 0},
+        key_lines={"severity.calico-typha": 0, "disable": 0, "rules": 0},
     )
 
 

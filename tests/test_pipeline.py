@@ -66,3 +66,44 @@ def test_on_ci_a_value_passed_with_var_is_read(module: Path, sglint, monkeypatch
     result = sglint("show", ".", "-f", "json", "--var", "office_cidr=10.0.0.0/8")
     (sg,) = result.json()["roots"][0]["security_groups"]
     assert sg["rules"][0]["peers"][0] == {"kind": "cidr", "value": "10.0.0.0/8"}
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository (with `.git`) holding the incident example's module, and a file beside it."""
+    repo = write(tmp_path / "repo", {"main.tf": MODULE.replace("[var.office_cidr]", '["10.0.0.0/8"]')})
+    (repo / ".git").mkdir()
+    write(tmp_path, {"outside/pack.yaml": "rules: [\n  not: yaml: at all\n", "outside/report.json": "old\n"})
+    monkeypatch.chdir(repo)
+    for name in ("CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    return repo
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ("rules: [../outside/pack.yaml]\n",
+     ".sglint.yaml:1: rules: ../outside/pack.yaml is outside the repository; on CI the config may only name files "
+     "inside it (use --rules)"),
+    ("output: ../outside/report.json\n",
+     ".sglint.yaml:1: output: ../outside/report.json is outside the repository; on CI the config may only name files "
+     "inside it (use -o/--output)"),
+    ("format: json\noutput: .git/config\n",
+     ".sglint.yaml:2: output: on CI the config may not write into .git; use -o/--output"),
+])
+def test_on_ci_the_config_names_no_file_outside_the_repository(
+    repository: Path, sglint, monkeypatch, config: str, message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    write(repository, {".sglint.yaml": config})
+    (repository / ".git" / "config").write_text("[core]\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = sglint("check", ".")
+    assert (result.code, result.stderr.strip()) == (2, message)
+    assert (repository.parent / "outside" / "report.json").read_text() == "old\n"
+    assert (repository / ".git" / "config").read_text() == "[core]\n"
+
+
+def test_off_ci_the_config_may_name_files_outside(repository: Path, sglint) -> None:  # type: ignore[no-untyped-def]
+    write(repository, {".sglint.yaml": "format: json\noutput: ../outside/report.json\n"})
+    result = sglint("check", ".")
+    assert result.code == 1
+    assert '"schema_version"' in (repository.parent / "outside" / "report.json").read_text()

@@ -190,7 +190,7 @@ def _validate(data: Mapping[str, Any], file: str, line_of: Callable[..., int], b
     if not isinstance(allow_read, list) or not all(isinstance(a, str) for a in allow_read):
         raise fail("allow_read", "must be a list of directories", "allow_read")
     key_lines = {f"severity.{k}": line_of("severity", k) for k in severity}
-    for key in ("disable", "allow_read", "module_dirs"):
+    for key in ("disable", "allow_read", "module_dirs", "rules", "output"):
         if key in data:
             key_lines[key] = line_of(key)
     return Config(
