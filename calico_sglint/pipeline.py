@@ -26,6 +26,7 @@ from calico_sglint.model.attrtypes import check_types
 from calico_sglint.model.build import RESOURCE_TYPES, attributes_read, build_model
 from calico_sglint.model.roles import assign_roles
 from calico_sglint.model.types import Model
+from calico_sglint.parallel import map_roots
 from calico_sglint.profile.config import (
     Config,
     check_rule_ids,
@@ -112,11 +113,40 @@ class ReadResult:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The parsed workspace, and what evaluating each of its root modules takes."""
+
+    workspace: Workspace
+    inputs: VarInputs
+    wanted: Mapping[str, frozenset[str] | None]  # resource type -> the attributes read (None: all)
+    boundary: ReadBoundary
+    diagnostics: tuple[Diagnostic, ...]
+
+    def evaluate(self, root: str) -> tuple[Model, Configuration]:
+        """One root module evaluated and modelled."""
+        config = check_types(evaluate_root(self.workspace, root, self.inputs, self.wanted, self.boundary))
+        return build_model(config), config
+
+
 def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
     """Discover, parse, evaluate and model every root module under `options.paths` (or, with
     `options.plan`, the plan, with the paths' `.tf` files for locations)."""
     if options.plan is not None:
         return read_plan_file(options, parse_many)
+    loaded = load(options, parse_many)
+    models, configurations = [], []
+    diagnostics = list(loaded.diagnostics)
+    for root in loaded.workspace.roots:
+        model, config = loaded.evaluate(root)
+        models.append(model)
+        configurations.append(config)
+        diagnostics.extend(config.diagnostics)
+    return ReadResult(loaded.workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
+
+
+def load(options: ReadOptions, parse_many: ParseMany | None = None) -> Loaded:
+    """Discover and parse the modules under `options.paths`: the workspace `read` evaluates."""
     inputs = var_inputs(options)
     boundary = options.boundary()
     env_note = environment_variables_note(options)
@@ -135,13 +165,7 @@ def read(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResul
         shown = ", ".join(options.paths)
         diagnostics.append(Diagnostic("error", f"no Terraform files (*.tf) found in {shown}"))
     wanted = {t: attributes_read(t) for t in RESOURCE_TYPES} | {t: None for t in options.extra_types}
-    models, configurations = [], []
-    for root in workspace.roots:
-        config = check_types(evaluate_root(workspace, root, inputs, wanted, boundary))
-        models.append(build_model(config))
-        configurations.append(config)
-        diagnostics.extend(config.diagnostics)
-    return ReadResult(workspace, tuple(models), tuple(dict.fromkeys(diagnostics)), tuple(configurations))
+    return Loaded(workspace, inputs, wanted, boundary, tuple(diagnostics))
 
 
 def read_plan_file(options: ReadOptions, parse_many: ParseMany | None = None) -> ReadResult:
@@ -272,39 +296,64 @@ def check(options: CheckOptions) -> CheckResult:
         if not os.path.isdir(directory):
             raise InputError(f"module_dirs: no such directory: {_shown(directory)}", config.file)
     read_options, notes = _with_config_reads(options.read, config)
-    result = read(replace(
+    read_options = replace(
         read_options,
         extra_types=read_options.extra_types | {"helm_release"},
         skip_paths=(*read_options.skip_paths, *config.skip_paths),
-    ))
-    found = scan(options.read.paths, boundary=read_options.boundary()) if result.root_paths else Scan()
-    diagnostics = [*notes, *result.diagnostics, *found.diagnostics]
-    roots = []
-    for root_path, model, configuration in zip(result.root_paths, result.models, result.configurations):
+    )
+    modelled: dict[str, tuple[Model, Configuration]] = {}  # a plan's one root, read already
+    if read_options.plan is not None:
+        result = read_plan_file(read_options)
+        loaded = Loaded(result.workspace, VarInputs(), {}, read_options.boundary(), result.diagnostics)
+        modelled = {root: (model, c) for root, model, c in zip(result.root_paths, result.models, result.configurations)}
+        root_paths = result.root_paths
+    else:
+        loaded = load(read_options)
+        root_paths = loaded.workspace.roots
+    found = scan(options.read.paths, boundary=read_options.boundary()) if root_paths else Scan()
+
+    def check_root(root_path: str) -> _Checked:
+        model, configuration = modelled.get(root_path) or loaded.evaluate(root_path)
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect_profile(
-            root_path, result.root_paths, found.files,
+            root_path, root_paths, found.files,
             helm_observations(configuration) + eks_observations(configuration), decided,
         )
-        diagnostics.extend(detection.diagnostics)
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
-        roots.append(RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
-                                checked.requirements, checked.not_checked, configuration.id_outputs))
+        root = RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
+                          checked.requirements, checked.not_checked, configuration.id_outputs)
+        evaluated = () if modelled else configuration.diagnostics
+        return _Checked(root, tuple(evaluated), tuple(detection.diagnostics))
+
+    checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
+    evaluated = dict.fromkeys([*loaded.diagnostics, *(d for c in checked_roots for d in c.evaluation)])
+    diagnostics = [*notes, *evaluated, *found.diagnostics, *(d for c in checked_roots for d in c.detection)]
+    roots = [c.root for c in checked_roots]
+    workspace = loaded.workspace
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
-        roots, suppressed = _apply_suppressions(roots, result.workspace)
+        roots, suppressed = _apply_suppressions(roots, workspace)
     baselined = 0
     if baseline is not None:
         kept = [without_baseline(list(root.findings), baseline) for root in roots]
         baselined = sum(count for _, count in kept)
         roots = [replace(root, findings=tuple(new)) for root, (new, _) in zip(roots, kept)]
     return CheckResult(
-        tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, result.workspace,
+        tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, workspace,
         tuple(suppressed), baselined,
     )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One root module checked, and the diagnostics of its evaluation and profile detection."""
+
+    root: RootResult
+    evaluation: tuple[Diagnostic, ...]
+    detection: tuple[Diagnostic, ...]
 
 
 def _with_config_reads(options: ReadOptions, config: Config) -> tuple[ReadOptions, list[Diagnostic]]:
