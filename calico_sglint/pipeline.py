@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 from calico_sglint.checks.findings import finding_order
+from calico_sglint.checks.paths import RequiredPaths
 from calico_sglint.checks.run import run_checks
 from calico_sglint.checks.suppress import (
     Suppressed,
@@ -323,15 +324,23 @@ def check(options: CheckOptions) -> CheckResult:
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
-        root = RootResult(model, cluster, profile, checked.findings, root_pack, checked.paths,
+        # Without its packs and its paths' rules (the same objects for every root): they stay here.
+        root = RootResult(model, cluster, profile, checked.findings, None, RequiredPaths(),
                           checked.requirements, checked.not_checked, configuration.id_outputs)
         evaluated = () if modelled else configuration.diagnostics
-        return _Checked(root, tuple(evaluated), tuple(detection.diagnostics))
+        path_rules = tuple(rule.id for rule in checked.paths.rules)
+        return _Checked(root, path_rules, tuple(evaluated), tuple(detection.diagnostics))
+
+    def completed(root_path: str, checked: _Checked) -> RootResult:
+        root_pack = settings(options, root_path, memo)[1]
+        rules = tuple(r for r in (root_pack.get(i) for i in checked.path_rules) if r is not None)
+        root = checked.root
+        return replace(root, pack=root_pack, paths=RequiredPaths(rules, root.model, root.cluster, root.profile))
 
     checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
     evaluated = dict.fromkeys([*loaded.diagnostics, *(d for c in checked_roots for d in c.evaluation)])
     diagnostics = [*notes, *evaluated, *found.diagnostics, *(d for c in checked_roots for d in c.detection)]
-    roots = [c.root for c in checked_roots]
+    roots = [completed(path, checked) for path, checked in zip(root_paths, checked_roots)]
     workspace = loaded.workspace
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
@@ -351,7 +360,8 @@ def check(options: CheckOptions) -> CheckResult:
 class _Checked:
     """One root module checked, and the diagnostics of its evaluation and profile detection."""
 
-    root: RootResult
+    root: RootResult  # without `pack` and `paths`
+    path_rules: tuple[str, ...]  # the ids of the path requirements it checked
     evaluation: tuple[Diagnostic, ...]
     detection: tuple[Diagnostic, ...]
 

@@ -34,6 +34,7 @@ from calico_sglint.checks.reachability import (
     inline_references,
 )
 from calico_sglint.model.roles import CONTROL_PLANE, Cluster, ClusterNode
+from calico_sglint.model.types import Model
 from calico_sglint.profile.rulepack import PackRule, RulePack
 from calico_sglint.profile.settings import Profile
 from calico_sglint.render.wording import (
@@ -95,15 +96,16 @@ class RequiredPaths:
     keeping them would make memory quadratic in the node groups)."""
 
     rules: tuple[PackRule, ...] = ()
-    graph: SgGraph | None = None
+    model: Model | None = None  # its graph is built again when read: a result stays small to pass on
     cluster: Cluster | None = None
     profile: Profile | None = None
 
     def __iter__(self) -> Iterator[RequiredPath]:
-        if self.graph is None or self.cluster is None or self.profile is None:
+        if self.model is None or self.cluster is None or self.profile is None:
             return
+        graph = SgGraph(self.model)
         for rule in self.rules:
-            yield from required_paths(rule, self.graph, self.cluster, self.profile)
+            yield from required_paths(rule, graph, self.cluster, self.profile)
 
 
 def _traffic(rule: PackRule, profile: Profile, target: ClusterNode) -> list[tuple[str, tuple[int, int]]]:

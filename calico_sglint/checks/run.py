@@ -54,7 +54,7 @@ def run_checks(model: Model, cluster: Cluster, profile: Profile, pack: RulePack)
         if (rule.id in checked_ids if rule.kind == "path" else bool(rule.when)) and profile.matches(rule.when)
         and cluster.has_roles(rule.from_role, rule.to_role)
     )
-    paths = RequiredPaths(path_rules, graph, cluster, profile)
+    paths = RequiredPaths(path_rules, model, cluster, profile)
     return RootChecks(tuple(sorted(findings, key=finding_order)), paths, requirements, unchecked)
 
 
