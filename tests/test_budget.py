@@ -111,7 +111,10 @@ EXPECTED = {name: line for name, (_, line) in CASES.items()} | {
 }
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+SLOWEST = ("heredoc-with-many-interpolations", "modules-calling-the-next-twice")  # CI runs them (slow)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOWEST else n for n in sorted(EXPECTED)])
 def test_hostile_terraform_ends_in_an_error_or_an_unknown(name: str, tmp_path: Path, monkeypatch, sglint) -> None:  # type: ignore[no-untyped-def]
     write(tmp_path, _case_files(name))
     monkeypatch.chdir(tmp_path)
@@ -286,6 +289,7 @@ def test_the_wall_clock_budget_stops_a_run() -> None:
             spent.tick()
 
 
+@pytest.mark.slow
 def test_budgets_are_per_run_not_per_process(tmp_path: Path, monkeypatch, sglint) -> None:  # type: ignore[no-untyped-def]
     """Two runs that build 200,000 elements each (ranges and fors) stay under the 300,000 of one run."""
     write(tmp_path, {".git/HEAD": "x", "root/main.tf": (

@@ -135,6 +135,7 @@ def test_each_root_draws_the_requirements_of_its_own_config(tmp_path: Path, sgli
     assert checked == requirements
 
 
+@pytest.mark.slow
 def test_several_roots_are_subgraphs_with_their_own_ids(sglint, in_repo) -> None:  # type: ignore[no-untyped-def]
     out = sglint("graph", "examples/typha-blocked", "fixtures/check-exposed").stdout
     assert '  subgraph r1["examples/typha-blocked"]\n' in out

@@ -325,6 +325,7 @@ def test_a_syntax_error_on_the_old_side_is_said_and_the_change_is_compared(repo:
     assert "note: the base (main (" in text and "could not be read completely" in text
 
 
+@pytest.mark.slow
 def test_one_changed_module_of_a_monorepo_is_all_that_is_read_and_evaluated(
     repo: Repo, sglint, monkeypatch: pytest.MonkeyPatch, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:

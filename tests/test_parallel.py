@@ -65,7 +65,7 @@ def test_an_input_error_in_a_worker_is_raised_here_with_its_file_and_line() -> N
     assert str(raised.value) == "envs/30/.sglint.yaml:4: bad value"
 
 
-@pytest.mark.parametrize("output_format", ["json", "text", "sarif"])
+@pytest.mark.parametrize("output_format", ["json", pytest.param("text", marks=pytest.mark.slow), pytest.param("sarif", marks=pytest.mark.slow)])
 def test_a_monorepo_checked_in_workers_reports_what_one_process_reports(
     tmp_path: Path, sglint, monkeypatch: pytest.MonkeyPatch, output_format: str,  # type: ignore[no-untyped-def]
 ) -> None:

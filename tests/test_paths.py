@@ -6,6 +6,7 @@ from __future__ import annotations
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from conftest import write
 
 from calico_sglint.checks.paths import RequiredPaths
@@ -77,6 +78,7 @@ def test_the_paths_are_computed_again_each_time_they_are_read(tmp_path: Path) ->
     assert {p[5] for p in typha} == {"open"}
 
 
+@pytest.mark.slow
 def test_memory_grows_with_the_groups_not_with_the_paths(tmp_path: Path) -> None:
     # Four times the paths (twice the groups) once took four times the memory: every
     # RequiredPath with its state was kept. Now only the findings' groups are.
