@@ -32,7 +32,7 @@ FORCED_POOL = (
     "import sys\n"
     "from calico_sglint.terraform import batch\n"
     "batch.PARALLEL_MIN_FILES = batch.PARALLEL_MIN_BYTES = 0\n"
-    "batch.FILES_PER_WORKER = 1\n"
+    "batch.BYTES_PER_WORKER = 1\n"
     "from calico_sglint.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )

@@ -56,7 +56,7 @@ def always_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Worker processes for any batch, however small (normally only for large ones)."""
     monkeypatch.setattr(batch, "PARALLEL_MIN_FILES", 1)
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(batch, "FILES_PER_WORKER", 1)
+    monkeypatch.setattr(batch, "BYTES_PER_WORKER", 1)
 
 
 @pytest.mark.slow
@@ -159,7 +159,8 @@ def test_identical_modules_are_parsed_once_by_workers_too(tmp_path: Path, always
         (None, 1300, 1_400_000, 2, 2),  # the 100-module monorepo on 2 cores
         (None, 1300, 1_400_000, 1, 1),
         (None, 13000, 14_000_000, 16, 16),
-        (None, 500, 2_000_000, 16, 5),  # a worker only per 100 files
+        (None, 38, 378_000, 16, 3),  # the terraform-aws-eks module root: a worker per 96 KB
+        (None, 130, 143_000, 2, 1),  # 10 bench modules: below 200 KB a pool does not pay
         (1, 13000, 14_000_000, 8, 1),
         (3, 13000, 14_000_000, 8, 3),
     ],

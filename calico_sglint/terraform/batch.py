@@ -42,14 +42,13 @@ _Module = tuple[str, list[tuple[str, bytes, str]]]  # (pack key, [(content key, 
 # every result back. Measured on 2 cores, --no-cache, whole process (bench/generate.py
 # modules of 13 files): 5 modules 0.55 s serial / 0.55 s with 2 workers, 10 modules
 # 0.75 / 0.74, 30 modules 1.48 / 1.48, 100 modules 4.03 / 2.51. Measured again with the
-# parser without position propagation (bench/pool.py, pool / serial wall time, medians,
-# on a 2-core machine shared with seven other jobs, load average ~10): 10 modules 1.93,
-# 20 1.05, 30 0.94, 40 0.90, 50 1.48, 60 1.48, 100 1.07; CPU time equal within noise
-# in-process at 60 modules. Where a pool starts to win did not move measurably (the
-# contention hides the pool's gain above it), so the threshold stays at ~30 modules.
-PARALLEL_MIN_FILES = 400
-PARALLEL_MIN_BYTES = 600 * 1024
-FILES_PER_WORKER = 100
+# parser without position propagation on an idle 2-core machine (cold, medians of 5,
+# alternating): 10 modules (143 KB) 1.25 s serial / 1.28 s pool; the terraform-aws-eks
+# module root (38 files in 8 modules, 378 KB) 1.64 / 1.37. So a pool from ~200 KB, with a
+# worker per ~96 KB; the work is shared out by module (a module's files stay together).
+PARALLEL_MIN_FILES = 20
+PARALLEL_MIN_BYTES = 200 * 1024
+BYTES_PER_WORKER = 96 * 1024
 CHUNKS_PER_WORKER = 4
 FEW_COLLECTIONS = (100_000, 50, 100)  # gc thresholds for workers, as `cli` sets them
 
@@ -137,7 +136,7 @@ def worker_count(jobs: int | None, files: int, size: int) -> int:
     if files < PARALLEL_MIN_FILES or size < PARALLEL_MIN_BYTES:
         return 1
     available = jobs or available_cpus()
-    return max(1, min(available, files // FILES_PER_WORKER))
+    return max(1, min(available, size // BYTES_PER_WORKER))
 
 
 def available_cpus() -> int:
