@@ -146,6 +146,29 @@ def test_tables_are_plain_data() -> None:
     assert data["options"]["parser"] == "lalr" and "postlex" not in data["options"]
 
 
+def test_python_hcl2s_table_cache_is_read_when_its_header_matches() -> None:
+    from hcl2.parser import PARSER_FILE, parser
+
+    parser()  # python-hcl2 writes its cache beside its grammar when it is absent or stale
+    assert os.path.exists(PARSER_FILE)
+    assert larkparser._hcl2_cached_tables() == larkparser._hcl2_tables()
+
+
+def test_a_table_cache_made_for_other_options_or_damaged_is_not_read(tmp_path: Path) -> None:
+    from hcl2.parser import PARSER_FILE, parser
+
+    parser()
+    header, rest = Path(PARSER_FILE).read_bytes().split(b"\n", 1)
+    moved = tmp_path / "moved.bin"  # the header digests the cache's path too (one of the options)
+    moved.write_bytes(header + b"\n" + rest)
+    assert larkparser._hcl2_cached_tables(str(moved)) is None
+    moved.write_bytes(larkparser.cache_header(str(moved)).encode() + b"\n" + rest)
+    assert larkparser._hcl2_cached_tables(str(moved)) == larkparser._hcl2_tables()
+    damaged = tmp_path / "damaged.bin"
+    damaged.write_bytes(larkparser.cache_header(str(damaged)).encode() + b"\n" + rest[: len(rest) // 2])
+    assert larkparser._hcl2_cached_tables(str(damaged)) is None
+
+
 # --- whole runs: the same findings, diagnostics and show output with the old parser -------
 
 

@@ -8,15 +8,19 @@ parser with that one option off: the same grammar, the same LALR tables, the sam
 the same plain (transformer-free) Lark tree.
 
 Building LALR tables from the grammar takes seconds, so the tables are never built here:
-they are taken from python-hcl2's own parser (which loads them from its own table cache)
-and serialized into ours in memory, or, with a cache directory, loaded from the copy kept
-there (`derive`/`parser_from_blob`, stored by `cache.py` like any entry). The loaded
-copy holds only plain data (no class is unpickled); Lark checks its shape as it loads it.
+they are read from python-hcl2's own table cache (the file Lark keeps beside its grammar)
+when its header proves it was made for this grammar, these options and this Lark (Lark's
+own check, with python-hcl2's options: a mismatch costs time, never correctness), else
+taken from python-hcl2's parser and serialized into ours in memory; with a cache
+directory, they are loaded from the copy kept there (`derive`/`parser_from_blob`, stored by
+`cache.py` like any entry). What is loaded holds only plain data (no class is unpickled);
+Lark checks its shape as it loads it.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from typing import Any
 
@@ -38,7 +42,7 @@ def has_parser() -> bool:
 def derive(keep: bool = True) -> bytes:
     """Make the parser from python-hcl2's tables; return the tables pickled as plain data
     (what the cache keeps, for `parser_from_blob`), or b"" without `keep`."""
-    data, memo = _hcl2_tables()
+    data, memo = _hcl2_cached_tables() or _hcl2_tables()
     blob = pickle.dumps((data, memo), protocol=pickle.HIGHEST_PROTOCOL) if keep else b""
     _PARSER[:] = [_from_tables(data, memo)]
     return blob
@@ -67,6 +71,48 @@ def _hcl2_tables() -> tuple[dict[str, Any], dict[int, Any]]:
     # The options given again at load time (the post-lexer object among them) are not data.
     data["options"] = {k: v for k, v in data["options"].items() if k not in _LOAD_ALLOWED_OPTIONS}
     return data, memo
+
+
+# The options python-hcl2 builds its parser with (hcl2/parser.py), in its order: what Lark's
+# table cache header is a digest of, with the grammar and Lark's and Python's versions.
+HCL2_OPTIONS = ("parser", "lalr"), ("propagate_positions", True)
+
+
+def _hcl2_cached_tables(path: str | None = None) -> tuple[dict[str, Any], dict[int, Any]] | None:
+    """python-hcl2's tables as Lark cached them beside its grammar (or at `path`), or None
+    unless the cache header matches (grammar, options, Lark, Python) and the content is
+    plain data."""
+    from hcl2.parser import PARSER_FILE
+    from lark.lark import _LOAD_ALLOWED_OPTIONS
+
+    path = path or str(PARSER_FILE)
+    try:
+        with open(path, "rb") as handle:
+            if handle.readline().rstrip(b"\n") != cache_header(path).encode():
+                return None
+            _PlainUnpickler(handle).load()  # the grammar files it was built from
+            cached = _PlainUnpickler(handle).load()
+        data, memo = cached["data"], cached["memo"]
+        data["options"] = {k: v for k, v in data["options"].items() if k not in _LOAD_ALLOWED_OPTIONS}
+    except Exception:  # noqa: BLE001 - absent, stale or another layout: take the parser's
+        return None
+    return data, memo
+
+
+def cache_header(path: str) -> str:
+    """The first line Lark writes in the table cache at `path` of python-hcl2's parser: a
+    digest of the grammar, the options, Lark's version and Python's."""
+    import hashlib
+    import sys
+
+    import hcl2.parser as hcl2_parser
+    from lark import __version__ as lark_version
+
+    with open(os.path.join(os.path.dirname(hcl2_parser.__file__), "hcl2.lark"), encoding="utf-8") as handle:
+        grammar = handle.read()
+    (parser_option, parser), (positions_option, positions) = HCL2_OPTIONS
+    options = f"{parser_option}{parser}cache{path}{positions_option}{positions}"
+    return hashlib.sha256((grammar + options + lark_version + str(sys.version_info[:2])).encode()).hexdigest()
 
 
 def _from_tables(data: dict[str, Any], memo: dict[int, Any]) -> Any:
