@@ -66,16 +66,20 @@ def _workers(jobs: int | None, count: int) -> int:
 def _fork_pool(job: Callable[[Any], Any], workers: int) -> Any:
     """A pool of forked workers that run `job`, or None where processes cannot be started
     (process limits, a sandbox without semaphores)."""
+    import gc
     import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
     _JOB[:] = [job]
+    gc.freeze()  # the workers' collections leave the inherited objects (and their pages) alone
     try:
         return multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
     except OSError:
         _JOB.clear()
         return None
+    finally:
+        gc.unfreeze()
 
 
 def _init_worker() -> None:

@@ -189,12 +189,18 @@ def _parse_modules(
 def _pool(workers: int) -> Any:
     """A pool of `workers` processes, or None when processes cannot be started here
     (process limits, a sandbox without semaphores): then this process parses."""
+    import gc
     import multiprocessing
 
+    # Objects this process made so far are left out of the workers' garbage collections:
+    # walking them would copy every inherited page (`gc.freeze`, meant for fork).
+    gc.freeze()
     try:
         return multiprocessing.get_context(_start_method()).Pool(workers, initializer=_init_worker)
     except OSError:
         return None
+    finally:
+        gc.unfreeze()
 
 
 def _result(entry: Parsed, display: str, key: str) -> File | InputError:
