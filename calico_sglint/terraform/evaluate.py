@@ -18,7 +18,6 @@ from typing import Any, Callable, Iterator, Mapping
 from calico_sglint.source import Diagnostic, InputError, Location
 from calico_sglint.terraform import budget, typeconstraints
 from calico_sglint.terraform.budget import (
-    MAX_INSTANCES_PER_BLOCK,
     MAX_MODULE_DEPTH,
     Budget,
     BudgetExceeded,
@@ -32,6 +31,14 @@ from calico_sglint.terraform.configuration import (
     ResourceInstance,
 )
 from calico_sglint.terraform.confine import ReadBoundary, Refused, boundary_for
+from calico_sglint.terraform.expansion import (
+    SINGLE,
+    Expansion,
+    bindings,
+    count_expansion,
+    for_each_expansion,
+    unknown_expansion,
+)
 from calico_sglint.terraform.expressions import (
     NO_NAMES,
     Names,
@@ -66,14 +73,11 @@ from calico_sglint.terraform.values import (
     EvalError,
     ObjectLike,
     Ref,
-    TfSet,
     UndeclaredReference,
     Unknown,
     UnknownMembers,
     find_refs,
     find_unknown,
-    to_int,
-    to_string,
 )
 from calico_sglint.terraform.workspace import ModuleCall, ParsedModule, Workspace
 
@@ -238,16 +242,6 @@ class _Run:
                 self._templates[full] = Refused("the template does not parse")
         template = self._templates[full]
         return template if isinstance(template, Refused) else (template, path)
-
-
-@dataclass(frozen=True)
-class _Expansion:
-    """The instance keys of a resource or module call, and each key's `each.value`."""
-
-    keys: tuple[int | str | None, ...]
-    values: Mapping[Any, Any]
-    kind: str  # "single", "count", "for_each" or "unknown"
-    unknown: Unknown | None = None
 
 
 _NO_VALUE = object()
@@ -459,10 +453,10 @@ class ModuleInstance(Names):
 
     # --- count / for_each -----------------------------------------------------------------
 
-    def _expansion(self, key: tuple[str, ...], block: Block, file: File) -> _Expansion:
+    def _expansion(self, key: tuple[str, ...], block: Block, file: File) -> Expansion:
         return self._once(("expansion", *key), lambda: self._charged(block, file))  # type: ignore[no-any-return]
 
-    def _charged(self, block: Block, file: File) -> _Expansion:
+    def _charged(self, block: Block, file: File) -> Expansion:
         """The block's expansion, its instances charged to the run's budget (`budget.py`)."""
         expansion = self._expand(block, file)
         try:
@@ -474,66 +468,19 @@ class ModuleInstance(Names):
             raise
         return expansion
 
-    def _expand(self, block: Block, file: File) -> _Expansion:
+    def _expand(self, block: Block, file: File) -> Expansion:
         attrs = block.body.attributes
-        scope = self.scope(file)
+        attribute = attrs.get("count") or attrs.get("for_each")
+        if attribute is None:
+            return SINGLE
         try:
-            if "count" in attrs:
-                value = evaluate(attrs["count"].expr, scope)
-                if isinstance(value, (Unknown, Ref, ObjectLike)):
-                    return _unknown_expansion(find_unknown(value), attrs["count"], file)
-                count = to_int(value)
-                if count < 0:
-                    raise EvalError(f"count must not be negative (got {count})")
-                _check_instances(count, "count")
-                return _Expansion(tuple(range(count)), {}, "count")
-            if "for_each" in attrs:
-                value = evaluate(attrs["for_each"].expr, scope)
-                return self._for_each(value, attrs["for_each"], file)
+            value = evaluate(attribute.expr, self.scope(file))
+            if attribute.name == "count":
+                return count_expansion(value, attribute, file)
+            return for_each_expansion(value, attribute, file)
         except EvalError as err:
-            attribute = attrs.get("count") or attrs.get("for_each")
-            assert attribute is not None
             self.run.warn(f"{attribute.name}: {err}", Location(file.path, attribute.line, attribute.line))
-            return _unknown_expansion(
-                Unknown(render(attribute.expr), f"cannot be evaluated: {err}"), attribute, file
-            )
-        return _Expansion((None,), {}, "single")
-
-    def _for_each(self, value: Any, attribute: Attribute, file: File) -> _Expansion:
-        if isinstance(value, (Unknown, Ref, ObjectLike)):
-            return _unknown_expansion(find_unknown(value), attribute, file)
-        if isinstance(value, dict):
-            _check_instances(len(value), "for_each")
-            items = sorted(value.items())
-            return _Expansion(tuple(k for k, _ in items), dict(items), "for_each")
-        if isinstance(value, TfSet):
-            culprit = find_unknown(list(value))
-            if culprit is not None:
-                return _unknown_expansion(culprit, attribute, file)
-            _check_instances(len(value), "for_each")
-            keys = [to_string(item) for item in value]
-            return _Expansion(tuple(keys), {k: v for k, v in zip(keys, value)}, "for_each")
-        if isinstance(value, (list, tuple)):
-            raise EvalError("for_each needs a map or a set of strings; wrap the list in toset()")
-        raise EvalError(f"for_each needs a map or a set of strings, not {type(value).__name__}")
-
-    def _bindings(self, expansion: _Expansion, key: Any) -> dict[str, Any]:
-        if expansion.kind == "count":
-            return {"count": {"index": key}}
-        if expansion.kind == "for_each":
-            return {"each": {"key": key, "value": expansion.values[key]}}
-        if expansion.kind == "unknown":
-            assert expansion.unknown is not None
-            reason = f"instances depend on {expansion.unknown.expr}"
-            loc = expansion.unknown.location
-            return {
-                "count": {"index": Unknown("count.index", reason, loc)},
-                "each": {
-                    "key": Unknown("each.key", reason, loc),
-                    "value": Unknown("each.value", reason, loc),
-                },
-            }
-        return {}
+            return unknown_expansion(Unknown(render(attribute.expr), f"cannot be evaluated: {err}"), attribute, file)
 
     def _collection(
         self, key: tuple[str, ...], base: str, make: Callable[[str], Any]
@@ -593,8 +540,8 @@ class ModuleInstance(Names):
         block, file = self.calls[name]
         expansion = self._expansion(("module", name), block, file)
         key = _key_of(address)
-        bindings = self._bindings(expansion, key if expansion.kind != "unknown" else None)
-        scope = self.scope(file, **bindings)
+        bound = bindings(expansion, key if expansion.kind != "unknown" else None)
+        scope = self.scope(file, **bound)
         inputs = {
             attr.name: _input_thunk(attr, scope, self.run)
             for attr in block.body.attributes.values()
@@ -637,7 +584,7 @@ class ModuleInstance(Names):
             base = self._prefixed(f"module.{name}")
             expansion = self._expansion(("module", name), block, file)
             for key in expansion.keys if expansion.kind != "unknown" else (None,):
-                scope = self.scope(file, **self._bindings(expansion, key))
+                scope = self.scope(file, **bindings(expansion, key))
                 for attribute in block.body.attributes.values():
                     if attribute.name in _MODULE_META:
                         continue
@@ -690,7 +637,7 @@ class ModuleInstance(Names):
             base = self._prefixed(f"{type_}.{name}")
             keys = expansion.keys if expansion.kind != "unknown" else (None,)
             for key in keys:
-                scope = self.scope(file, **self._bindings(expansion, key))
+                scope = self.scope(file, **bindings(expansion, key))
                 body = self._eval_block(block, scope, top_level=True, only=only)
                 result.append(
                     ResourceInstance(
@@ -789,20 +736,6 @@ class ModuleInstance(Names):
             members = value if isinstance(value, UnknownMembers) else None  # an unknown number of blocks
             result.append(EvalBlock(type_, attrs, tuple(blocks), location, members))
         return result
-
-
-def _check_instances(count: int, what: str) -> None:
-    if count > MAX_INSTANCES_PER_BLOCK:
-        raise EvalError(f"{what} of {count} instances is more than sglint evaluates ({MAX_INSTANCES_PER_BLOCK})")
-
-
-def _unknown_expansion(unknown: Unknown | None, attribute: Attribute, file: File) -> _Expansion:
-    at = Location(file.path, attribute.line, attribute.line)
-    if unknown is None:
-        unknown = Unknown(render(attribute.expr), "cannot be evaluated", at)
-    elif unknown.location is None:
-        unknown = Unknown(unknown.expr, unknown.reason, at)
-    return _Expansion((None,), {}, "unknown", unknown)
 
 
 def call_key(address: str) -> str:
