@@ -369,18 +369,22 @@ def test_the_lock_output_names_the_pins(runner) -> None:  # type: ignore[no-unty
 
 def test_every_profile_setting_is_an_input_passed_as_its_flag() -> None:
     """The Action exposes each setting of the profile registry, under the flag's name, and
-    its script hands it to sglint with that flag (switches as --name/--no-name)."""
+    both its check and diff steps hand it to sglint with that flag (switches as
+    --name/--no-name), through the one shared `profile_args` of action/args.sh."""
     from calico_sglint.profile.settings import SETTING_SPECS
 
+    shared = (REPO / "action" / "args.sh").read_text()
+    for spec in SETTING_SPECS:
+        passed = f'switch {spec.flag[2:]} "$SGLINT_{spec.name.upper()}"' if spec.kind == "switch" else \
+            f'args+=({spec.flag} "$SGLINT_{spec.name.upper()}")'
+        assert passed in shared, spec.name
     for step in ("check", "diff"):
         script = next(s for s in ACTION["runs"]["steps"] if s.get("id") == step)
+        assert 'source "$GITHUB_ACTION_PATH/action/args.sh"' in script["run"] and "\nprofile_args\n" in "\n" + script["run"], step
         for spec in SETTING_SPECS:
             name = spec.flag[2:]
-            variable = "SGLINT_" + spec.name.upper()
             assert name in ACTION["inputs"], name
-            assert script["env"][variable] == f"${{{{ inputs.{name} }}}}", (step, name)
-            passed = f'switch {name} "${variable}"' if spec.kind == "switch" else f'args+=({spec.flag} "${variable}")'
-            assert passed in script["run"], (step, name)
+            assert script["env"]["SGLINT_" + spec.name.upper()] == f"${{{{ inputs.{name} }}}}", (step, name)
 
 
 def test_the_src_dst_check_input_reaches_the_check(runner, workspace: Path) -> None:  # type: ignore[no-untyped-def]
