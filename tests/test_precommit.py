@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import EXAMPLES, FIXTURES, REPO
-from test_detect import INSTALLATION as DETECT_INSTALLATION
+from detecthelp import INSTALLATION as DETECT_INSTALLATION
 
 GIT = shutil.which("git")
 
