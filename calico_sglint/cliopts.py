@@ -36,7 +36,7 @@ ARGUMENT_HELP = {"paths": PATHS_HELP, "rule_id": RULE_HELP, "base": BASE_HELP}
 class Command(HelpCommand):
     argument_help = ARGUMENT_HELP
 VAR_FILE_HELP = "A .tfvars file with values for root-module variables (repeatable)."
-VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file."
+VAR_HELP = "NAME=VALUE for a root-module variable (repeatable); beats --var-file. On CI the way to pass a value: TF_VAR_* from the environment are not read there."
 # Options shared by `check` and `fix`: one definition, so both commands read the same profile.
 PathsArg = typer.Argument(None, help=PATHS_HELP, show_default=False)
 ConfigOpt = typer.Option(None, "--config", "-c", help="Config file (default: .sglint.yaml or pyproject.toml found upward).")

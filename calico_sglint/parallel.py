@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
 from calico_sglint.source import InputError
-from calico_sglint.terraform.batch import FEW_COLLECTIONS, available_cpus
+from calico_sglint.terraform.batch import available_cpus, start_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,26 +66,11 @@ def _workers(jobs: int | None, count: int) -> int:
 def _fork_pool(job: Callable[[Any], Any], workers: int) -> Any:
     """A pool of forked workers that run `job`, or None where processes cannot be started
     (process limits, a sandbox without semaphores)."""
-    import gc
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
     _JOB[:] = [job]
-    gc.freeze()  # the workers' collections leave the inherited objects (and their pages) alone
-    try:
-        return multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker)
-    except OSError:
+    pool = start_pool(workers, "fork")
+    if pool is None:
         _JOB.clear()
-        return None
-    finally:
-        gc.unfreeze()
-
-
-def _init_worker() -> None:
-    import gc
-
-    gc.set_threshold(*FEW_COLLECTIONS)
+    return pool
 
 
 def _run(item: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Callable, Mapping
 
 from calico_sglint.checks.findings import finding_order
 from calico_sglint.checks.paths import RequiredPaths
@@ -302,19 +302,11 @@ def check(options: CheckOptions) -> CheckResult:
         extra_types=read_options.extra_types | {"helm_release"},
         skip_paths=(*read_options.skip_paths, *config.skip_paths),
     )
-    modelled: dict[str, tuple[Model, Configuration]] = {}  # a plan's one root, read already
-    if read_options.plan is not None:
-        result = read_plan_file(read_options)
-        loaded = Loaded(result.workspace, VarInputs(), {}, read_options.boundary(), result.diagnostics)
-        modelled = {root: (model, c) for root, model, c in zip(result.root_paths, result.models, result.configurations)}
-        root_paths = result.root_paths
-    else:
-        loaded = load(read_options)
-        root_paths = loaded.workspace.roots
+    workspace, read_diagnostics, root_paths, evaluate = _roots_to_check(read_options)
     found = scan(options.read.paths, boundary=read_options.boundary()) if root_paths else Scan()
 
     def check_root(root_path: str) -> _Checked:
-        model, configuration = modelled.get(root_path) or loaded.evaluate(root_path)
+        model, configuration = evaluate(root_path)
         root_config, root_pack = settings(options, root_path, memo)
         decided = [n for n in SETTINGS if options.profile_flags.get(n) is not None or n in root_config.profile]
         detection = detect_profile(
@@ -327,7 +319,7 @@ def check(options: CheckOptions) -> CheckResult:
         # Without its packs and its paths' rules (the same objects for every root): they stay here.
         root = RootResult(model, cluster, profile, checked.findings, None, RequiredPaths(),
                           checked.requirements, checked.not_checked, configuration.id_outputs)
-        evaluated = () if modelled else configuration.diagnostics
+        evaluated = () if read_options.plan is not None else configuration.diagnostics  # a plan's are read's
         path_rules = tuple(rule.id for rule in checked.paths.rules)
         return _Checked(root, path_rules, tuple(evaluated), tuple(detection.diagnostics))
 
@@ -338,10 +330,9 @@ def check(options: CheckOptions) -> CheckResult:
         return replace(root, pack=root_pack, paths=RequiredPaths(rules, root.model, root.cluster, root.profile))
 
     checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
-    evaluated = dict.fromkeys([*loaded.diagnostics, *(d for c in checked_roots for d in c.evaluation)])
+    evaluated = dict.fromkeys([*read_diagnostics, *(d for c in checked_roots for d in c.evaluation)])
     diagnostics = [*notes, *evaluated, *found.diagnostics, *(d for c in checked_roots for d in c.detection)]
     roots = [completed(path, checked) for path, checked in zip(root_paths, checked_roots)]
-    workspace = loaded.workspace
     suppressed: list[Suppressed] = []
     if not options.no_ignore:
         roots, suppressed = _apply_suppressions(roots, workspace)
@@ -354,6 +345,20 @@ def check(options: CheckOptions) -> CheckResult:
         tuple(roots), tuple(dict.fromkeys(diagnostics)), config, pack, workspace,
         tuple(suppressed), baselined,
     )
+
+
+def _roots_to_check(
+    options: ReadOptions,
+) -> tuple[Workspace, tuple[Diagnostic, ...], tuple[str, ...], Callable[[str], tuple[Model, Configuration]]]:
+    """The workspace, the diagnostics of reading it, its root modules, and how to evaluate
+    one: a plan's one root is read (and modelled) at once; the Terraform's are evaluated
+    each by the job that checks it."""
+    if options.plan is not None:
+        result = read_plan_file(options)
+        modelled = dict(zip(result.root_paths, zip(result.models, result.configurations)))
+        return result.workspace, result.diagnostics, result.root_paths, modelled.__getitem__
+    loaded = load(options)
+    return loaded.workspace, loaded.diagnostics, loaded.workspace.roots, loaded.evaluate
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,12 @@ def _parse_modules(
 def _pool(workers: int) -> Any:
     """A pool of `workers` processes, or None when processes cannot be started here
     (process limits, a sandbox without semaphores): then this process parses."""
+    return start_pool(workers, _start_method())
+
+
+def start_pool(workers: int, method: str) -> Any:
+    """A `multiprocessing` pool of `workers` processes started by `method`, with the CLI's
+    garbage-collector thresholds, or None when processes cannot be started here."""
     import gc
     import multiprocessing
 
@@ -196,7 +202,7 @@ def _pool(workers: int) -> Any:
     # walking them would copy every inherited page (`gc.freeze`, meant for fork).
     gc.freeze()
     try:
-        return multiprocessing.get_context(_start_method()).Pool(workers, initializer=_init_worker)
+        return multiprocessing.get_context(method).Pool(workers, initializer=_init_worker)
     except OSError:
         return None
     finally:

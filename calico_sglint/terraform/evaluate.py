@@ -221,7 +221,7 @@ class _Run:
         """A file an expression reads, through the run's `ReadBoundary` (confine.py)."""
         full = self.resolve(path)
         if full not in self._texts:
-            data = self._bytes.get(full) or self.boundary.read(full)  # bytes kept only when asked for
+            data = self._bytes[full] if full in self._bytes else self.boundary.read(full)
             if isinstance(data, Refused):
                 self._texts[full] = data
             else:

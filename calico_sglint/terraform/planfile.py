@@ -65,25 +65,33 @@ class Plan:
 
     def config_module(self, module: str) -> Mapping[str, Any] | None:
         """The `configuration` of the module a module instance address instantiates."""
-        current: Mapping[str, Any] | None = self.configuration
-        for name, _ in module_steps(module):
-            calls = current.get("module_calls") if isinstance(current, dict) else None
-            call = calls.get(name) if isinstance(calls, dict) else None
-            current = call.get("module") if isinstance(call, dict) else None
+        calls = self._calls(module)
+        if calls and not isinstance(calls[-1], dict):
+            return None
+        current = calls[-1].get("module") if calls else self.configuration
         return current if isinstance(current, dict) else None
 
     def call_sources(self, module: str) -> tuple[str, ...]:
         """The `source` of each module call on the way to a module instance, outermost first
-        ("?" where the configuration does not say): what tells two modules apart."""
-        sources = []
-        current: Mapping[str, Any] | None = self.configuration
+        ("?name" where the configuration does not say): what tells two modules apart."""
+        names = [name for name, _ in module_steps(module)]
+        sources = [call.get("source") if isinstance(call, dict) else None for call in self._calls(module)]
+        sources += [None] * (len(names) - len(sources))
+        return tuple(s if isinstance(s, str) and s else f"?{n}" for n, s in zip(names, sources))
+
+    def _calls(self, module: str) -> list[Any]:
+        """The `configuration` entry of each module call on the way to a module instance,
+        outermost first, up to the first the configuration does not have (None there)."""
+        found: list[Any] = []
+        current: Any = self.configuration
         for name, _ in module_steps(module):
             calls = current.get("module_calls") if isinstance(current, dict) else None
             call = calls.get(name) if isinstance(calls, dict) else None
-            source = call.get("source") if isinstance(call, dict) else None
-            sources.append(source if isinstance(source, str) and source else f"?{name}")
-            current = call.get("module") if isinstance(call, dict) else None
-        return tuple(sources)
+            found.append(call)
+            if not isinstance(call, dict):
+                break
+            current = call.get("module")
+        return found
 
     def config_resource(self, instance: PlanInstance) -> Mapping[str, Any] | None:
         """The `configuration` entry of the resource an instance belongs to."""
