@@ -315,8 +315,11 @@ def _may_call(module: ModuleDir, boundary: ReadBoundary | None = None) -> bool:
     """Whether a module may hold a `module` block (or has a file that cannot be read,
     which parsing will report). A file outside `boundary` is not opened (`_inside` warns)."""
     for path in module.tf_files:
-        data = boundary.read(path) if boundary is not None else _read_unconfined(path)
-        if data == Refused(OUTSIDE):
+        if boundary is None:
+            data = _read_unconfined(path)
+        elif boundary.contains(path):
+            data = boundary.read(path)
+        else:
             continue  # never read (`_inside` warns)
         if isinstance(data, Refused) or may_open_module_block(data):
             return True
