@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 from calico_sglint.checks.findings import finding_order
-from calico_sglint.checks.paths import RequiredPaths
 from calico_sglint.checks.run import run_checks
 from calico_sglint.checks.suppress import (
     Suppressed,
@@ -316,18 +315,14 @@ def check(options: CheckOptions) -> CheckResult:
         profile = resolve_profile(options.profile_flags, root_config.profile, detection.settings)
         cluster = assign_roles(model, root_config.roles, root_config.clusters)
         checked = run_checks(model, cluster, profile, root_pack)
-        # Without its packs and its paths' rules (the same objects for every root): they stay here.
-        root = RootResult(model, cluster, profile, checked.findings, None, RequiredPaths(),
+        # Without its packs (the same for every root: they stay in this process, `completed`).
+        root = RootResult(model, cluster, profile, checked.findings, None, tuple(r.id for r in checked.paths.rules),
                           checked.requirements, checked.not_checked, configuration.id_outputs)
         evaluated = () if read_options.plan is not None else configuration.diagnostics  # a plan's are read's
-        path_rules = tuple(rule.id for rule in checked.paths.rules)
-        return _Checked(root, path_rules, tuple(evaluated), tuple(detection.diagnostics))
+        return _Checked(root, tuple(evaluated), tuple(detection.diagnostics))
 
     def completed(root_path: str, checked: _Checked) -> RootResult:
-        root_pack = settings(options, root_path, memo)[1]
-        rules = tuple(r for r in (root_pack.get(i) for i in checked.path_rules) if r is not None)
-        root = checked.root
-        return replace(root, pack=root_pack, paths=RequiredPaths(rules, root.model, root.cluster, root.profile))
+        return replace(checked.root, pack=settings(options, root_path, memo)[1])
 
     checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
     evaluated = dict.fromkeys([*read_diagnostics, *(d for c in checked_roots for d in c.evaluation)])
@@ -365,8 +360,7 @@ def _roots_to_check(
 class _Checked:
     """One root module checked, and the diagnostics of its evaluation and profile detection."""
 
-    root: RootResult  # without `pack` and `paths`
-    path_rules: tuple[str, ...]  # the ids of the path requirements it checked
+    root: RootResult  # without `pack`
     evaluation: tuple[Diagnostic, ...]
     detection: tuple[Diagnostic, ...]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from calico_sglint.checks.findings import Finding
 from calico_sglint.checks.paths import RequiredPaths
@@ -23,12 +23,19 @@ class RootResult:
     profile: Profile
     findings: tuple[Finding, ...]
     pack: RulePack | None = None  # the packs in force for this root (its nearest config)
-    paths: RequiredPaths = field(default_factory=RequiredPaths)  # every required path with its state, open ones too (computed when read)
+    path_rules: tuple[str, ...] = ()  # ids of the path requirements it checked (see `paths`)
     requirements: tuple[str, ...] = ()  # ids of the requirements the profile switched on that checked something
     not_checked: tuple[tuple[str, str], ...] = ()  # (rule id, why) of requirements switched on that checked nothing
     # (module instance, output, resource address): ids that called modules expose, so `fix`
     # can refer to a group in a module from the calling module
     id_outputs: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def paths(self) -> RequiredPaths:
+        """Every path its requirements ask for, with its state, open ones too: computed when
+        read (never kept: they are quadratic in the node groups)."""
+        rules = tuple(r for r in (self.pack.get(i) for i in self.path_rules) if r is not None) if self.pack else ()
+        return RequiredPaths(rules, self.model, self.cluster, self.profile)
 
 
 @dataclass(frozen=True)
