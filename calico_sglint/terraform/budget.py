@@ -31,6 +31,11 @@ MAX_STRING = 8 * 1024 * 1024  # characters of one string (templates, format, joi
 MAX_FORMAT_WIDTH = 10_000  # width or precision of one format() verb
 MAX_INSTANCES_PER_BLOCK = 10_000  # instances from one count / for_each
 MAX_MODULE_DEPTH = 32  # nested module calls below the root
+FILESET_ENTRIES = 10_000  # directory entries one fileset() may look at
+FILESET_MATCHES = 10_000  # files one fileset() may return
+FILESET_DEPTH = 64  # directories below a fileset() pattern's literal prefix
+FILESET_PATTERN = 4096  # characters of one fileset() pattern
+FILESET_ALTERNATIVES = 64  # patterns one `{a/x,b/y}` fileset() pattern expands to
 
 RUN_ELEMENTS = 300_000  # elements built while evaluating one root module
 RUN_STRING = 64 * 1024 * 1024  # characters built while evaluating one root module

@@ -23,13 +23,12 @@ from typing import Any, Callable
 
 import re2  # type: ignore[import-untyped]
 
+from calico_sglint.terraform.budget import FILESET_ALTERNATIVES as MAX_ALTERNATIVES
+from calico_sglint.terraform.budget import FILESET_DEPTH as MAX_DEPTH
+from calico_sglint.terraform.budget import FILESET_ENTRIES as MAX_ENTRIES
+from calico_sglint.terraform.budget import FILESET_MATCHES as MAX_MATCHES
+from calico_sglint.terraform.budget import FILESET_PATTERN as MAX_PATTERN
 from calico_sglint.terraform.confine import OUTSIDE, ReadBoundary, Refused
-
-MAX_ENTRIES = 10_000  # directory entries one fileset() may look at
-MAX_MATCHES = 10_000  # files one fileset() may return
-MAX_DEPTH = 64  # directories below the pattern's literal prefix
-MAX_PATTERN = 4096  # characters of one pattern
-MAX_ALTERNATIVES = 64  # patterns one `{a/x,b/y}` pattern expands to
 _GLOB_CHARS = frozenset("*?[{\\")
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
