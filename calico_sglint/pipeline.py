@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
 from calico_sglint.checks.findings import finding_order
+from calico_sglint.checks.reachability import import_graph_library
 from calico_sglint.checks.run import run_checks
 from calico_sglint.checks.suppress import (
     Suppressed,
@@ -208,7 +209,7 @@ def parser_for(options: ReadOptions) -> ParseMany:
     from calico_sglint.terraform.cache import open_cache
 
     keep = (RESOURCE_TYPES | options.extra_types) if options.prune else None
-    return make_parse_many(open_cache(options.cache_dir, keep), options.jobs, keep)
+    return make_parse_many(open_cache(options.cache_dir, keep), options.jobs, keep, import_graph_library)
 
 
 def var_inputs(options: ReadOptions) -> VarInputs:
@@ -324,6 +325,7 @@ def check(options: CheckOptions) -> CheckResult:
     def completed(root_path: str, checked: _Checked) -> RootResult:
         return replace(checked.root, pack=settings(options, root_path, memo)[1])
 
+    import_graph_library()  # before workers fork
     checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
     evaluated = dict.fromkeys([*read_diagnostics, *(d for c in checked_roots for d in c.evaluation)])
     diagnostics = [*notes, *evaluated, *found.diagnostics, *(d for c in checked_roots for d in c.detection)]

@@ -133,6 +133,28 @@ def test_results_come_back_in_order_with_errors_as_values(tmp_path: Path, always
         assert errors == {"m1/bad.tf": 1, "m2/bin.tf": 2, "missing.tf": None}
 
 
+def test_meanwhile_runs_once_while_workers_parse_and_never_without_them(tmp_path: Path, always_parallel) -> None:
+    files = {f"m{i}/f.tf": f'variable "v{i}" {{}}\n' * (i + 1) for i in range(6)}
+    write(tmp_path, files)
+    requests = [(str(tmp_path / name), name) for name in files]
+    for jobs, expected in ((2, ["meanwhile"]), (1, [])):
+        calls: list[str] = []
+        results = batch.parse_batch(requests, None, jobs, None, lambda: calls.append("meanwhile"))
+        assert calls == expected
+        shown = [[b.labels for b in r.body.blocks_of("variable")] for r in results]  # type: ignore[union-attr]
+        assert shown == [[(f"v{i}",)] * (i + 1) for i in range(6)]
+
+
+def test_largest_chunks_go_to_the_workers_first() -> None:
+    """So that no worker is left parsing a large module while the other waits."""
+
+    def module(*sizes: int) -> tuple[str, list[tuple[str, bytes, str]]]:
+        return "key", [("digest", b"x" * size, "f.tf") for size in sizes]
+
+    chunks = [[module(10)], [module(300, 200)], [module(30), module(5)], [module(200)]]
+    assert batch._largest_first(chunks) == [1, 3, 2, 0]
+
+
 def test_identical_files_are_parsed_once(tmp_path: Path) -> None:
     write(tmp_path, {"a/versions.tf": "terraform {}\n", "b/versions.tf": "terraform {}\n"})
     store = open_cache(str(tmp_path / "cache"))

@@ -56,6 +56,21 @@ def test_a_warm_one_module_check_does_not_parse(tmp_path: Path) -> None:
     assert warm == {"networkx", "yaml", "calico_sglint.pipeline"}
 
 
+def test_the_stages_up_to_the_checks_import_no_graph_library() -> None:
+    """networkx is imported while parse workers run (`reachability.import_graph_library`), so
+    the modules a check loads before the parse must not import it themselves."""
+    code = (
+        "import sys\n"
+        "import calico_sglint.cli, calico_sglint.pipeline, calico_sglint.checks.run, calico_sglint.fix.patches\n"
+        "from calico_sglint.checks.reachability import import_graph_library\n"
+        "before = 'networkx' in sys.modules\n"
+        "import_graph_library()\n"
+        "print(before, 'networkx' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert result.stdout.split() == ["False", "True"], result.stderr
+
+
 @pytest.mark.slow
 def test_rich_styles_a_terminal_and_only_a_terminal(tmp_path: Path) -> None:
     example = str(EXAMPLES / "typha-blocked")

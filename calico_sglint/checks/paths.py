@@ -12,8 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import AbstractSet, Iterable, Iterator, Sequence
 
-import networkx as nx
-
 from calico_sglint.checks.findings import (
     FAILED,
     UNVERIFIED,
@@ -388,5 +386,7 @@ def _sg_location(graph: SgGraph, address: str) -> Location | None:
 
 def _inline_reach(graph: SgGraph, start: str) -> set[str]:
     """Every SG that `start` depends on through inline rules naming other SGs."""
+    import networkx as nx
+
     references = inline_references(graph.groups.values())
     return nx.descendants(references, start) if start in references else set()

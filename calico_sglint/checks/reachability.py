@@ -5,18 +5,22 @@ unknown peers. An ingress rule on SG T admitting peer P is an edge P -> T; an eg
 SG S reaching P is an edge S -> P; `self` is a loop. `path_state` answers the one question
 every check asks: can nodes wearing these SGs reach nodes wearing those, on this protocol and
 port? Open, closed or unknown, with the rules that open it or could.
+
+networkx is imported where a graph is made, not with this module: importing it is a tenth of
+a cold run, which the pipeline spends while parse workers run (`import_graph_library`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
-from typing import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Iterable
 
 from calico_sglint.model.types import Model, Peer, Rule, SecurityGroup
 from calico_sglint.terraform.values import Unknown
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
 _YES, _NO, _MAYBE = "yes", "no", "maybe"
@@ -55,6 +59,12 @@ class PathState:
         return None if not sides else sides[0] if len(sides) == 1 else "both"
 
 
+def import_graph_library() -> None:
+    """Import networkx now: while parse workers run, where this process would only wait, and
+    before root workers fork, so that each of them does not import it again."""
+    import networkx  # noqa: F401
+
+
 def pseudo_node(peer: Peer) -> str:
     """The graph node of a peer that is not a security group."""
     return f"{peer.kind}:{peer.value}"
@@ -64,6 +74,8 @@ class SgGraph:
     """The security groups of one model as a graph, with the path query."""
 
     def __init__(self, model: Model) -> None:
+        import networkx as nx
+
         self.model = model
         self.groups: dict[str, SecurityGroup] = {sg.address: sg for sg in model.security_groups}
         self.graph = nx.MultiDiGraph()
@@ -284,6 +296,8 @@ def carries(rule: Rule, protocol: str, ports: tuple[int, int]) -> bool:
 def inline_references(groups: Iterable[SecurityGroup]) -> nx.DiGraph:
     """SG -> SG edges for inline rules naming an SG (self-references included), each edge with
     the `rule` that makes it: the dependencies that make Terraform report Error: Cycle."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     for sg in groups:
         graph.add_node(sg.address)

@@ -17,9 +17,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Callable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Callable
 
 from calico_sglint.checks.findings import FAILED, Finding, RuleToAdd
 from calico_sglint.checks.reachability import inline_references
@@ -34,6 +32,9 @@ from calico_sglint.result import CheckResult
 from calico_sglint.source import InputError, Location
 from calico_sglint.terraform.syntax import Block
 from calico_sglint.terraform.workspace import ParsedModule, Workspace
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_FILE = "calico_sglint.tf"
 _RESOURCE_TYPE = {
@@ -206,6 +207,8 @@ def _decide(
         return f"{target.address} already mixes rule styles (sg-mixed-rule-styles): settle on one first"
     chosen = next(iter(styles)) if styles else ("rule" if style == "auto" else style)
     if chosen == "inline" and add.peer != add.security_group:
+        import networkx as nx
+
         if dependencies.has_node(peer.address) and dependencies.has_node(target.address) and nx.has_path(
             dependencies, peer.address, target.address
         ):

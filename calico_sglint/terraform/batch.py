@@ -58,11 +58,13 @@ def parse_batch(
     cache: ParseCache | None = None,
     jobs: int | None = None,
     keep: AbstractSet[str] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[File | InputError]:
     """Parse (path, display) pairs: each module's (directory's) files from the cache when
     it holds them, the rest serially or in `jobs` worker processes (None: one per core
     when it pays; 1: never in parallel). `keep`: the resource types to keep whole (None:
-    everything, no pruning)."""
+    everything, no pruning). `meanwhile`: work for this process while workers parse, called
+    then (or not at all)."""
     results: list[File | InputError | None] = [None] * len(files)
     todo: list[tuple[_Module, list[_Member]]] = []
     for indices in _by_directory(files):
@@ -90,7 +92,7 @@ def parse_batch(
     unique: dict[str, _Module] = {}  # identical directories (two installs of one module) parse once
     for module, _ in todo:
         unique.setdefault(module[0], module)
-    parsed = dict(zip(unique, _parse_modules(list(unique.values()), jobs, keep, cache is not None)))
+    parsed = dict(zip(unique, _parse_modules(list(unique.values()), jobs, keep, cache is not None, meanwhile)))
     for module, members in todo:
         for (index, display, digest, _), entry in zip(members, parsed[module[0]][0]):
             results[index] = _result(entry, display, digest)
@@ -103,12 +105,16 @@ def parse_batch(
 
 
 def make_parse_many(
-    cache: ParseCache | None, jobs: int | None, keep: AbstractSet[str] | None = None
+    cache: ParseCache | None,
+    jobs: int | None,
+    keep: AbstractSet[str] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> ParseMany:
-    """A `workspace.ParseMany` bound to a cache, a worker count and the types kept whole."""
+    """A `workspace.ParseMany` bound to a cache, a worker count, the types kept whole and
+    what this process does while workers parse."""
 
     def parse_many(files: list[tuple[str, str]]) -> list[File | InputError]:
-        return parse_batch(files, cache, jobs, keep)
+        return parse_batch(files, cache, jobs, keep, meanwhile)
 
     return parse_many
 
@@ -169,17 +175,21 @@ def parse_module(
 
 
 def _parse_modules(
-    modules: list[_Module], jobs: int | None, keep: AbstractSet[str] | None, pickled: bool
+    modules: list[_Module],
+    jobs: int | None,
+    keep: AbstractSet[str] | None,
+    pickled: bool,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Iterator[tuple[list[Parsed], bytes | None]]:
     """(entries, pickle) for each module, in order, serially or by worker processes (and
     serially after all when processes cannot be started)."""
     files = sum(len(m[1]) for m in modules)
-    size = sum(len(data) for m in modules for _, data, _ in m[1])
+    size = sum(_size(m) for m in modules)
     workers = worker_count(jobs, files, size)
     pool = _pool(workers) if workers > 1 else None
     if pool is not None:
         with pool:
-            yield from _parse_in_workers(pool, modules, workers, keep)
+            yield from _parse_in_workers(pool, modules, workers, keep, meanwhile)
         return
     seen: dict[str, Parsed] = {}
     for module in modules:
@@ -224,9 +234,13 @@ def _by_directory(files: list[tuple[str, str]]) -> list[list[int]]:
     return list(groups.values())
 
 
+def _size(module: _Module) -> int:
+    return sum(len(data) for _, data, _ in module[1])
+
+
 def _chunks(modules: list[_Module], count: int) -> list[list[_Module]]:
     """`modules` in `count` contiguous runs of similar byte size (order kept)."""
-    sizes = [sum(len(data) for _, data, _ in m[1]) for m in modules]
+    sizes = [_size(m) for m in modules]
     target = (sum(sizes) or 1) / count
     chunks: list[list[_Module]] = [[]]
     filled = 0
@@ -239,18 +253,38 @@ def _chunks(modules: list[_Module], count: int) -> list[list[_Module]]:
 
 
 def _parse_in_workers(
-    pool: Any, modules: list[_Module], workers: int, keep: AbstractSet[str] | None
+    pool: Any,
+    modules: list[_Module],
+    workers: int,
+    keep: AbstractSet[str] | None,
+    meanwhile: Callable[[], None] | None,
 ) -> Iterator[tuple[list[Parsed], bytes | None]]:
-    """(entries, pickle) for `modules` parsed by the `pool`'s processes, in order; each
-    chunk is loaded as it arrives, while the workers parse the next ones."""
+    """(entries, pickle) for `modules` parsed by the `pool`'s processes, in order. The
+    largest chunks go first, so that no worker is left with a large one at the end; each is
+    loaded as it arrives, while the workers parse the next ones."""
     chunks = _chunks(modules, workers * CHUNKS_PER_WORKER)
     keep_arg = frozenset(keep) if keep is not None else None
-    for chunk, payloads in zip(chunks, pool.imap(_parse_chunk, [(c, keep_arg) for c in chunks])):
-        for (_, files), (payload, cacheable_) in zip(chunk, payloads):
-            entries = loads_pack(payload, len(files))
-            if entries is None:  # cannot happen: a worker just pickled it
-                raise RuntimeError(f"the parse result of {files[0][2]} did not round-trip")
-            yield entries, payload if cacheable_ else None
+    arrivals = pool.imap_unordered(_parse_chunk, [(i, chunks[i], keep_arg) for i in _largest_first(chunks)])
+    if meanwhile is not None:
+        meanwhile()
+    loaded: dict[int, list[tuple[list[Parsed], bytes | None]]] = {}
+    for index, payloads in arrivals:
+        loaded[index] = [_loaded(files, payload, cacheable_) for (_, files), (payload, cacheable_) in zip(chunks[index], payloads)]
+    for index in range(len(chunks)):
+        yield from loaded[index]
+
+
+def _largest_first(chunks: list[list[_Module]]) -> list[int]:
+    """The indices of `chunks`, largest (in bytes) first."""
+    return sorted(range(len(chunks)), key=lambda i: -sum(_size(m) for m in chunks[i]))
+
+
+def _loaded(files: list[tuple[str, bytes, str]], payload: bytes, cacheable_: bool) -> tuple[list[Parsed], bytes | None]:
+    """A module's entries from a worker's pickle, and the pickle when it may be cached."""
+    entries = loads_pack(payload, len(files))
+    if entries is None:  # cannot happen: a worker just pickled it
+        raise RuntimeError(f"the parse result of {files[0][2]} did not round-trip")
+    return entries, payload if cacheable_ else None
 
 
 def _start_method() -> str:
@@ -271,12 +305,14 @@ def _init_worker() -> None:
     gc.set_threshold(*FEW_COLLECTIONS)
 
 
-def _parse_chunk(arguments: tuple[list[_Module], frozenset[str] | None]) -> list[tuple[bytes, bool]]:
-    """In a worker: each module's pickle, and whether it may be cached."""
-    modules, keep = arguments
+def _parse_chunk(
+    arguments: tuple[int, list[_Module], frozenset[str] | None],
+) -> tuple[int, list[tuple[bytes, bool]]]:
+    """In a worker: the chunk's index, and each module's pickle and whether it may be cached."""
+    index, modules, keep = arguments
     seen: dict[str, Parsed] = {}
     out = []
     for module in modules:
         entries, _ = parse_module(module, keep, False, seen)
         out.append((dumps_pack(entries), all(cacheable(e) for e in entries)))
-    return out
+    return index, out

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import networkx as nx
-
 from calico_sglint.checks.findings import Finding, Related
 from calico_sglint.checks.reachability import inline_references
 from calico_sglint.checks.structural.base import CheckContext, StructuralCheck
@@ -12,6 +10,8 @@ from calico_sglint.profile.rulepack import PackRule
 
 def sg_cycle(rule: PackRule, context: CheckContext) -> list[Finding]:
     """SGs whose inline rules reference each other: `terraform plan` fails with Error: Cycle."""
+    import networkx as nx
+
     managed = [sg.address for sg in context.model.security_groups if sg.managed]
     dependencies = inline_references(context.model.security_groups).subgraph(managed)
     findings = []
