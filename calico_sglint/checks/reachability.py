@@ -79,6 +79,7 @@ class SgGraph:
         self.model = model
         self.groups: dict[str, SecurityGroup] = {sg.address: sg for sg in model.security_groups}
         self.graph = nx.MultiDiGraph()
+        self._rules: dict[tuple[str, str], tuple[tuple[Rule, Peer], ...]] = {}
         for sg in model.security_groups:
             self.graph.add_node(sg.address, kind="sg", managed=sg.managed)
             for rule in sg.rules:
@@ -96,12 +97,19 @@ class SgGraph:
         source, target = (other, sg) if rule.direction == "ingress" else (sg, other)
         self.graph.add_edge(source, target, rule=rule, peer=peer, direction=rule.direction)
 
-    def rules(self, sg: str, direction: str) -> list[tuple[Rule, Peer]]:
-        """(rule, peer) pairs of `sg` in `direction`, in declaration order."""
+    def rules(self, sg: str, direction: str) -> tuple[tuple[Rule, Peer], ...]:
+        """(rule, peer) pairs of `sg` in `direction`, in declaration order (read from the
+        graph once: every path through `sg` asks again)."""
+        found = self._rules.get((sg, direction))
+        if found is None:
+            found = self._rules[sg, direction] = self._edges(sg, direction)
+        return found
+
+    def _edges(self, sg: str, direction: str) -> tuple[tuple[Rule, Peer], ...]:
         if sg not in self.graph:
-            return []
+            return ()
         edges = self.graph.in_edges(sg, data=True) if direction == "ingress" else self.graph.out_edges(sg, data=True)
-        return [(d["rule"], d["peer"]) for _, _, d in edges if d["direction"] == direction]
+        return tuple((d["rule"], d["peer"]) for _, _, d in edges if d["direction"] == direction)
 
     def path_state(
         self,

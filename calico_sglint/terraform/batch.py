@@ -46,6 +46,10 @@ _Module = tuple[str, list[tuple[str, bytes, str]]]  # (pack key, [(content key, 
 # alternating): 10 modules (143 KB) 1.25 s serial / 1.28 s pool; the terraform-aws-eks
 # module root (38 files in 8 modules, 378 KB) 1.64 / 1.37. So a pool from ~200 KB, with a
 # worker per ~96 KB; the work is shared out by module (a module's files stay together).
+# With networkx imported while the workers parse (`meanwhile`), bench/pool.py, 9 rounds:
+# 3 modules 0.98 / 0.78, 5 modules 0.74 / 0.72, 10 modules 0.92 / 0.96, 20 modules 1.20 /
+# 0.97 (the pool's CPU 1.2-1.3x the serial run's): within this machine's noise below 20
+# modules, so the threshold stays.
 PARALLEL_MIN_FILES = 20
 PARALLEL_MIN_BYTES = 200 * 1024
 BYTES_PER_WORKER = 96 * 1024

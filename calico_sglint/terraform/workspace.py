@@ -281,6 +281,12 @@ class _InstalledWalk:
         return dict(self.resolved), tuple(self.unreadable.values()), tuple(self.mismatches.values())
 
 
+def _in_module(path: str, module: ModuleDir) -> bool:
+    """Whether `path` is a file (not a link) right in `module`'s directory, so inside
+    wherever the directory is: one `lstat` instead of resolving every component again."""
+    return os.path.dirname(path) == module.path and not os.path.islink(path)
+
+
 def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnostic]) -> ModuleDir | None:
     """`module` without the files that are symlinks to somewhere outside `boundary`; None
     when the directory itself is (a directory symlink found by the walk): one warning."""
@@ -288,7 +294,7 @@ def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnos
         message = f"not read: a link to a directory {OUTSIDE}"
         diagnostics.append(Diagnostic("warning", message, Location(module.display, 0, 0)))
         return None
-    outside = [path for path in module.tf_files + module.tfvars_files if not boundary.contains(path)]
+    outside = [p for p in module.tf_files + module.tfvars_files if not _in_module(p, module) and not boundary.contains(p)]
     for path in outside:
         message = f"not read: a link to a file {OUTSIDE}"
         diagnostics.append(Diagnostic("warning", message, Location(_display(module, path), 0, 0)))
