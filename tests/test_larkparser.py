@@ -87,6 +87,19 @@ def test_lines_come_from_the_first_token_of_each_node() -> None:
     assert (attributes["y"].expr.line, attributes["y"].end_line) == (7, 9)
 
 
+def test_tree_nodes_carry_a_rule_name_and_children_only() -> None:
+    tree = larkparser.parser().parse('x = [1, var.y]\n')
+    nodes, seen = [tree], 0
+    while nodes:
+        node = nodes.pop()
+        if node is None or isinstance(node, str):
+            continue
+        assert type(node) is larkparser.Node and not hasattr(node, "__dict__")
+        seen += 1
+        nodes.extend(node.children)
+    assert tree.data == "start" and seen > 5
+
+
 def test_a_generated_bench_module(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO / "bench"))
     try:
