@@ -49,6 +49,7 @@ from calico_sglint.terraform.syntax import (
 # The HCL parser (Lark under python-hcl2) takes ~250 bytes of memory per byte of input, so a
 # file over 1 MiB (~25,000 lines; the corpus's largest is under 200 kB) is refused rather
 # than allowed to use gigabytes.
+Token = str  # what a Lark token is (a str subclass, with its type and lines); a tree node is not
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TEMPLATE_PARTS = 10_000  # `${...}` and `%{...}` in one string template, heredoc or template file
 _DIRECTIVE_COMMENT = re.compile(r"(?:#|//)\s*sglint:.*$")
@@ -206,19 +207,15 @@ class _ConvertError(Exception):
         self.line = line
 
 
-def _is_token(node: Any) -> bool:
-    return isinstance(node, str)  # a Lark Token is a str; a Tree is not
-
-
 def _kind(node: Any) -> str:
-    return str(node.type if _is_token(node) else node.data)
+    return str(node.type if isinstance(node, Token) else node.data)
 
 
 def _content(node: Any) -> list[Any]:
     """Children that carry meaning: no newlines/comments, no punctuation tokens."""
     return [
         c for c in node.children
-        if c is not None and (isinstance(c, str) or c.data != "new_line_or_comment")
+        if c is not None and (isinstance(c, Token) or c.data != "new_line_or_comment")
     ]
 
 
@@ -226,16 +223,16 @@ def _token_line(node: Any, offset: int) -> int:
     """The line `node` starts on: its first token's, as Lark's propagated positions say
     (a subtree without tokens, like an empty body, does not count; none at all: line 1)."""
     first = node
-    while not isinstance(first, str) and first.children and first.children[0] is not None:
+    while not isinstance(first, Token) and first.children and first.children[0] is not None:
         first = first.children[0]  # the usual case: the first child leads to the token
-    if isinstance(first, str):
+    if isinstance(first, Token):
         return int(first.line or 1) + offset
     pending = [node]
     while pending:
         node = pending.pop()
         if node is None:
             continue
-        if _is_token(node):
+        if isinstance(node, Token):
             return int(node.line or 1) + offset
         pending.extend(reversed(node.children))
     return 1 + offset
@@ -243,14 +240,14 @@ def _token_line(node: Any, offset: int) -> int:
 
 def _meta_line(node: Any, offset: int) -> int:
     """The line Lark's propagated positions give `node` (the reference path)."""
-    if _is_token(node):
+    if isinstance(node, Token):
         return int(node.line or 1) + offset
     return int(getattr(node.meta, "line", 1) or 1) + offset
 
 
 def _last_line(node: Any, offset: int, line_of: Callable[[Any, int], int]) -> int:
     """The line of the last meaningful token under `node` (trailing newlines excluded)."""
-    while not _is_token(node):
+    while not isinstance(node, Token):
         children = _content(node)
         if not children:
             return line_of(node, offset)
@@ -264,7 +261,7 @@ def _last_line(node: Any, offset: int, line_of: Callable[[Any, int], int]) -> in
 def _name_of(node: Any) -> str:
     """The text of an identifier, keyword or literal-value node (interned: a module says
     the same few names many times, and a cached module pickles each once)."""
-    while not _is_token(node):
+    while not isinstance(node, Token):
         node = node.children[0]
     return intern(str(node))
 
@@ -291,7 +288,7 @@ class _Converter:
         attributes: dict[str, Attribute] = {}
         blocks: list[Block] = []
         for child in node.children:
-            if _is_token(child):
+            if isinstance(child, Token):
                 continue
             if child.data == "attribute":
                 name_node, _, expr_node = _content(child)
@@ -317,7 +314,7 @@ class _Converter:
         line = self.line_of(node, self.offset)
         end_line = line
         for part in parts[1:]:
-            if _is_token(part):
+            if isinstance(part, Token):
                 if part.type == "RBRACE":
                     end_line = int(part.line) + self.offset
                 continue
@@ -337,21 +334,21 @@ class _Converter:
 
     def expr(self, node: Any) -> Expr:
         node = self._unwrap_parens(node)
-        if _is_token(node):
+        if isinstance(node, Token):
             raise _ConvertError(f"unexpected {_describe_token(node)}", self.line_of(node, self.offset))
         kind = node.data
         line = self.line_of(node, self.offset)
-        handler = getattr(self, f"_{kind}", None)
+        handler = _HANDLERS.get(kind)
         if handler is None:
             raise _ConvertError(f"unsupported expression ({kind})", line)
-        result: Expr = handler(node, line)
+        result: Expr = handler(self, node, line)
         return result
 
     def _unwrap_parens(self, node: Any) -> Any:
         # Iterative, so 5,000 nested parentheses do not exhaust Python's stack.
-        while not _is_token(node) and node.data == "expr_term":
+        while not isinstance(node, Token) and node.data == "expr_term":
             inner = _content(node)
-            if _is_token(inner[0]) and inner[0].type == "LPAR":
+            if isinstance(inner[0], Token) and inner[0].type == "LPAR":
                 node = inner[1]
             else:
                 node = inner[0]
@@ -359,9 +356,9 @@ class _Converter:
 
     def _is_parenthesised(self, node: Any) -> bool:
         return (
-            not _is_token(node)
+            not isinstance(node, Token)
             and node.data == "expr_term"
-            and _is_token(_content(node)[0])
+            and isinstance(_content(node)[0], Token)
             and _content(node)[0].type == "LPAR"
         )
 
@@ -395,10 +392,10 @@ class _Converter:
         line = self.line_of(node, self.offset)
         flat: list[Any] = []
         for part in node.children:
-            if _is_token(part):
+            if isinstance(part, Token):
                 continue  # the quotes
             inner = part.children[0]
-            if _is_token(inner):
+            if isinstance(inner, Token):
                 text = str(inner)
                 if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
                     # `$${a\"b}` is the text `${a"b}`: Terraform resolves escapes inside it too
@@ -420,9 +417,9 @@ class _Converter:
     def _directive(self, node: Any) -> tuple[str, Any]:
         line = self.line_of(node, self.offset)
         parts = [c for c in _content(node)]
-        strip_before = len(parts) > 1 and _is_token(parts[1]) and parts[1].type == "STRIP_MARKER"
-        strip_after = len(parts) > 2 and _is_token(parts[-2]) and parts[-2].type == "STRIP_MARKER"
-        trees = [p for p in parts if not _is_token(p)]
+        strip_before = len(parts) > 1 and isinstance(parts[1], Token) and parts[1].type == "STRIP_MARKER"
+        strip_after = len(parts) > 2 and isinstance(parts[-2], Token) and parts[-2].type == "STRIP_MARKER"
+        trees = [p for p in parts if not isinstance(p, Token)]
         strip = (strip_before, strip_after)
         if node.data == "template_if_start":
             return ("if", (self.expr(trees[0]), line, strip))
@@ -454,18 +451,18 @@ class _Converter:
     # collections
 
     def _tuple(self, node: Any, line: int) -> Expr:
-        items = [self.expr(c) for c in _content(node) if not _is_token(c)]
+        items = [self.expr(c) for c in _content(node) if not isinstance(c, Token)]
         return TupleExpr(tuple(items), line)
 
     def _object(self, node: Any, line: int) -> Expr:
         items = []
         for elem in _content(node):
-            if _is_token(elem):
+            if isinstance(elem, Token):
                 continue
             key_node, _, value_node = _content(elem)
             key_inner = _content(key_node)[0]
             key: Expr
-            if not _is_token(key_inner) and key_inner.data == "keyword":
+            if not isinstance(key_inner, Token) and key_inner.data == "keyword":
                 key = Literal(_name_of(key_inner), self.line_of(key_inner, self.offset))
             else:
                 key = self.expr(key_inner)
@@ -510,21 +507,21 @@ class _Converter:
 
     def _function_call(self, node: Any, line: int) -> Expr:
         parts = _content(node)
-        names = [_name_of(p) for p in parts if not _is_token(p) and p.data == "identifier"]
+        names = [_name_of(p) for p in parts if not isinstance(p, Token) and p.data == "identifier"]
         name = "::".join(names) if len(names) > 1 else names[0]
         args: list[Expr] = []
         expand = False
         for part in parts:
-            if not _is_token(part) and part.data == "arguments":
+            if not isinstance(part, Token) and part.data == "arguments":
                 for arg in _content(part):
-                    if _is_token(arg):
+                    if isinstance(arg, Token):
                         expand = expand or arg.type == "ELLIPSIS"
                     else:
                         args.append(self.expr(arg))
         return Call(name, tuple(args), expand, line)
 
     def _conditional(self, node: Any, line: int) -> Expr:
-        exprs = [c for c in _content(node) if not _is_token(c)]
+        exprs = [c for c in _content(node) if not isinstance(c, Token)]
         cond, then, otherwise = (self.expr(e) for e in exprs)
         return Conditional(cond, then, otherwise, line)
 
@@ -548,25 +545,31 @@ class _Converter:
 
     def _for(self, node: Any, line: int, is_object: bool) -> Expr:
         parts = _content(node)
-        intro = next(p for p in parts if not _is_token(p) and p.data == "for_intro")
+        intro = next(p for p in parts if not isinstance(p, Token) and p.data == "for_intro")
         intro_parts = _content(intro)
-        names = [_name_of(p) for p in intro_parts if not _is_token(p) and p.data == "identifier"]
+        names = [_name_of(p) for p in intro_parts if not isinstance(p, Token) and p.data == "identifier"]
         collection = next(
-            p for p in intro_parts if not _is_token(p) and p.data != "identifier"
+            p for p in intro_parts if not isinstance(p, Token) and p.data != "identifier"
         )
         key_var, value_var = (names[0], names[1]) if len(names) == 2 else (None, names[0])
         exprs = [
             p for p in parts
-            if not _is_token(p) and p.data not in ("for_intro", "for_cond")
+            if not isinstance(p, Token) and p.data not in ("for_intro", "for_cond")
         ]
-        cond_node = next((p for p in parts if not _is_token(p) and p.data == "for_cond"), None)
+        cond_node = next((p for p in parts if not isinstance(p, Token) and p.data == "for_cond"), None)
         cond = self.expr(_content(cond_node)[1]) if cond_node is not None else None
-        group = any(_is_token(p) and p.type == "ELLIPSIS" for p in parts)
+        group = any(isinstance(p, Token) and p.type == "ELLIPSIS" for p in parts)
         if is_object:
             key, value = self.expr(exprs[0]), self.expr(exprs[1])
         else:
             key, value = None, self.expr(exprs[0])
         return ForExpr(key_var, value_var, self.expr(collection), key, value, cond, group, line)
+
+
+# The converter's method for each kind of expression node: `_<rule name>`.
+_HANDLERS: dict[str, Callable[[_Converter, Any, int], Expr]] = {
+    name[1:]: method for name, method in vars(_Converter).items() if name.startswith("_") and not name.startswith("__")
+}
 
 
 def _assemble(flat: list[Any], line: int) -> tuple[TemplatePart, ...]:
