@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 from calico_sglint.model.types import Model, Peer, Rule, SecurityGroup
@@ -244,10 +245,19 @@ def _peer_admits(peer: Peer, rule_sg: str, other: Endpoint, family: str) -> tupl
     return _MAYBE, []  # an unknown peer names its own unknown
 
 
-def _cidr_admits(cidr: str, networks: tuple[str | Unknown, ...], family: str) -> str:
+@lru_cache(maxsize=4096)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    """The network `text` names (host bits allowed, as AWS allows them), or None. Every path
+    asks again about the same few CIDRs."""
     try:
-        block = ipaddress.ip_network(cidr, strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
+        return None
+
+
+def _cidr_admits(cidr: str, networks: tuple[str | Unknown, ...], family: str) -> str:
+    block = _network(cidr)
+    if block is None:
         return _NO
     wanted_version = 6 if family == "ipv6" else 4
     if block.version != wanted_version:
@@ -261,9 +271,8 @@ def _cidr_admits(cidr: str, networks: tuple[str | Unknown, ...], family: str) ->
         if isinstance(network, Unknown):
             verdicts.add(_MAYBE)
             continue
-        try:
-            node_net = ipaddress.ip_network(network, strict=False)
-        except ValueError:
+        node_net = _network(network)
+        if node_net is None:
             verdicts.add(_MAYBE)
             continue
         if node_net.version != 4:
