@@ -275,7 +275,7 @@ def _parse_in_workers(
         meanwhile()
     loaded: dict[int, list[tuple[list[Parsed], bytes | None]]] = {}
     for index, payloads in arrivals:
-        loaded[index] = [_loaded(files, payload, cacheable_) for (_, files), (payload, cacheable_) in zip(chunks[index], payloads)]
+        loaded[index] = [_loaded(files, *result) for (_, files), result in zip(chunks[index], payloads)]
     for index in range(len(chunks)):
         yield from loaded[index]
 

@@ -568,7 +568,8 @@ class _Converter:
 
 # The converter's method for each kind of expression node: `_<rule name>`.
 _HANDLERS: dict[str, Callable[[_Converter, Any, int], Expr]] = {
-    name[1:]: method for name, method in vars(_Converter).items() if name.startswith("_") and not name.startswith("__")
+    name[1:]: method for name, method in vars(_Converter).items()
+    if name.startswith("_") and not name.startswith("__")
 }
 
 

@@ -294,7 +294,8 @@ def _inside(module: ModuleDir, boundary: ReadBoundary, diagnostics: list[Diagnos
         message = f"not read: a link to a directory {OUTSIDE}"
         diagnostics.append(Diagnostic("warning", message, Location(module.display, 0, 0)))
         return None
-    outside = [p for p in module.tf_files + module.tfvars_files if not _in_module(p, module) and not boundary.contains(p)]
+    files = module.tf_files + module.tfvars_files
+    outside = [path for path in files if not _in_module(path, module) and not boundary.contains(path)]
     for path in outside:
         message = f"not read: a link to a file {OUTSIDE}"
         diagnostics.append(Diagnostic("warning", message, Location(_display(module, path), 0, 0)))
