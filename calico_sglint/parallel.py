@@ -48,9 +48,11 @@ def map_roots(job: Callable[[T], R], items: Sequence[T], jobs: int | None) -> li
     if pool is None:
         return [job(item) for item in items]
     chunk = max(1, len(items) // (workers * CHUNKS_PER_WORKER))
-    with pool:
-        results = pool.map(_run, items, chunksize=chunk)
-    _JOB.clear()
+    try:
+        with pool:
+            results = pool.map(_run, items, chunksize=chunk)
+    finally:
+        _JOB.clear()
     for result in results:
         if isinstance(result, _Raised):
             raise InputError(result.message, result.file, result.line)

@@ -325,7 +325,10 @@ def check(options: CheckOptions) -> CheckResult:
     def completed(root_path: str, checked: _Checked) -> RootResult:
         return replace(checked.root, pack=settings(options, root_path, memo)[1])
 
-    import_graph_library()  # before workers fork
+    # Loaded here, before workers fork: they inherit them, and `completed` finds them too.
+    import_graph_library()
+    for root_path in root_paths:
+        settings(options, root_path, memo)
     checked_roots = map_roots(check_root, list(root_paths), read_options.jobs)
     evaluated = dict.fromkeys([*read_diagnostics, *(d for c in checked_roots for d in c.evaluation)])
     diagnostics = [*notes, *evaluated, *found.diagnostics, *(d for c in checked_roots for d in c.detection)]

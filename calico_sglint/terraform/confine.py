@@ -40,14 +40,16 @@ class ReadBoundary:
 
     def contains(self, path: str) -> bool:
         """Whether `path`, resolved, is one of the roots or inside one."""
-        real = os.path.realpath(path)
+        return self._holds(os.path.realpath(path))
+
+    def _holds(self, real: str) -> bool:
         return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in self.roots)
 
     def read(self, path: str, limit: int = MAX_READ_BYTES) -> bytes | Refused:
         """The bytes of the regular file at `path`, or why it may not be read."""
-        if not self.contains(path):
-            return Refused(OUTSIDE)
         real = os.path.realpath(path)
+        if not self._holds(real):
+            return Refused(OUTSIDE)
         try:
             # O_NONBLOCK: opening a FIFO with no writer must not wait for one.
             handle = os.open(real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))

@@ -5,7 +5,7 @@ an end position for every tree node as it builds the tree: about a quarter of th
 sglint reads only line numbers, and takes them from the tokens each node starts and ends
 with (`parse.py`), which is what Lark's positions are made of. So this is python-hcl2's
 parser with that one option off: the same grammar, the same LALR tables, the same post-lexer,
-the same plain (transformer-free) Lark tree.
+the same plain (transformer-free) tree, its nodes built as slotted `Node`s.
 
 Building LALR tables from the grammar takes seconds, so the tables are never built here:
 they are read from python-hcl2's own table cache (the file Lark keeps beside its grammar)

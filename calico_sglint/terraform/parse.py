@@ -46,10 +46,11 @@ from calico_sglint.terraform.syntax import (
     UnaryOp,
 )
 
+Token = str  # what a Lark token is (a str subclass, with its type and lines); a tree node is not
+
 # The HCL parser (Lark under python-hcl2) takes ~250 bytes of memory per byte of input, so a
 # file over 1 MiB (~25,000 lines; the corpus's largest is under 200 kB) is refused rather
 # than allowed to use gigabytes.
-Token = str  # what a Lark token is (a str subclass, with its type and lines); a tree node is not
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TEMPLATE_PARTS = 10_000  # `${...}` and `%{...}` in one string template, heredoc or template file
 _DIRECTIVE_COMMENT = re.compile(r"(?:#|//)\s*sglint:.*$")
