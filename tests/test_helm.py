@@ -54,9 +54,6 @@ def test_helm_values_file(text: str, expected: list[Any]) -> None:
 # --- helm_release ------------------------------------------------------------------------------
 
 
-
-
-
 def test_helm_release_yamlencode_and_set_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     body = '''  values = [
     yamlencode({ installation = { calicoNetwork = { bgp = "Enabled", ipPools = [{ encapsulation = "IPIP" }] } } }),

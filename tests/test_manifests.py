@@ -106,9 +106,6 @@ data:
 """
 
 
-
-
-
 @pytest.mark.parametrize(
     ("text", "expected", "warnings"),
     [
@@ -177,8 +174,6 @@ def test_manifests(text: str, expected: list[Any], warnings: list[Any]) -> None:
 
 
 # --- IPPool and FelixConfiguration -------------------------------------------------------------
-
-
 
 
 @pytest.mark.parametrize(
