@@ -569,8 +569,17 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point. Once the output is flushed the process ends at once: the
+    operating system frees the heap in one go, where Python's shutdown would free every
+    parsed node one by one (0.12 s after a 100-module check). Every file sglint writes is
+    closed before `main` returns; if flushing fails, Python's own shutdown reports it."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    os._exit(code)
 
 
 if __name__ == "__main__":

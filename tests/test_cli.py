@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, write
+
+from calico_sglint import cli
 
 
 def test_version_and_help(sglint) -> None:  # type: ignore[no-untyped-def]
@@ -94,3 +98,47 @@ def test_a_real_process_never_prints_a_traceback(tmp_path: Path, content: bytes)
     assert process.returncode == 2
     assert "Traceback" not in process.stderr
     assert len(process.stderr.strip().splitlines()) == 2  # the file error, then "module ... not checked"
+
+
+def _process(*args: str, stdout: int | object = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SGLINT_CACHE_DIR": ""}
+    return subprocess.run(
+        [sys.executable, "-m", "calico_sglint", *args],
+        stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60, env=env, cwd=REPO,
+    )
+
+
+@pytest.mark.slow
+def test_a_real_process_ends_with_all_its_output_and_its_exit_code(tmp_path: Path, sglint, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The process ends without Python's shutdown (`run`): the report, on stdout and in
+    `--also` files, is whole, and the exit code is the check's."""
+    monkeypatch.chdir(REPO)
+    arguments = ("check", "examples/typha-blocked", "--format", "json", "--no-cache")
+    process = _process(*arguments, "--also", f"sarif={tmp_path / 'report.sarif'}")
+    assert process.returncode == 1
+    assert process.stdout == sglint(*arguments).stdout
+    assert json.loads((tmp_path / "report.sarif").read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_output_that_cannot_be_written_is_an_error() -> None:
+    with open("/dev/full", "w") as full:
+        process = _process("check", "examples/typha-blocked", "--format", "json", "--no-cache", stdout=full)
+    assert process.returncode == 2
+    assert "No space left on device" in process.stderr
+
+
+def test_run_leaves_an_unflushable_output_to_pythons_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When stdout cannot be flushed, `run` exits through Python's shutdown, which reports
+    it (instead of ending the process with the output lost)."""
+
+    class Unflushable(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "main", lambda: 1)
+    monkeypatch.setattr(sys, "stdout", Unflushable())
+    with pytest.raises(SystemExit) as exit_:
+        cli.run()
+    assert exit_.value.code == 1
