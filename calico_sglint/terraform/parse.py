@@ -213,11 +213,20 @@ def _kind(node: Any) -> str:
 
 
 def _content(node: Any) -> list[Any]:
-    """Children that carry meaning: no newlines/comments, no punctuation tokens."""
+    """Children that carry meaning: no newlines/comments, no punctuation tokens. (A rule
+    whose grammar has no `new_line_or_comment` is read through `children` directly.)"""
     return [
         c for c in node.children
         if c is not None and (isinstance(c, Token) or c.data != "new_line_or_comment")
     ]
+
+
+def _last_content(node: Any) -> Any:
+    """The last child that carries meaning, or None."""
+    for child in reversed(node.children):
+        if child is not None and (isinstance(child, Token) or child.data != "new_line_or_comment"):
+            return child
+    return None
 
 
 def _token_line(node: Any, offset: int) -> int:
@@ -249,10 +258,10 @@ def _meta_line(node: Any, offset: int) -> int:
 def _last_line(node: Any, offset: int, line_of: Callable[[Any, int], int]) -> int:
     """The line of the last meaningful token under `node` (trailing newlines excluded)."""
     while not isinstance(node, Token):
-        children = _content(node)
-        if not children:
+        last = _last_content(node)
+        if last is None:
             return line_of(node, offset)
-        node = children[-1]
+        node = last
     end = int(node.end_line or node.line or 1)
     if str(node).endswith("\n"):
         end -= 1
@@ -292,7 +301,7 @@ class _Converter:
             if isinstance(child, Token):
                 continue
             if child.data == "attribute":
-                name_node, _, expr_node = _content(child)
+                name_node, _, expr_node = child.children
                 name = _name_of(name_node)
                 line = self.line_of(child, self.offset)
                 if name in attributes:
@@ -348,19 +357,16 @@ class _Converter:
     def _unwrap_parens(self, node: Any) -> Any:
         # Iterative, so 5,000 nested parentheses do not exhaust Python's stack.
         while not isinstance(node, Token) and node.data == "expr_term":
-            inner = _content(node)
-            if isinstance(inner[0], Token) and inner[0].type == "LPAR":
-                node = inner[1]
-            else:
-                node = inner[0]
+            children = node.children
+            node = children[0] if len(children) == 1 else _content(node)[1]  # a term, or ( expression )
         return node
 
     def _is_parenthesised(self, node: Any) -> bool:
         return (
             not isinstance(node, Token)
             and node.data == "expr_term"
-            and isinstance(_content(node)[0], Token)
-            and _content(node)[0].type == "LPAR"
+            and isinstance(node.children[0], Token)
+            and node.children[0].type == "LPAR"
         )
 
     # literals
@@ -404,7 +410,7 @@ class _Converter:
                 else:
                     flat.append(process_escape_sequences(text))
             elif inner.data == "interpolation":
-                flat.append(self.expr(_content(inner)[1]))
+                flat.append(self.expr(inner.children[1]))  # ${ expression }
             else:
                 flat.append(self._directive(inner))
         return Template(_assemble(flat, line), line)
@@ -460,8 +466,8 @@ class _Converter:
         for elem in _content(node):
             if isinstance(elem, Token):
                 continue
-            key_node, _, value_node = _content(elem)
-            key_inner = _content(key_node)[0]
+            key_node, _, value_node = elem.children
+            key_inner = key_node.children[0]
             key: Expr
             if not isinstance(key_inner, Token) and key_inner.data == "keyword":
                 key = Literal(_name_of(key_inner), self.line_of(key_inner, self.offset))
@@ -475,11 +481,11 @@ class _Converter:
     # traversals
 
     def _get_attr_expr_term(self, node: Any, line: int) -> Expr:
-        obj_node, attr = _content(node)
-        return GetAttr(self.expr(obj_node), _name_of(_content(attr)[1]), line)
+        obj_node, attr = node.children
+        return GetAttr(self.expr(obj_node), _name_of(attr.children[1]), line)
 
     def _index_expr_term(self, node: Any, line: int) -> Expr:
-        obj_node, index = _content(node)
+        obj_node, index = node.children
         return Index(self.expr(obj_node), self._index_key(index), line)
 
     def _index_key(self, index: Any) -> Expr:
@@ -495,11 +501,11 @@ class _Converter:
         return self._splat(node, line, full=True)
 
     def _splat(self, node: Any, line: int, full: bool) -> Expr:
-        obj_node, splat = _content(node)
+        obj_node, splat = node.children
         steps: list[str | Expr] = []
-        for step in _content(splat)[1:]:
+        for step in splat.children[1:]:
             if step.data == "get_attr":
-                steps.append(_name_of(_content(step)[1]))
+                steps.append(_name_of(step.children[1]))
             else:
                 steps.append(self._index_key(step))
         return Splat(self.expr(obj_node), tuple(steps), full, line)
@@ -535,7 +541,7 @@ class _Converter:
         return BinaryOp(op, self.expr(left_node), self.expr(term_parts[-1]), line)
 
     def _unary_op(self, node: Any, line: int) -> Expr:
-        op_token, operand = _content(node)
+        op_token, operand = node.children
         return UnaryOp(str(op_token), self.expr(operand), line)
 
     def _for_tuple_expr(self, node: Any, line: int) -> Expr:
