@@ -43,6 +43,7 @@ from calico_sglint.cliopts import (
     _emit,
     _print_diagnostics,
     _read_options,
+    _stdout_errors,
     _untracked_fixes,
     _write_reports,
     with_profile_options,
@@ -346,7 +347,8 @@ def diff(
     if chosen == "text" and not output:
         from calico_sglint.render.difftext import styled
 
-        print_text(styled(text))
+        with _stdout_errors():
+            print_text(styled(text))
     else:
         _emit(text, output)
     raise typer.Exit(EXIT_FINDINGS if result.comparison.fails else EXIT_OK)
@@ -572,14 +574,26 @@ def run() -> None:
     """Console-script entry point. Once the output is flushed the process ends at once: the
     operating system frees the heap in one go, where Python's shutdown would free every
     parsed node one by one (0.12 s after a 100-module check). Every file sglint writes is
-    closed before `main` returns; if flushing fails, Python's own shutdown reports it."""
-    code = main()
+    closed before `main` returns."""
+    os._exit(flushed(main()))
+
+
+def flushed(code: int) -> int:
+    """Flush stdout and stderr; `code`, or the exit code of an output that was not written
+    (1 when the reader went away, as in `sglint check | head`; 2, said on stderr, when it
+    could not be written)."""
     try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        code = 1  # as click ends a run whose reader went away
+    except OSError as err:
+        typer.echo(f"sglint: cannot write to standard output: {err.strerror or err}", err=True)
+        code = EXIT_ERROR
+    try:
         sys.stderr.flush()
-    except (OSError, ValueError):
-        sys.exit(code)
-    os._exit(code)
+    except OSError:
+        pass  # nowhere left to say so
+    return code
 
 
 if __name__ == "__main__":

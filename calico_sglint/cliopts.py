@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from typing import Any, Callable, List, NamedTuple, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional
 
 import click
 import typer
@@ -161,7 +162,24 @@ def _emit(text: str, output: Optional[str]) -> None:
 
             raise InputError(f"cannot write the report: {err.strerror or err}", output) from None
     else:
-        typer.echo(text, nl=not text.endswith("\n"))
+        with _stdout_errors():
+            typer.echo(text, nl=not text.endswith("\n"))
+
+
+@contextmanager
+def _stdout_errors() -> Iterator[None]:
+    """A failed write to stdout as a one-line input error (exit 2); a reader that went away
+    (`sglint check | head`) is left to click, which ends the run quietly."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        from calico_sglint.source import InputError
+
+        raise InputError(f"cannot write to standard output: {err.strerror or err}") from None
+
+
 ALSO_HELP = (
     "Also write the report in FORMAT to FILE, from the same run (repeatable), e.g. "
     "--also sarif=sglint.sarif --also markdown=summary.md."
@@ -206,7 +224,8 @@ def _write_reports(
     if chosen == "text" and output:
         _emit("\n".join(line.text for line in report_lines(result, text.verbose, text.quiet)), output)
     elif chosen == "text":
-        print_text(report_lines(result, text.verbose, text.quiet), text.color)
+        with _stdout_errors():
+            print_text(report_lines(result, text.verbose, text.quiet), text.color)
     else:
         _emit(render(chosen, result, context), output)
 

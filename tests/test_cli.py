@@ -122,23 +122,38 @@ def test_a_real_process_ends_with_all_its_output_and_its_exit_code(tmp_path: Pat
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-def test_output_that_cannot_be_written_is_an_error() -> None:
+@pytest.mark.parametrize("output_format", ["json", "text"])
+def test_output_that_cannot_be_written_is_a_one_line_error(output_format: str) -> None:
     with open("/dev/full", "w") as full:
-        process = _process("check", "examples/typha-blocked", "--format", "json", "--no-cache", stdout=full)
+        process = _process("check", "examples/typha-blocked", "--format", output_format, "--no-cache", stdout=full)
     assert process.returncode == 2
-    assert "No space left on device" in process.stderr
+    assert process.stderr == "sglint: cannot write to standard output: No space left on device\n"
 
 
-def test_run_leaves_an_unflushable_output_to_pythons_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
-    """When stdout cannot be flushed, `run` exits through Python's shutdown, which reports
-    it (instead of ending the process with the output lost)."""
+class _Unflushable(io.StringIO):
+    def __init__(self, error: OSError) -> None:
+        super().__init__()
+        self.error = error
 
-    class Unflushable(io.StringIO):
-        def flush(self) -> None:
-            raise BrokenPipeError(32, "Broken pipe")
+    def flush(self) -> None:
+        raise self.error
 
-    monkeypatch.setattr(cli, "main", lambda: 1)
-    monkeypatch.setattr(sys, "stdout", Unflushable())
-    with pytest.raises(SystemExit) as exit_:
-        cli.run()
-    assert exit_.value.code == 1
+
+@pytest.mark.parametrize(
+    ("error", "code", "said"),
+    [
+        (None, 1, ""),
+        (BrokenPipeError(32, "Broken pipe"), 1, ""),
+        (OSError(28, "No space left on device"), 2, "sglint: cannot write to standard output: No space left on device\n"),
+    ],
+    ids=["flushed", "reader-went-away", "disk-full"],
+)
+def test_the_exit_code_says_whether_the_output_was_written(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: OSError | None, code: int, said: str
+) -> None:
+    """`run` ends the process with `flushed`'s code: the check's (here 1), unless what is
+    left of stdout could not be written."""
+    if error is not None:
+        monkeypatch.setattr(sys, "stdout", _Unflushable(error))
+    assert cli.flushed(1) == code
+    assert capsys.readouterr().err == said
