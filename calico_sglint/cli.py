@@ -44,6 +44,7 @@ from calico_sglint.cliopts import (
     _print_diagnostics,
     _read_options,
     _stdout_errors,
+    say,
     _untracked_fixes,
     _write_reports,
     with_profile_options,
@@ -86,7 +87,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"sglint {__version__}")
+        say(f"sglint {__version__}")
         raise typer.Exit(EXIT_OK)
 
 
@@ -178,7 +179,7 @@ def check(
         if result.has_errors:
             raise typer.Exit(EXIT_ERROR)
         _emit(json.dumps(baseline_json(result.findings), indent=2), write_baseline)
-        typer.echo(f"sglint: wrote {len(result.findings)} findings to the baseline {write_baseline}")
+        say(f"sglint: wrote {len(result.findings)} findings to the baseline {write_baseline}")
         raise typer.Exit(EXIT_OK)
     chosen = result.config.resolve("format", output_format)
     level = result.config.resolve("fail_on", fail_on)
@@ -265,23 +266,26 @@ def fix(
     level = result.config.resolve("fail_on", fail_on)
     if diff or check_only:
         if diff:
-            typer.echo(unified_diff(patches), nl=False)
+            say(unified_diff(patches), nl=False)
         for line in summary_lines(plan, patches, written=False):
-            typer.echo(line, err=diff)
+            if diff:
+                typer.echo(line, err=True)
+            else:
+                say(line)
         raise typer.Exit(EXIT_FINDINGS if paths_stay_missing(plan, patches) else EXIT_OK)
     write_patches(patches, allowed_roots(options.read.paths))
     for line in summary_lines(plan, patches, written=True):
-        typer.echo(line)
+        say(line)
     # The plan does not hold the rules just written: check the .tf files again instead.
     recheck = replace(options, read=replace(options.read, plan=None)) if plan_file else options
     after = run_check(recheck) if patches else result
     for line in still_missing_lines(after, plan) if patches else []:
-        typer.echo(line)
+        say(line)
     counts = summary(after.findings)
     source = " (the .tf files; run terraform plan again for a new plan)" if plan_file and patches else ""
     from calico_sglint.render.wording import count_text
 
-    typer.echo(f"after fix{source}: {count_text(counts['error'], 'error')}, {count_text(counts['warning'], 'warning')}")
+    say(f"after fix{source}: {count_text(counts['error'], 'error')}, {count_text(counts['warning'], 'warning')}")
     wrote_and_should_say_so = exit_on_fix and bool(patches)
     untracked = require_tracked and not patches and _untracked_fixes(after)
     raise typer.Exit(EXIT_FINDINGS if wrote_and_should_say_so or untracked or fails(after.findings, level) else EXIT_OK)
@@ -381,9 +385,9 @@ def show(
     result = read(_read_options(paths, var_files, variables, no_cache, plan_file, module_dirs, skip_path, allow_read))
     _print_diagnostics(result.diagnostics)
     if output_format == "json":
-        typer.echo(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
+        say(json.dumps(show_json(result.models, list(result.diagnostics)), indent=2))
     else:
-        typer.echo(show_text(result.models))
+        say(show_text(result.models))
     raise typer.Exit(EXIT_ERROR if result.has_errors else EXIT_OK)
 
 
@@ -456,8 +460,8 @@ def list_rules(
     width = max(len(r.id) for r in pack.rules)
     for rule in pack.rules:
         state = "" if rule.enabled else "  (disabled)"
-        typer.echo(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.title}{state}")
-        typer.echo(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
+        say(f"{rule.id:<{width}}  {rule.severity:<7}  {rule.title}{state}")
+        say(f"{'':<{width}}  {'':<7}  {applies_text(rule)}")
 
 
 @app.command(cls=Command)
@@ -483,7 +487,7 @@ def explain(
         raise typer.Exit(EXIT_ERROR)
     from calico_sglint.render.rulepage import rule_page
 
-    typer.echo(rule_page(rule))
+    say(rule_page(rule))
 
 
 cache_app = typer.Typer(
@@ -519,7 +523,7 @@ def cache_dir() -> None:
     """
     from calico_sglint.terraform.cache import default_cache_dir
 
-    typer.echo(default_cache_dir(os.environ))
+    say(default_cache_dir(os.environ))
 
 
 @cache_app.command("clear", cls=Command)
@@ -536,7 +540,7 @@ def cache_clear() -> None:
 
     directory = default_cache_dir(os.environ)
     files, size = clear_cache(directory)
-    typer.echo(f"removed {files} cached files ({size / 1024:.0f} KiB) from {directory}")
+    say(f"removed {files} cached files ({size / 1024:.0f} KiB) from {directory}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -162,8 +162,13 @@ def _emit(text: str, output: Optional[str]) -> None:
 
             raise InputError(f"cannot write the report: {err.strerror or err}", output) from None
     else:
-        with _stdout_errors():
-            typer.echo(text, nl=not text.endswith("\n"))
+        say(text, nl=not text.endswith("\n"))
+
+
+def say(text: str, nl: bool = True) -> None:
+    """Print `text` on stdout (`typer.echo`); a failed write is a one-line error (exit 2)."""
+    with _stdout_errors():
+        typer.echo(text, nl=nl)
 
 
 @contextmanager

@@ -122,10 +122,21 @@ def test_a_real_process_ends_with_all_its_output_and_its_exit_code(tmp_path: Pat
 
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-@pytest.mark.parametrize("output_format", ["json", "text"])
-def test_output_that_cannot_be_written_is_a_one_line_error(output_format: str) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("check", "examples/typha-blocked", "--format", "json", "--no-cache"),
+        ("check", "examples/typha-blocked", "--no-cache"),
+        ("show", "examples/typha-blocked", "--no-cache"),
+        ("fix", "examples/typha-blocked", "--diff", "--no-cache"),
+        ("explain", "calico-typha"),
+        ("rules",),
+    ],
+    ids=["check-json", "check-text", "show", "fix-diff", "explain", "rules"],
+)
+def test_output_that_cannot_be_written_is_a_one_line_error(arguments: tuple[str, ...]) -> None:
     with open("/dev/full", "w") as full:
-        process = _process("check", "examples/typha-blocked", "--format", output_format, "--no-cache", stdout=full)
+        process = _process(*arguments, stdout=full)
     assert process.returncode == 2
     assert process.stderr == "sglint: cannot write to standard output: No space left on device\n"
 
