@@ -44,9 +44,9 @@ from calico_sglint.cliopts import (
     _print_diagnostics,
     _read_options,
     _stdout_errors,
-    say,
     _untracked_fixes,
     _write_reports,
+    say,
     with_profile_options,
 )
 from calico_sglint.fix import STYLES
@@ -587,14 +587,16 @@ def flushed(code: int) -> int:
     (1 when the reader went away, as in `sglint check | head`; 2, said on stderr, when it
     could not be written)."""
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None: started with stdout closed, nothing was written
+            sys.stdout.flush()
     except BrokenPipeError:
         code = 1  # as click ends a run whose reader went away
     except OSError as err:
         typer.echo(f"sglint: cannot write to standard output: {err.strerror or err}", err=True)
         code = EXIT_ERROR
     try:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
     except OSError:
         pass  # nowhere left to say so
     return code

@@ -50,7 +50,7 @@ def progress(wanted: bool, paths: Any) -> Any:
     a terminal: never in pipes, CI logs (CI set) or machine formats (`wanted` False)."""
     import contextlib
 
-    if not wanted or not sys.stderr.isatty() or os.environ.get("CI"):
+    if not wanted or sys.stderr is None or not sys.stderr.isatty() or os.environ.get("CI"):
         return contextlib.nullcontext()
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -65,6 +65,8 @@ def progress(wanted: bool, paths: Any) -> Any:
 def print_text(lines: list[Any], color: bool = True) -> None:
     """Styled with rich on a terminal (wrapped at word boundaries, only the severity word
     coloured; no colour with --no-color or NO_COLOR); plain text otherwise, without importing rich."""
+    if sys.stdout is None:
+        return  # started with stdout closed: nowhere to print, as click does
     if not sys.stdout.isatty():
         sys.stdout.write("".join(line[0] + "\n" for line in lines))
         return

@@ -168,3 +168,32 @@ def test_the_exit_code_says_whether_the_output_was_written(
         monkeypatch.setattr(sys, "stdout", _Unflushable(error))
     assert cli.flushed(1) == code
     assert capsys.readouterr().err == said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("closing", "arguments", "code"),
+    [
+        (">&-", ("check", "examples/typha-blocked", "--no-cache"), 1),
+        (">&-", ("check", "examples/typha-blocked", "--no-cache", "--format", "json"), 1),
+        (">&-", ("--version",), 0),
+        ("2>&-", ("check", "examples/typha-blocked", "--no-cache"), 1),
+        ("2>&- >&-", ("check", "missing-directory"), 2),
+    ],
+    ids=["stdout-text", "stdout-json", "stdout-version", "stderr", "both-input-error"],
+)
+def test_a_process_started_with_a_stream_closed_ends_with_its_own_exit_code(
+    closing: str, arguments: tuple[str, ...], code: int
+) -> None:
+    """Nothing to print to is not an error (as click treats it), and never a traceback."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SGLINT_CACHE_DIR": ""}
+    env.pop("SGLINT_DEBUG", None)
+    process = subprocess.run(
+        ["sh", "-c", f'exec "$0" -m calico_sglint "$@" {closing}', sys.executable, *arguments],
+        capture_output=True, text=True, timeout=60, env=env, cwd=REPO,
+    )
+    assert process.returncode == code
+    if closing == ">&-":
+        assert process.stderr == ""
+    if closing == "2>&-":
+        assert process.stdout.startswith("examples/typha-blocked\n")
