@@ -590,13 +590,16 @@ def flushed(code: int) -> int:
     """Flush stdout and stderr; `code`, or the exit code of an output that was not written
     (1 when the reader went away, as in `sglint check | head`; 2, said on stderr, when it
     could not be written)."""
+    from calico_sglint.source import InputError
+
     try:
-        if sys.stdout is not None:  # None: started with stdout closed, nothing was written
-            sys.stdout.flush()
+        with _stdout_errors():
+            if sys.stdout is not None:  # None: started with stdout closed, nothing was written
+                sys.stdout.flush()
     except BrokenPipeError:
         code = 1  # as click ends a run whose reader went away
-    except OSError as err:
-        typer.echo(f"sglint: cannot write to standard output: {err.strerror or err}", err=True)
+    except InputError as err:
+        typer.echo(f"sglint: {err}", err=True)
         code = EXIT_ERROR
     try:
         if sys.stderr is not None:

@@ -81,6 +81,19 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert (missing_file.code, missing_file.stderr.strip()) == (2, "nope.tfvars: no such variables file (--var-file)")
 
 
+def _process(
+    *args: str, stdout: int | object = subprocess.PIPE, closing: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`python -m calico_sglint ARGS` from this checkout, as a real process (its streams
+    redirected by `closing`, a shell redirection such as `>&-`), without debug tracebacks."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("SGLINT_DEBUG", None)
+    return subprocess.run(
+        ["sh", "-c", f'exec "$0" -m calico_sglint "$@" {closing}', sys.executable, *args],
+        stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60, env=env, cwd=REPO,
+    )
+
+
 @pytest.mark.parametrize(
     "content",
     [b'resource "a" "b" {\n', b"\x00\x00", b"\xff\xfe\x00", b'x = "${' * 200],
@@ -89,23 +102,10 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 @pytest.mark.slow
 def test_a_real_process_never_prints_a_traceback(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "main.tf").write_bytes(content)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("SGLINT_DEBUG", None)
-    process = subprocess.run(
-        [sys.executable, "-m", "calico_sglint", "show", str(tmp_path)],
-        capture_output=True, text=True, timeout=60, env=env,
-    )
+    process = _process("show", str(tmp_path))
     assert process.returncode == 2
     assert "Traceback" not in process.stderr
     assert len(process.stderr.strip().splitlines()) == 2  # the file error, then "module ... not checked"
-
-
-def _process(*args: str, stdout: int | object = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SGLINT_CACHE_DIR": ""}
-    return subprocess.run(
-        [sys.executable, "-m", "calico_sglint", *args],
-        stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60, env=env, cwd=REPO,
-    )
 
 
 @pytest.mark.slow
@@ -186,12 +186,7 @@ def test_a_process_started_with_a_stream_closed_ends_with_its_own_exit_code(
     closing: str, arguments: tuple[str, ...], code: int
 ) -> None:
     """Nothing to print to is not an error (as click treats it), and never a traceback."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SGLINT_CACHE_DIR": ""}
-    env.pop("SGLINT_DEBUG", None)
-    process = subprocess.run(
-        ["sh", "-c", f'exec "$0" -m calico_sglint "$@" {closing}', sys.executable, *arguments],
-        capture_output=True, text=True, timeout=60, env=env, cwd=REPO,
-    )
+    process = _process(*arguments, closing=closing)
     assert process.returncode == code
     if closing == ">&-":
         assert process.stderr == ""
